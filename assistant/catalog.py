@@ -1,0 +1,84 @@
+"""Exact metadata look-ups for aggregate questions ("papers by X", "postings in Boston").
+
+Top-k retrieval cannot promise *all* entries by an author or in a city; the catalog
+can. It indexes the metadata of the current index version once, finds author, city,
+country and area names in a question, and returns every matching entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from llama_index.core.schema import BaseNode
+
+COUNTRY_NAMES = {
+    "US": ("united states", "usa", "u.s."),
+    "IN": ("india",),
+    "ES": ("spain",),
+    "GB": ("united kingdom", "uk", "britain"),
+    "DE": ("germany",),
+    "FR": ("france",),
+    "CA": ("canada",),
+    "JP": ("japan",),
+    "LU": ("luxembourg",),
+    "IL": ("israel",),
+    "CN": ("china",),
+    "AU": ("australia",),
+}
+FILTER_KEYS = ("kind", "area", "city", "country", "guide")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A name found in the question and the entries it selects."""
+
+    field: str
+    value: str
+    ids: tuple[str, ...]
+
+
+def _norm(text: str) -> str:
+    text = re.sub(r"\([^)]*\)", " ", text.lower())
+    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+
+
+class Catalog:
+    """Metadata of every entry in the current version, with name → entries look-ups."""
+
+    def __init__(self, nodes: list[BaseNode]):
+        self.nodes = {n.node_id: n for n in nodes}
+        self._names: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.values: dict[str, set[str]] = defaultdict(set)
+        for node in nodes:
+            meta = node.metadata
+            for key in FILTER_KEYS:
+                if meta.get(key):
+                    self.values[key].add(str(meta[key]))
+            for author in filter(None, (a.strip() for a in str(meta.get("authors", "")).split(";"))):
+                self._names[("author", author)].add(node.node_id)
+            for key in ("city", "area"):
+                if meta.get(key):
+                    self._names[(key, str(meta[key]))].add(node.node_id)
+            if meta.get("country"):
+                self._names[("country", str(meta["country"]))].add(node.node_id)
+        self._patterns = [(field, value, _norm(value)) for field, value in self._names]
+        for code, names in COUNTRY_NAMES.items():
+            if ("country", code) in self._names:
+                self._patterns += [("country", code, _norm(name)) for name in names]
+
+    def find(self, question: str) -> list[Match]:
+        """Every author, city, country or area named in the question, longest names first."""
+        text = _norm(question)
+        found: dict[tuple[str, str], Match] = {}
+        for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
+            if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
+                found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
+        return list(found.values())
+
+    def allowed(self, filters: dict[str, str]) -> set[str] | None:
+        """Ids that pass the filters (None when there are none)."""
+        if not filters:
+            return None
+        return {i for i, n in self.nodes.items() if all(str(n.metadata.get(k, "")) == v for k, v in filters.items())}

@@ -1,0 +1,48 @@
+"""Conversation: keep the history and condense follow-ups into standalone questions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from assistant.answer import Answer, Assistant
+from assistant.llm import complete
+from assistant.prompts import render
+
+MAX_TURNS = 4
+
+
+@dataclass
+class ChatSession:
+    """One conversation; `history` holds (question, answer) pairs, oldest first."""
+
+    assistant: Assistant
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+    def standalone(self, question: str) -> str:
+        """The question rewritten with the history, so retrieval sees names, not pronouns."""
+        if not self.history:
+            return question
+        turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
+        cfg = self.assistant.cfg
+        prompt = render(cfg.prompts_dir, "condense", history=turns, question=question)
+        rewritten = complete(self.assistant.client, cfg, [{"role": "user", "content": prompt}], max_tokens=80)
+        rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
+        return rewritten or question
+
+    def stream(self, question: str, **options) -> Iterator[str | Answer]:
+        """Like Assistant.stream, but follow-ups are condensed first and the turn is remembered."""
+        search = self.standalone(question.strip())
+        for item in self.assistant.stream(search, search_question=search, **options):
+            if isinstance(item, Answer):
+                item.question = question.strip()
+                self.history.append((question.strip(), item.answer))
+            yield item
+
+    def ask(self, question: str, **options) -> Answer:
+        result = None
+        for item in self.stream(question, **options):
+            if isinstance(item, Answer):
+                result = item
+        assert result is not None
+        return result

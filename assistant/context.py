@@ -1,0 +1,247 @@
+"""Retrieval → the numbered sources the model sees, within a character budget.
+
+- Entries named in the question (catalog matches) come first, then fused hits.
+- Postings with identical text are one source that lists every location, so the model
+  never reads (or repeats) the same description six times.
+- Long entries are cut to the sentences that share most words with the question.
+- Bracketed numbers inside documents are neutralised, so a document cannot plant a
+  fake citation or a fake "[7]" source marker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from llama_index.core.schema import BaseNode
+
+from assistant.retrieve import Retrieval
+
+STOPWORDS = set(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "these",
+        "they",
+        "many",
+        "much",
+        "any",
+        "all",
+    ]
+)
+MIN_PASSAGE = 400
+
+
+@dataclass
+class Source:
+    """One numbered source block: one entry, or several postings with the same text."""
+
+    n: int
+    nodes: list[BaseNode]
+    passage: str
+    score: float | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        return [node.node_id for node in self.nodes]
+
+    @property
+    def kind(self) -> str:
+        return str(self.nodes[0].metadata.get("kind", ""))
+
+    def header(self) -> str:
+        meta = self.nodes[0].metadata
+        if self.kind == "posting":
+            locations = [_location(n.metadata) for n in self.nodes]
+            if len(locations) == 1:
+                return f"[{self.n}] Job posting in {locations[0]}"
+            counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
+            spread = "; ".join(f"{loc}: {c} posting{'s' if c > 1 else ''}" for loc, c in counts.items())
+            return f"[{self.n}] Job posting, the same text posted {len(locations)} times ({spread})"
+        if self.kind == "chunk":
+            return f"[{self.n}] Document {meta.get('title', '')}"
+        return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"
+
+    def render(self) -> str:
+        return f"{self.header()}\n{self.passage}"
+
+
+@dataclass
+class Context:
+    """The sources given to the model, and the text they render to."""
+
+    sources: list[Source] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        parts = [s.render() for s in self.sources]
+        if self.facts:
+            parts.insert(0, "Index facts (exact counts from the index metadata):\n" + "\n".join(self.facts))
+        return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
+
+    def by_number(self) -> dict[int, Source]:
+        return {s.n: s for s in self.sources}
+
+
+def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> Context:
+    """Group, order, trim and number the retrieved entries."""
+    hit_scores = {h.node.node_id: h.score for h in retrieval.hits}
+    scored = [(n, hit_scores.get(n.node_id)) for n in _matched_first(retrieval)]
+    scored += [(h.node, h.score) for h in retrieval.hits]
+    groups: dict[str, list[tuple[BaseNode, float | None]]] = {}
+    for node, score in scored[: max_entries + len(retrieval.hits)]:
+        key = _group_key(node)
+        if node.node_id not in {n.node_id for n, _ in groups.get(key, [])}:
+            groups.setdefault(key, []).append((node, score))
+    groups_list = list(groups.values())[:max_entries]
+
+    context = Context()
+    per_source = max(MIN_PASSAGE, budget_chars // max(len(groups_list), 1))
+    used = 0
+    for members in groups_list:
+        nodes = [n for n, _ in members]
+        scores = [s for _, s in members if s is not None]
+        passage = select_passage(_display_text(nodes[0]), retrieval.question, per_source)
+        if context.sources and used + len(passage) > budget_chars:
+            break
+        used += len(passage)
+        context.sources.append(Source(len(context.sources) + 1, nodes, passage, max(scores) if scores else None))
+    context.facts = _facts(retrieval, context)
+    return context
+
+
+def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
+    hit_ids = {h.node.node_id for h in retrieval.hits}
+    by_id = {h.node.node_id: h.node for h in retrieval.hits}
+    ordered: list[BaseNode] = []
+    for match in retrieval.matches:
+        for entry_id in match.ids:
+            if entry_id in hit_ids:
+                ordered.append(by_id[entry_id])
+    ordered += retrieval.expanded
+    return ordered
+
+
+def _facts(retrieval: Retrieval, context: Context) -> list[str]:
+    """Counts the model cannot be trusted to do: how many entries a name selects."""
+    where = {i: s.n for s in context.sources for i in s.ids}
+    facts = []
+    for match in retrieval.matches:
+        kinds: dict[str, int] = {}
+        for entry_id in match.ids:
+            kind = entry_id.split("/", 1)[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+        counted = ", ".join(f"{c} {k}{'s' if c > 1 else ''}" for k, c in kinds.items())
+        cited = sorted({where[i] for i in match.ids if i in where})
+        refs = " ".join(f"[{n}]" for n in cited)
+        label = {"author": "by author", "city": "in city", "country": "in country", "area": "in research area"}[
+            match.field
+        ]
+        facts.append(
+            f"- Entries {label} {match.value}: {counted} (see {refs})"
+            if refs
+            else f"- Entries {label} {match.value}: {counted}"
+        )
+    return facts
+
+
+def _group_key(node: BaseNode) -> str:
+    if node.metadata.get("kind") == "posting":
+        text = node.get_content().split("\n", 1)[-1]
+        return "posting:" + hashlib.sha256(text.encode()).hexdigest()
+    return node.node_id
+
+
+def _display_text(node: BaseNode) -> str:
+    text = node.get_content()
+    if node.metadata.get("kind") == "posting":
+        text = text.split("\n", 1)[-1]  # the location is in the header
+    return neutralise(text)
+
+
+def neutralise(text: str) -> str:
+    """Keep documents from planting citation markers: `[3]` → `(3)`, `Source 7:` → `Source 7 -`."""
+    text = re.sub(r"\[(\s*\d+(?:\s*,\s*\d+)*\s*)\]", r"(\1)", text)
+    return re.sub(r"(?im)^(\s*(?:source|\[)\s*\d+)\s*[:\]]", r"\1 -", text)
+
+
+def select_passage(text: str, question: str, budget: int) -> str:
+    """The text itself if short; else its first sentence and the best-matching sentences."""
+    if len(text) <= budget:
+        return text
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    terms = _terms(question)
+    ranked = sorted(range(1, len(sentences)), key=lambda i: -len(terms & _terms(sentences[i])))
+    chosen = {0}
+    size = len(sentences[0])
+    for i in ranked:
+        if size + len(sentences[i]) > budget:
+            continue
+        chosen.add(i)
+        size += len(sentences[i]) + 1
+    picked = [sentences[i] for i in sorted(chosen)]
+    return " … ".join(_join_runs(sorted(chosen), picked))
+
+
+def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
+    """Consecutive sentences stay together; gaps become an ellipsis."""
+    runs: list[str] = []
+    previous = -2
+    for index, sentence in zip(indexes, picked, strict=True):
+        if index == previous + 1 and runs:
+            runs[-1] += " " + sentence
+        else:
+            runs.append(sentence)
+        previous = index
+    return runs
+
+
+def _terms(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
+def _location(meta: dict) -> str:
+    return ", ".join(str(meta.get(k)) for k in ("city", "region", "country") if meta.get(k))

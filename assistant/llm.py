@@ -1,0 +1,55 @@
+"""The only road to the model: the `openai` client at an OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+
+from assistant.server import ensure_server
+from rag.config import Config
+from rag.errors import SERVER_DOWN, RagError
+
+
+def make_client(cfg: Config) -> openai.OpenAI:
+    """A client for the configured endpoint, starting the local server if needed."""
+    endpoint = ensure_server(cfg)
+    return openai.OpenAI(base_url=endpoint, api_key=cfg.api_key, timeout=cfg.llm_timeout, max_retries=0)
+
+
+def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
+    """Yield the reply's text deltas; every endpoint failure becomes one RagError."""
+    try:
+        stream = client.chat.completions.create(
+            model=cfg.model,
+            messages=messages,
+            temperature=cfg.temperature,
+            max_tokens=options.pop("max_tokens", cfg.max_tokens),
+            stream=True,
+            **options,
+        )
+        for chunk in stream:
+            if not getattr(chunk, "choices", None):
+                continue
+            delta = chunk.choices[0].delta
+            if delta is not None and delta.content:
+                yield delta.content
+    except openai.APITimeoutError as exc:
+        raise RagError(f"The model server at {cfg.endpoint} did not answer within {cfg.llm_timeout:.0f} s") from exc
+    except openai.APIConnectionError as exc:
+        raise RagError(SERVER_DOWN.format(endpoint=cfg.endpoint, reason="connection failed")) from exc
+    except openai.APIStatusError as exc:
+        raise RagError(f"The model server answered HTTP {exc.status_code}: {_short(exc.message)}") from exc
+    except (openai.APIResponseValidationError, ValueError, AttributeError) as exc:
+        raise RagError(f"The model server at {cfg.endpoint} returned a malformed reply: {_short(str(exc))}") from exc
+
+
+def complete(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> str:
+    """The whole reply as one string."""
+    return "".join(stream_chat(client, cfg, messages, **options))
+
+
+def _short(text: str) -> str:
+    line = (text or "").strip().splitlines()
+    return line[0][:200] if line else "no detail"

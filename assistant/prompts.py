@@ -1,0 +1,36 @@
+"""Prompt templates are plain files in `prompts/`, loaded by name and filled by placeholder."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from rag.errors import RagError
+
+
+def template_path(prompts_dir: Path, name: str) -> Path:
+    return prompts_dir / f"{name}.md"
+
+
+def placeholders(template: str) -> set[str]:
+    """The named `{fields}` a template expects."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def render(prompts_dir: Path, name: str, **values: str) -> str:
+    """Fill prompt `name` with `values`; every placeholder must be given, and no extra one."""
+    path = template_path(prompts_dir, name)
+    try:
+        template = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"Prompt '{name}' not found at {path}") from exc
+    expected = placeholders(template)
+    if expected != set(values):
+        missing, extra = expected - set(values), set(values) - expected
+        raise RagError(f"Prompt {path.name}: missing values {sorted(missing)}, unused values {sorted(extra)}")
+    return template.format(**values).strip()
+
+
+def system_prompt(prompts_dir: Path) -> str:
+    rules = render(prompts_dir, "citation_rules")
+    return render(prompts_dir, "system", citation_rules=rules)

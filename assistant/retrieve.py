@@ -1,0 +1,160 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 fused by llama-index, plus catalog look-ups."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from llama_index.core import VectorStoreIndex
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+from llama_index.core.schema import BaseNode, NodeWithScore
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from assistant.catalog import FILTER_KEYS, Catalog, Match
+from ingest.embed import MiniLMEmbedding
+from ingest.entries import KINDS
+from ingest.store import bm25_dir, build_bm25, connect, current_version, entry_nodes
+from rag.config import Config
+from rag.errors import RagError
+
+RETRIEVERS = ("hybrid", "bm25", "dense")
+
+
+@dataclass
+class Retrieval:
+    """What retrieval found for one question."""
+
+    question: str
+    hits: list[NodeWithScore]
+    matches: list[Match] = field(default_factory=list)
+    expanded: list[BaseNode] = field(default_factory=list)
+    seconds: float = 0.0
+    version: str = ""
+
+
+def parse_filters(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`["kind=paper", "city=Boston"]` → dict, rejecting unknown keys and kinds."""
+    filters: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or not value:
+            raise RagError(f"Filter '{pair}' is not KEY=VALUE")
+        if key not in FILTER_KEYS:
+            raise RagError(f"Unknown filter key '{key}'; use one of {', '.join(FILTER_KEYS)}")
+        if key == "kind" and value not in KINDS:
+            raise RagError(f"Unknown kind '{value}'; use one of {', '.join(KINDS)}")
+        filters[key] = value
+    return filters
+
+
+class HybridRetriever:
+    """Loads the current index version once and reloads when a new version appears."""
+
+    def __init__(self, cfg: Config, embedder: MiniLMEmbedding | None = None):
+        self.cfg = cfg
+        self.embedder = embedder or MiniLMEmbedding()
+        self._client = connect(cfg)
+        self._lock = threading.Lock()
+        self._version = ""
+        self._bm25: BM25Retriever | None = None
+        self._index: VectorStoreIndex | None = None
+        self.catalog: Catalog | None = None
+
+    def refresh(self) -> str:
+        """Make sure the newest complete version is loaded; returns its name."""
+        version = current_version(self.cfg, self._client)
+        if version.name == self._version:
+            return self._version
+        with self._lock:
+            if version.name != self._version:
+                path = bm25_dir(self.cfg, version.name)
+                if not path.exists():  # e.g. a Chroma server ingested from another machine
+                    build_bm25(self.cfg, version.name, entry_nodes(version))
+                try:
+                    bm25 = BM25Retriever.from_persist_dir(str(path))
+                except (OSError, ValueError, KeyError) as exc:
+                    raise RagError(f"BM25 index in {path} is unreadable; run `rag ingest` again") from exc
+                store = ChromaVectorStore(chroma_collection=version.collection)
+                self._index = VectorStoreIndex.from_vector_store(store, embed_model=self.embedder)
+                self._bm25 = bm25
+                self.catalog = Catalog(_bm25_nodes(bm25))
+                self._version = version.name
+        return self._version
+
+    def check_filters(self, filters: dict[str, str]) -> None:
+        """Reject filter values that match nothing in the index, naming what exists."""
+        assert self.catalog is not None
+        for key, value in filters.items():
+            known = self.catalog.values.get(key, set())
+            if key != "kind" and value not in known:
+                sample = ", ".join(sorted(known)[:8]) or "none"
+                raise RagError(f"No entries with {key}={value!r}; known values include: {sample}")
+
+    def retrieve(
+        self, question: str, k: int | None = None, filters: dict[str, str] | None = None, mode: str | None = None
+    ) -> Retrieval:
+        """Top-k fused hits plus every entry the question names through the catalog."""
+        started = time.perf_counter()
+        version = self.refresh()
+        filters = filters or {}
+        self.check_filters(filters)
+        k = k or self.cfg.top_k
+        mode = mode or self.cfg.retriever
+        if mode not in RETRIEVERS:
+            raise RagError(f"Unknown retriever '{mode}'; use one of {', '.join(RETRIEVERS)}")
+        assert self.catalog is not None
+        allowed = self.catalog.allowed(filters)
+        if allowed is not None and not allowed:
+            return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)
+        hits = self._retriever(mode, k, filters).retrieve(question)[:k]
+        matches = self.catalog.find(question)
+        seen = {h.node.node_id for h in hits}
+        expanded: list[BaseNode] = []
+        for match in matches:
+            for entry_id in match.ids:
+                if entry_id not in seen and (allowed is None or entry_id in allowed):
+                    seen.add(entry_id)
+                    expanded.append(self.catalog.nodes[entry_id])
+        return Retrieval(question, hits, matches, expanded, time.perf_counter() - started, version)
+
+    def _retriever(self, mode: str, k: int, filters: dict[str, str]) -> BaseRetriever:
+        assert self._index is not None and self._bm25 is not None
+        metadata_filters = (
+            MetadataFilters(
+                filters=[
+                    MetadataFilter(key=key, value=value, operator=FilterOperator.EQ) for key, value in filters.items()
+                ]
+            )
+            if filters
+            else None
+        )
+        dense = self._index.as_retriever(similarity_top_k=k, filters=metadata_filters)
+        # Same BM25 index, per-query filter mask: cheap, the index is not rebuilt.
+        sparse = BM25Retriever(existing_bm25=self._bm25.bm25, similarity_top_k=k, filters=metadata_filters)
+        if mode == "dense":
+            return dense
+        if mode == "bm25":
+            return sparse
+        # relative_score honours the weights (reciprocal_rerank ignores them); num_queries=1
+        # means no query generation, so the MockLLM is never called; it only stops
+        # llama-index from reaching for its OpenAI default.
+        return QueryFusionRetriever(
+            [dense, sparse],
+            mode="relative_score",
+            retriever_weights=[self.cfg.dense_weight, 1 - self.cfg.dense_weight],
+            similarity_top_k=k,
+            num_queries=1,
+            use_async=False,
+            llm=MockLLM(),
+        )
+
+
+def _bm25_nodes(bm25: BM25Retriever) -> list[BaseNode]:
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    return [metadata_dict_to_node(row) for row in bm25.corpus]

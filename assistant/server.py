@@ -1,0 +1,133 @@
+"""Start, find and stop the local OpenAI-compatible model server (llama-cpp-python).
+
+One server per data directory: a file lock serialises starts, and a healthy server on
+the configured port is reused rather than started again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from assistant.local_model import is_installed, model_path
+from rag.config import Config
+from rag.errors import MODEL_MISSING, RagError
+
+
+def _pid_file(cfg: Config) -> Path:
+    return cfg.data_dir / "server.pid"
+
+
+def log_file(cfg: Config) -> Path:
+    return cfg.data_dir / "server.log"
+
+
+def is_healthy(cfg: Config, timeout: float = 2.0) -> bool:
+    """True when an OpenAI-compatible server answers /models at the endpoint."""
+    try:
+        response = httpx.get(f"{cfg.endpoint}/models", timeout=timeout)
+        return response.status_code == 200 and "data" in response.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+@contextmanager
+def _start_lock(cfg: Config) -> Iterator[None]:
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.data_dir / "server.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_server(cfg: Config) -> str:
+    """Return the endpoint, starting the local server first if it is the default and down."""
+    if not cfg.uses_local_server or is_healthy(cfg):
+        return cfg.endpoint
+    with _start_lock(cfg):
+        if is_healthy(cfg):  # another process started it while we waited
+            return cfg.endpoint
+        if not is_installed(cfg):
+            raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
+        process = _spawn(cfg)
+        deadline = time.monotonic() + cfg.server_start_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RagError(f"The model server exited at start (code {process.returncode}): {_last_log_line(cfg)}")
+            if is_healthy(cfg, timeout=1.0):
+                return cfg.endpoint
+            time.sleep(0.3)
+        process.terminate()
+        raise RagError(
+            f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
+        )
+
+
+def _spawn(cfg: Config) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path(cfg)),
+        "--model_alias",
+        cfg.model,
+        "--host",
+        cfg.server_host,
+        "--port",
+        str(cfg.server_port),
+        "--n_ctx",
+        str(cfg.server_ctx),
+        "--n_threads",
+        str(cfg.server_threads),
+        "--n_threads_batch",
+        str(cfg.server_threads),
+    ]
+    # A new session: the server outlives the command that started it and is reused.
+    with open(log_file(cfg), "ab") as log:
+        process = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    _pid_file(cfg).write_text(str(process.pid))
+    return process
+
+
+def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
+    """Stop the server this data directory started; False if none was running."""
+    pid_path = _pid_file(cfg)
+    try:
+        pid = int(pid_path.read_text())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pid_path.unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pid_path.unlink(missing_ok=True)
+    return True
+
+
+def _last_log_line(cfg: Config) -> str:
+    try:
+        lines = [line for line in log_file(cfg).read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "no output"

@@ -1,0 +1,36 @@
+"""The generic fallback: any text or Markdown file, split by llama-index into chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llama_index.core import Document
+from llama_index.core.node_parser import SentenceSplitter
+
+from ingest.entries import Entry, slugify
+
+CHUNK_TOKENS = 256
+CHUNK_OVERLAP = 32
+
+
+def split_text(text: str, source: str) -> list[Entry]:
+    """Chunk entries that cite their file and character span."""
+    splitter = SentenceSplitter(chunk_size=CHUNK_TOKENS, chunk_overlap=CHUNK_OVERLAP)
+    nodes = splitter.get_nodes_from_documents([Document(text=text)])
+    name = Path(source).name
+    stem = slugify(Path(source).stem)
+    entries = []
+    for n, node in enumerate(nodes, start=1):
+        start, end = node.start_char_idx or 0, node.end_char_idx or 0
+        entries.append(
+            Entry(
+                id=f"chunk/{stem}/{n}",
+                kind="chunk",
+                title=f"{name} (part {n})",
+                text=node.get_content(),
+                source=source,
+                position=n,
+                extra={"start_char": str(start), "end_char": str(end)},
+            )
+        )
+    return entries

@@ -1,0 +1,98 @@
+"""The unit the index stores and answers cite: one paper, posting, overview or text chunk."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+KINDS = ("paper", "posting", "overview", "chunk")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A citable source entry with a stable id and flat metadata."""
+
+    id: str
+    kind: str
+    text: str
+    source: str
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    area: str = ""
+    country: str = ""
+    region: str = ""
+    city: str = ""
+    caption: str = ""
+    guide: str = ""
+    position: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        return ", ".join(p for p in (self.city, self.region, self.country) if p)
+
+    @property
+    def label(self) -> str:
+        """A short human name: the title, or the location of a posting."""
+        if self.kind == "posting":
+            return f"Job posting, {self.location}"
+        return self.title or self.id
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything that is embedded or shown changes."""
+        payload = "\x1f".join([self.kind, self.body(), self.source, str(self.position)])
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def body(self) -> str:
+        """The text that is embedded, searched and shown to the model."""
+        if self.kind == "paper":
+            lines = [f"Paper: {self.title}", f"Authors: {', '.join(self.authors)}"]
+            if self.area:
+                lines.append(f"Research area: {self.area}")
+            if self.caption:
+                lines.append(f"Figure caption: {self.caption}")
+            return "\n".join(lines)
+        if self.kind == "posting":
+            return f"Job posting in {self.location}.\n{self.text}"
+        if self.kind == "overview" and self.title:
+            return f"{self.title}\n{self.text}"
+        return self.text
+
+    def metadata(self) -> dict[str, str | int]:
+        """Flat metadata for Chroma (scalars only; authors joined by '; ')."""
+        meta: dict[str, str | int] = {
+            "entry_id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "authors": "; ".join(self.authors),
+            "area": self.area,
+            "country": self.country,
+            "region": self.region,
+            "city": self.city,
+            "caption": self.caption,
+            "guide": self.guide,
+            "source": self.source,
+            "position": self.position,
+            "content_hash": self.content_hash,
+        }
+        meta.update(self.extra)
+        return meta
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["authors"] = list(self.authors)
+        data.pop("extra")
+        data.update(self.extra)
+        return data
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    """ASCII, lower-case, dash-separated; stable for the same input."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_len:  # cut at a word boundary so ids stay readable
+        slug = slug[: max_len + 1].rsplit("-", 1)[0]
+    return slug or "untitled"

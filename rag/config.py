@@ -1,0 +1,137 @@
+"""The one configuration object: defaults, then a TOML file, then environment, then flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus" / "amazon-icml-2024.txt"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "rag"
+
+
+def _default_model_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag" / "models"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the pipeline reads. Build once, pass down, never mutate."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    collection: str = "guides"
+    corpus: tuple[Path, ...] = (BUNDLED_CORPUS,)
+    prompts_dir: Path = PROMPTS_DIR
+
+    # Chroma: embedded by default; a host switches to a Chroma server.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # LLM endpoint: unset base_url means "start the bundled local model server".
+    base_url: str | None = None
+    api_key: str = "not-needed"
+    model: str = LOCAL_MODEL_NAME
+    llm_timeout: float = 120.0
+    max_tokens: int = 320
+    temperature: float = 0.0
+
+    # Local model server (only used when base_url is unset).
+    model_dir: Path = field(default_factory=_default_model_dir)
+    server_host: str = "127.0.0.1"
+    server_port: int = 8765
+    server_ctx: int = 4096
+    server_threads: int = 2
+    server_start_timeout: float = 120.0
+
+    # Retrieval and context.
+    retriever: str = "hybrid"
+    top_k: int = 6
+    dense_weight: float = 0.7
+    max_context_entries: int = 24
+    context_chars: int = 6000
+    max_question_chars: int = 2000
+
+    @property
+    def uses_local_server(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url or f"http://{self.server_host}:{self.server_port}/v1"
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+# RAG_* variables map onto fields of the same name; the OpenAI and Chroma ones keep
+# their ecosystem names so that existing setups work unchanged.
+_ENV_ALIASES = {
+    "OPENAI_BASE_URL": "base_url",
+    "OPENAI_API_KEY": "api_key",
+    "CHROMA_HOST": "chroma_host",
+    "CHROMA_PORT": "chroma_port",
+    "OPENAI_MODEL": "model",
+}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a string or TOML value into the type the field declares."""
+    kind = {f.name: f.type for f in dataclasses.fields(Config)}[name]
+    try:
+        if kind in ("int",):
+            return int(raw)
+        if kind in ("float",):
+            return float(raw)
+        if kind in ("Path",):
+            return Path(raw).expanduser()
+        if kind.startswith("tuple[Path"):
+            items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
+            return tuple(Path(p).expanduser() for p in items if p)
+        if kind.startswith("str | None"):
+            return str(raw) or None
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise RagError(f"Setting {name}={raw!r} is not a valid {kind}") from exc
+
+
+def load_config(
+    config_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Build the Config: defaults < config file < environment < explicit overrides."""
+    env = dict(os.environ) if env is None else env
+    names = {f.name for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+
+    if config_file is not None:
+        try:
+            table = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RagError(f"Cannot read config file {config_file}: {exc}") from exc
+        table = table.get("rag", table)
+        unknown = set(table) - names
+        if unknown:
+            raise RagError(f"Unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({k: _coerce(k, v) for k, v in table.items()})
+
+    # Ecosystem names first, so that an explicit RAG_* variable wins over them.
+    from_env = [(_ENV_ALIASES[v], raw) for v, raw in env.items() if v in _ENV_ALIASES]
+    from_env += [(v[4:].lower(), raw) for v, raw in env.items() if v.startswith("RAG_")]
+    for name, raw in from_env:
+        if name in names and raw != "":
+            values[name] = _coerce(name, raw)
+
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**values)
