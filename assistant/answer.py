@@ -25,6 +25,7 @@ class Answer:
     answer: str
     citations: list[Citation]
     invalid_citations: list[int]
+    unsupported_citations: list[int]
     abstained: bool
     context: Context
     retrieval: Retrieval
@@ -51,6 +52,7 @@ class Answer:
             "answer": self.answer,
             "citations": [c.as_json() for c in self.citations],
             "invalid_citations": self.invalid_citations,
+            "unsupported_citations": self.unsupported_citations,
             "abstained": self.abstained,
             "retrieved": self.retrieved(),
             "model": self.model,
@@ -126,6 +128,7 @@ class Assistant:
             answer=verified.text,
             citations=verified.citations,
             invalid_citations=verified.invalid,
+            unsupported_citations=verified.unsupported,
             abstained=verified.abstained,
             context=context,
             retrieval=retrieval,

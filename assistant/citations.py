@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from assistant.context import Context, Source
+from assistant.context import Context, Source, terms
 
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 ABSTAIN_RE = re.compile(
@@ -42,25 +42,44 @@ class Verified:
     citations: list[Citation]
     invalid: list[int]
     abstained: bool
+    unsupported: list[int] = field(default_factory=list)
 
 
 def verify(answer: str, context: Context) -> Verified:
-    """Drop `[n]` that name no source in the context; list the valid ones in order of use."""
+    """Keep a citation `[n]` only if source n is in the context and shares words with its sentence.
+
+    Numbers that name no source are reported as `invalid`; real sources that say nothing
+    the sentence says (no content word in common) are reported as `unsupported`. Both
+    are removed from the text.
+    """
     sources = context.by_number()
+    source_terms = {n: terms(s.render()) for n, s in sources.items()}
     used: list[int] = []
     invalid: list[int] = []
+    unsupported: list[int] = []
 
-    def keep_valid(match: re.Match[str]) -> str:
-        numbers = [int(x) for x in re.split(r"[,;]", match.group(1))]
-        good = [n for n in numbers if n in sources]
-        invalid.extend(n for n in numbers if n not in sources)
-        used.extend(n for n in good if n not in used)
-        return "".join(f"[{n}]" for n in good)
+    def check_sentence(sentence: str) -> str:
+        claim = terms(CITATION_RE.sub(" ", sentence))
 
-    text = CITATION_RE.sub(keep_valid, answer)
+        def keep_valid(match: re.Match[str]) -> str:
+            kept = []
+            for n in (int(x) for x in re.split(r"[,;]", match.group(1))):
+                if n not in sources:
+                    invalid.append(n)
+                elif claim and not claim & source_terms[n]:
+                    unsupported.append(n)
+                else:
+                    kept.append(n)
+                    if n not in used:
+                        used.append(n)
+            return "".join(f"[{n}]" for n in kept)
+
+        return CITATION_RE.sub(keep_valid, sentence)
+
+    text = "".join(check_sentence(part) for part in re.split(r"(?<=[.!?])(\s+)", answer))
     text = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
     citations = [_citation(sources[n]) for n in used]
-    return Verified(text, citations, sorted(set(invalid)), bool(ABSTAIN_RE.search(text)))
+    return Verified(text, citations, sorted(set(invalid)), bool(ABSTAIN_RE.search(text)), sorted(set(unsupported)))
 
 
 def label_of(source: Source) -> str:

@@ -213,8 +213,8 @@ def select_passage(text: str, question: str, budget: int) -> str:
     if len(text) <= budget:
         return text
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-    terms = _terms(question)
-    ranked = sorted(range(1, len(sentences)), key=lambda i: -len(terms & _terms(sentences[i])))
+    wanted = terms(question)
+    ranked = sorted(range(1, len(sentences)), key=lambda i: -len(wanted & terms(sentences[i])))
     chosen = {0}
     size = len(sentences[0])
     for i in ranked:
@@ -239,7 +239,8 @@ def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
     return runs
 
 
-def _terms(text: str) -> set[str]:
+def terms(text: str) -> set[str]:
+    """Content words, lower-cased, for overlap checks."""
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 

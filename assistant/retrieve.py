@@ -111,7 +111,9 @@ class HybridRetriever:
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)
-        hits = self._retriever(mode, k, filters).retrieve(question)[:k]
+        hits = self._retriever(mode, k, filters).retrieve(question)
+        # BM25's filter mask only zeroes scores, so masked entries can still come back.
+        hits = [h for h in hits if allowed is None or h.node.node_id in allowed][:k]
         matches = self.catalog.find(question)
         seen = {h.node.node_id for h in hits}
         expanded: list[BaseNode] = []

@@ -155,6 +155,11 @@ def _print_answer(answer: Any) -> None:
         for c in answer.citations:
             ids = c.ids[0] + (f" (+{len(c.ids) - 1} with the same text)" if len(c.ids) > 1 else "")
             click.echo(f"  [{c.n}] {c.label} — {ids}")
+    if answer.unsupported_citations:
+        click.echo(
+            f"\n(removed citations whose source does not support the sentence: {answer.unsupported_citations})",
+            err=True,
+        )
     if answer.invalid_citations:
         click.echo(
             f"\n(removed citations to sources that were not in the context: {answer.invalid_citations})", err=True

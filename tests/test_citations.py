@@ -1,0 +1,51 @@
+"""Citation verification: only sources that were in the context survive."""
+
+from __future__ import annotations
+
+from llama_index.core.schema import TextNode
+
+from assistant.citations import verify
+from assistant.context import Context, Source
+
+NAMES = ["alpha", "beta", "gamma"]
+
+
+def make_context(n_sources: int) -> Context:
+    sources = []
+    for n in range(1, n_sources + 1):
+        node = TextNode(id_=f"paper/p{n}", text=f"Paper {n}", metadata={"kind": "paper", "title": f"Paper {n}"})
+        sources.append(Source(n, [node], f"The {NAMES[n - 1]} method is fast."))
+    return Context(sources)
+
+
+def test_valid_citations_are_kept_in_order_of_use():
+    result = verify("Beta is fast [2]. Alpha is fast [1]. Both are fast [1, 2].", make_context(3))
+    assert [c.n for c in result.citations] == [2, 1]
+    assert [c.ids[0] for c in result.citations] == ["paper/p2", "paper/p1"]
+    assert result.text == "Beta is fast [2]. Alpha is fast [1]. Both are fast [1][2]."
+    assert result.invalid == []
+
+
+def test_citations_to_absent_sources_are_removed_and_reported():
+    result = verify("Alpha is fast [1]. Made up [7]. Beta method [2, 9].", make_context(2))
+    assert result.text == "Alpha is fast [1]. Made up. Beta method [2]."
+    assert result.invalid == [7, 9]
+    assert [c.n for c in result.citations] == [1, 2]
+
+
+def test_abstention_is_detected():
+    assert verify("The sources do not say.", make_context(2)).abstained
+    assert not verify("Alpha is fast [1].", make_context(2)).abstained
+
+
+def test_no_sources_means_no_citation_survives():
+    result = verify("Paris [1].", Context())
+    assert result.citations == [] and result.invalid == [1]
+
+
+def test_citation_to_a_source_that_does_not_support_the_sentence_is_removed():
+    node = TextNode(id_="paper/emc2", text="EMC2 negative sampling", metadata={"kind": "paper", "title": "EMC2"})
+    context = Context([Source(1, [node], "Paper: EMC2: Efficient MCMC negative sampling for contrastive learning")])
+    result = verify("The capital of France is Paris [1]. EMC2 uses MCMC negative sampling [1].", context)
+    assert result.text == "The capital of France is Paris. EMC2 uses MCMC negative sampling [1]."
+    assert result.unsupported == [1] and [c.n for c in result.citations] == [1]

@@ -1,0 +1,104 @@
+"""The `rag` CLI: help with examples, and one-line errors with exit code 1 for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import cli
+from tests.conftest import FIXTURES
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+@pytest.mark.parametrize("path", list(all_commands(cli)), ids=" ".join)
+def test_every_command_has_help_with_an_example(path):
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and "rag " in result.output
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_args", "error"),
+    [
+        (lambda t: ["ingest", str(write(t, "empty.txt", b""))], "empty.txt: file is empty"),
+        (lambda t: ["ingest", str(write(t, "blank.md", b"  \n\n \t\n"))], "blank.md: file is empty"),
+        (lambda t: ["ingest", str(t / "missing.txt")], "No such file or directory: "),
+        (lambda t: ["ingest", str(write(t, "bin.txt", b"\x00\x01\x02abc"))], "bin.txt: looks like a binary file"),
+        (
+            lambda t: ["ingest", str(write(t, "latin.txt", "café".encode("latin-1")))],
+            "latin.txt: not UTF-8 text (bad byte at offset 3)",
+        ),
+        (lambda t: ["ingest", str(write(t, "doc.pdf", b"%PDF"))], "unsupported file type '.pdf'"),
+        (
+            lambda t: ["ingest", str(FIXTURES / "truncated-guide.txt")],
+            "research area 'Robotics' has no papers (truncated entry?)",
+        ),
+        (lambda t: ["parse", str(t / "nope.md")], "No such file or directory"),
+        (lambda t: ["ask", ""], "The question is empty"),
+        (lambda t: ["ask", "   \n\t "], "The question is empty"),
+        (lambda t: ["ask", "x" * 10_000], "The question is 10000 characters long; the limit is 2000"),
+        (lambda t: ["ask", "hi", "--filter", "colour=red"], "Unknown filter key 'colour'"),
+        (lambda t: ["ask", "hi"], "run `rag ingest` first"),
+    ],
+    ids=[
+        "empty",
+        "whitespace",
+        "missing",
+        "binary",
+        "latin1",
+        "pdf",
+        "truncated",
+        "parse-missing",
+        "empty-question",
+        "blank-question",
+        "huge-question",
+        "bad-filter",
+        "not-ingested",
+    ],
+)
+def test_bad_input_gets_one_line_error(tmp_path, make_args, error):
+    result = CliRunner().invoke(cli, make_args(tmp_path))
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and error in lines[-1], result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_option_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["ask", "hi", "--colour", "red"])
+    assert result.exit_code == 2 and "Error: No such option '--colour'" in result.output
+
+
+def test_server_unreachable(index_cfg, monkeypatch):
+    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    result = CliRunner().invoke(cli, ["ask", "What does EMC2 propose?"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: Cannot reach the model server at http://127.0.0.1:9/v1: connection failed. "
+        "Start it with `rag server start`, or set OPENAI_BASE_URL to a running endpoint"
+    )
+
+
+def test_ingest_then_reingest_reports_up_to_date(tmp_path):
+    first = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
+    assert first.exit_code == 0, first.output
+    assert "Indexed 7 entries into 'guides'" in first.output and "7 added" in first.output
+    second = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
+    assert second.exit_code == 0 and "is up to date" in second.output and "nothing re-embedded" in second.output

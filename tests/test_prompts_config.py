@@ -1,0 +1,65 @@
+"""Prompt files render with their placeholders; the Config layers defaults, file, env and flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.prompts import placeholders, render, system_prompt
+from rag.config import PROMPTS_DIR, load_config
+from rag.errors import RagError
+
+SAMPLES = {"context": "[1] Paper\nX", "question": "Who?", "history": "User: hi", "citation_rules": "Cite."}
+
+
+@pytest.mark.parametrize("path", sorted(PROMPTS_DIR.glob("*.md")), ids=lambda p: p.name)
+def test_every_prompt_renders(path: Path):
+    fields = placeholders(path.read_text())
+    assert fields <= set(SAMPLES), f"unexpected placeholder in {path.name}"
+    text = render(PROMPTS_DIR, path.stem, **{k: SAMPLES[k] for k in fields})
+    assert text and "{" not in text.replace("{" + "}", "")
+
+
+def test_missing_placeholder_value_fails_fast():
+    with pytest.raises(RagError, match="missing values \\['question'\\]"):
+        render(PROMPTS_DIR, "answer", context="x")
+
+
+def test_system_prompt_includes_the_citation_rules():
+    assert "square brackets" in system_prompt(PROMPTS_DIR)
+
+
+def test_config_precedence(tmp_path: Path):
+    config_file = tmp_path / "rag.toml"
+    config_file.write_text('[rag]\ntop_k = 3\ncollection = "from-file"\nmodel = "file-model"\n')
+    cfg = load_config(config_file, env={"RAG_COLLECTION": "from-env", "OPENAI_MODEL": "env-model"}, top_k=9)
+    assert (cfg.top_k, cfg.collection, cfg.model) == (9, "from-env", "env-model")
+    assert cfg.uses_local_server
+
+
+def test_hosted_endpoint_from_environment():
+    cfg = load_config(
+        env={"OPENAI_BASE_URL": "https://example.invalid/v1", "OPENAI_API_KEY": "k", "RAG_MODEL": "gpt-x"}
+    )
+    assert not cfg.uses_local_server and cfg.endpoint == "https://example.invalid/v1" and cfg.model == "gpt-x"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAG_TOP_K": "many"}, "top_k='many' is not a valid int"),
+        ({"CHROMA_PORT": "http"}, "chroma_port='http' is not a valid int"),
+        ({"RAG_LLM_TIMEOUT": "soon"}, "llm_timeout='soon' is not a valid float"),
+    ],
+)
+def test_bad_settings_are_named(env, message):
+    with pytest.raises(RagError, match=message):
+        load_config(env=env)
+
+
+def test_unknown_setting_in_file(tmp_path: Path):
+    config_file = tmp_path / "rag.toml"
+    config_file.write_text("[rag]\ntopk = 3\n")
+    with pytest.raises(RagError, match="Unknown setting\\(s\\) in .*: topk"):
+        load_config(config_file, env={})
