@@ -316,6 +316,99 @@ def server_status(cfg: Config) -> None:
     click.echo(f"Up: {cfg.endpoint} ({cfg.model})")
 
 
+@cli.command()
+@common_options
+@click.option("--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam].")
+@click.option(
+    "--mode",
+    type=click.Choice(["rag", "closed-book", "oracle"]),
+    default="rag",
+    show_default=True,
+    help="Context the model gets: retrieved, none, or the gold source entries.",
+)
+@click.option(
+    "--prompt",
+    "prompts",
+    multiple=True,
+    metavar="NAME",
+    help="Exam prompt file in prompts/ (repeat to compare variants) [default exam].",
+)
+@click.option("--compare", is_flag=True, help="Run closed-book, bm25, dense, hybrid and oracle side by side.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full results (metrics, config, items) to this file.",
+)
+def exam(
+    cfg: Config,
+    exam_file: Path | None,
+    mode: str,
+    prompts: tuple[str, ...],
+    compare: bool,
+    limit: int | None,
+    json_out: Path | None,
+) -> None:
+    """Score the assistant on a multiple-choice exam (accuracy, hit@5, MRR, citations, latency).
+
+    Examples:
+
+    \b
+        rag exam --limit 10
+        rag exam --mode oracle --json results.json
+        rag exam --compare
+        rag exam --prompt exam --prompt exam_terse
+    """
+    from assistant.answer import Assistant
+    from eval.exam import GOLD_EXAM, ExamRun, load_exam, run_exam
+
+    questions = load_exam(exam_file or GOLD_EXAM)[:limit]
+    if compare:
+        runs = [ExamRun("closed-book")] + [ExamRun("rag", r) for r in ("bm25", "dense", "hybrid")] + [ExamRun("oracle")]
+    else:
+        runs = [ExamRun(mode, cfg.retriever, p) for p in (prompts or ("exam",))]
+    assistant = Assistant(cfg)
+    results = []
+    for run in runs:
+        label = f"{run.mode}/{run.retriever or '-'}/{run.prompt}" if run.mode == "rag" else f"{run.mode}/{run.prompt}"
+        with _progress(len(questions), label, "q") as bar:
+            results.append(run_exam(assistant, questions, run, progress=bar.update))
+    click.echo(_exam_table(results))
+    if json_out:
+        payload = results[0] if len(results) == 1 else {"runs": results}
+        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        click.echo(f"Wrote {json_out}")
+
+
+def _exam_table(results: list[dict]) -> str:
+    kinds = sorted({k for r in results for k in r["per_kind"]})
+    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "p50 s", *kinds]
+    rows = []
+    for r in results:
+        c = r["config"]
+        name = f"{c['mode']}/{c['retriever']}/{c['prompt']}" if c["mode"] == "rag" else f"{c['mode']}/{c['prompt']}"
+
+        def fmt(v):
+            return "-" if v is None else f"{v:.2f}"
+
+        rows.append(
+            [
+                name,
+                f"{r['accuracy']:.3f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) n={r['n']}",
+                fmt(r["hit_at_5"]),
+                fmt(r["mrr"]),
+                fmt(r["citation_precision"]),
+                fmt(r["abstention_accuracy"]),
+                f"{r['latency_p50_s']:.1f}",
+                *[fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
+            ]
+        )
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,103 @@
+"""The exam suite: format loader, exact metrics on a hand-made result set, and a real 5-question run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eval.exam import GOLD_EXAM, load_exam, parse_choice
+from eval.metrics import ItemResult, score, wilson
+from rag.cli import cli
+from rag.errors import RagError
+
+GOOD = {"id": "q1", "question": "Q?", "choices": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "B"}
+
+
+def exam_file(tmp_path: Path, *rows: object) -> Path:
+    path = tmp_path / "exam.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("{not json", "exam.jsonl:2: not valid JSON"),
+        ({k: v for k, v in GOOD.items() if k != "answer"} | {"id": "q2"}, "exam.jsonl:2: missing 'answer'"),
+        (GOOD | {"id": "q2", "answer": "E"}, "exam.jsonl:2: 'answer' must be one of A, B, C, D, not 'E'"),
+        (GOOD | {"id": "q2", "choices": {"A": "a", "B": "b"}}, "exam.jsonl:2: 'choices' must have exactly the keys"),
+        (GOOD, "exam.jsonl:2: duplicate id 'q1'"),
+        (GOOD | {"id": "q2", "sources": "paper/x"}, "exam.jsonl:2: 'sources' must be a list of entry ids"),
+        ([1, 2], "exam.jsonl:2: expected a JSON object"),
+    ],
+)
+def test_loader_rejects_malformed_lines_with_line_number(tmp_path, bad, message):
+    with pytest.raises(RagError) as info:
+        load_exam(exam_file(tmp_path, GOOD, bad))
+    assert str(info.value).startswith(message)
+
+
+def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
+    questions = load_exam(GOLD_EXAM)
+    assert len(questions) >= 60
+    ids = {e.id for e in corpus_entries}
+    assert all(s in ids for q in questions for s in q.sources)
+    letters = [q.answer for q in questions]
+    assert max(letters.count(x) for x in "ABCD") - min(letters.count(x) for x in "ABCD") <= 1
+    assert sum(q.unanswerable for q in questions) >= 0.1 * len(questions)
+    assert {q.kind for q in questions} >= {"paper", "caption", "posting", "multi", "overview", "unanswerable"}
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Answer: C [1]", "C"),
+        ("answer is b", "B"),
+        ("D", "D"),
+        ("(A) because", "A"),
+        ("It is Boston.", "B"),
+        ("I cannot tell", None),
+    ],
+)
+def test_parse_choice(reply, expected):
+    assert parse_choice(reply, {"A": "Paris", "B": "Boston", "C": "Madrid", "D": "Rome"}) == expected
+
+
+def test_metrics_are_exact_on_a_hand_made_result_set():
+    items = [
+        ItemResult("1", "paper", "A", "A", ["p1"], retrieved=["p1", "p2"], cited=["p1"]),
+        ItemResult("2", "paper", "B", "C", ["p2"], retrieved=["p9", "p2"], cited=["p9"]),
+        ItemResult("3", "posting", "C", "C", ["p3"], retrieved=["x", "y", "z", "w", "v", "p3"], cited=["p3", "x"]),
+        ItemResult("4", "unanswerable", "D", "D", [], retrieved=["p1"], unanswerable=True, seconds=4.0),
+    ]
+    result = score(items)
+    assert result["accuracy"] == 0.75 and result["n"] == 4
+    assert result["per_kind"]["paper"]["accuracy"] == 0.5 and result["per_kind"]["posting"]["n"] == 1
+    assert result["hit_at_5"] == round(2 / 3, 4)
+    assert result["mrr"] == round((1 + 0.5 + 1 / 6) / 3, 4)
+    assert result["citation_precision"] == 0.5  # p1 yes, p9 no, p3 yes, x no
+    assert result["abstention_accuracy"] == 1.0
+    assert result["latency_p95_s"] == 4.0
+    assert result["ci95"] == wilson(3, 4)
+
+
+def test_wilson_interval_known_values():
+    assert wilson(0, 10) == (0.0, 0.2775)
+    assert wilson(10, 10) == (0.7225, 1.0)
+
+
+def test_five_question_exam_runs_end_to_end(index_cfg, model_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(cli, ["exam", "--limit", "5", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| rag/hybrid/exam |" in result.output
+    data = json.loads(out.read_text())
+    for key in ("accuracy", "n", "per_kind", "hit_at_5", "mrr", "citation_precision", "abstention_accuracy"):
+        assert key in data
+    assert data["n"] == 5 and data["unparsed"] == 0
+    assert data["hit_at_5"] == 1.0  # single-fact paper questions: retrieval must find the entry
+    assert data["accuracy"] >= 0.6
