@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer import Answer, Assistant
+from assistant.answer import Answer, Assistant, check_question
 from assistant.llm import complete
 from assistant.prompts import render
 
@@ -32,11 +32,12 @@ class ChatSession:
 
     def stream(self, question: str, **options) -> Iterator[str | Answer]:
         """Like Assistant.stream, but follow-ups are condensed first and the turn is remembered."""
-        search = self.standalone(question.strip())
+        question = check_question(self.assistant.cfg, question)
+        search = self.standalone(question)
         for item in self.assistant.stream(search, search_question=search, **options):
             if isinstance(item, Answer):
-                item.question = question.strip()
-                self.history.append((question.strip(), item.answer))
+                item.question = question
+                self.history.append((question, item.answer))
             yield item
 
     def ask(self, question: str, **options) -> Answer:

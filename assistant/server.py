@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,6 +56,14 @@ def ensure_server(cfg: Config) -> str:
     with _start_lock(cfg):
         if is_healthy(cfg):  # another process started it while we waited
             return cfg.endpoint
+        if _port_open(cfg):
+            # Something listens: a busy model server answers /models only between requests.
+            if is_healthy(cfg, timeout=cfg.llm_timeout):
+                return cfg.endpoint
+            raise RagError(
+                f"Something listens on {cfg.server_host}:{cfg.server_port} but does not answer as a model server; "
+                "stop it or set RAG_SERVER_PORT"
+            )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
         process = _spawn(cfg)
@@ -69,6 +78,12 @@ def ensure_server(cfg: Config) -> str:
         raise RagError(
             f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
         )
+
+
+def _port_open(cfg: Config) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex((cfg.server_host, cfg.server_port)) == 0
 
 
 def _spawn(cfg: Config) -> subprocess.Popen:
@@ -90,6 +105,9 @@ def _spawn(cfg: Config) -> subprocess.Popen:
         str(cfg.server_threads),
         "--n_threads_batch",
         str(cfg.server_threads),
+        # The default lets every new request abort the one being generated; queue them instead.
+        "--interrupt_requests",
+        "False",
     ]
     # A new session: the server outlives the command that started it and is reused.
     with open(log_file(cfg), "ab") as log:

@@ -318,6 +318,32 @@ def server_status(cfg: Config) -> None:
 
 @cli.command()
 @common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; 0.0.0.0 exposes it.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+def ui(cfg: Config, host: str, port: int) -> None:
+    """Start the Gradio chat (model server and index are prepared first if needed).
+
+    Example:
+
+    \b
+        rag ui --port 7860
+    """
+    from ingest.store import current_version
+    from ui.app import launch
+
+    try:
+        current_version(cfg)
+    except RagError:
+        click.echo("No index yet: indexing the bundled corpus first.")
+        _ingest(cfg, ())
+    from assistant.server import ensure_server
+
+    click.echo(f"Model server: {ensure_server(cfg)}")
+    launch(cfg, host, port)
+
+
+@cli.command()
+@common_options
 @click.option("--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam].")
 @click.option(
     "--mode",

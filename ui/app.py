@@ -1,0 +1,152 @@
+"""The Gradio chat: a thin layer over `assistant`; it formats, it does not retrieve."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import gradio as gr
+
+from assistant.answer import Answer, Assistant
+from assistant.chat import ChatSession
+from assistant.citations import Citation
+from rag.config import Config
+from rag.errors import RagError
+
+EXAMPLES = [
+    "What does EMC2 propose for contrastive learning?",
+    "Which papers did Parameswaran Raman co-author?",
+    "Which team in Madrid is hiring, and what do they work on?",
+    "How many job postings are in Boston?",
+    "What does the figure for the anomaly-thresholding paper show?",
+    "What do Amazon's ICML 2024 papers lean toward?",
+]
+ALL = "all"
+SOURCES_TITLE = "Sources"
+CONTEXT_TITLE = "Retrieved context"
+
+
+def _history_pairs(history: list[dict]) -> list[tuple[str, str]]:
+    """(question, answer) pairs from Gradio's messages, skipping the sources/context panels."""
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    for message in history:
+        content = message.get("content")
+        text = content if isinstance(content, str) else ""
+        if message.get("metadata") and (message["metadata"] or {}).get("title"):
+            continue
+        if message.get("role") == "user":
+            question = text
+        elif message.get("role") == "assistant" and question is not None:
+            pairs.append((question, re.sub(r"\[\[(\d+)\]\]\(#[^)]*\)", r"[\1]", text)))
+            question = None
+    return pairs
+
+
+def link_citations(text: str, turn: str) -> str:
+    """`[2]` → a link to source 2 of this answer's sources panel."""
+    return re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#src-{turn}-{m.group(1)})", text)
+
+
+def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> str:
+    lines = []
+    for c in citations:
+        source = answer.context.by_number()[c.n]
+        meta = source.nodes[0].metadata
+        details = []
+        if meta.get("authors"):
+            details.append("Authors: " + str(meta["authors"]).replace("; ", ", "))
+        if meta.get("area"):
+            details.append("Area: " + str(meta["area"]))
+        ids = ", ".join(f"`{i}`" for i in c.ids)
+        lines.append(
+            f'<span id="src-{turn}-{c.n}"></span>**[{c.n}] {html.escape(c.label)}** ({c.kind}; {ids})  \n'
+            + ("  \n".join(details) + "  \n" if details else "")
+            + "> "
+            + html.escape(source.passage[:700]).replace("\n", "\n> ")
+        )
+    return "\n\n".join(lines) or "No source was cited."
+
+
+def context_markdown(answer: Answer) -> str:
+    rows = ["| n | kind | entry | score |", "|---|---|---|---|"]
+    for item in answer.retrieved():
+        score = "catalog match" if item["score"] is None else f"{item['score']:.3f}"
+        rows.append(f"| {item['n']} | {item['kind']} | {html.escape(item['label'])} | {score} |")
+    facts = "\n".join(answer.context.facts)
+    return "\n".join(rows) + (f"\n\n{facts}" if facts else "")
+
+
+def make_chat_fn(assistant: Assistant):
+    """The ChatInterface function: stream the answer, then add sources and context panels."""
+
+    def respond(message: str, history: list[dict], kind: str, area: str, city: str) -> Iterator[list]:
+        filters = {k: v for k, v in (("kind", kind), ("area", area), ("city", city)) if v and v != ALL}
+        session = ChatSession(assistant, _history_pairs(history))
+        turn = str(len(history))
+        try:
+            partial = ""
+            for item in session.stream(message, filters=filters):
+                if isinstance(item, str):
+                    partial += item
+                    yield [gr.ChatMessage(content=partial)]
+                    continue
+                searched = []
+                if item.search_question != item.question:
+                    searched = [
+                        gr.ChatMessage(
+                            content=item.search_question, metadata={"title": "Searched for", "status": "done"}
+                        )
+                    ]
+                yield [
+                    *searched,
+                    gr.ChatMessage(content=link_citations(item.answer, turn)),
+                    gr.ChatMessage(
+                        content=sources_markdown(item.citations, item, turn),
+                        metadata={"title": f"{SOURCES_TITLE} ({len(item.citations)})"},
+                    ),
+                    gr.ChatMessage(
+                        content=context_markdown(item),
+                        metadata={"title": f"{CONTEXT_TITLE} ({len(item.context.sources)})", "status": "done"},
+                    ),
+                ]
+        except RagError as exc:
+            yield [gr.ChatMessage(content=f"⚠️ {exc}")]
+
+    return respond
+
+
+def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
+    """The whole app; `assistant` is shared by all sessions (it is thread-safe)."""
+    assistant.retriever.refresh()
+    catalog = assistant.retriever.catalog
+    assert catalog is not None
+    areas = [ALL, *sorted(catalog.values.get("area", set()))]
+    cities = [ALL, *sorted(catalog.values.get("city", set()))]
+    with gr.Blocks(title="Ask the guides") as app:
+        gr.Markdown(
+            f"## Ask the guides\nAnswers cite the entries they come from; open **Sources** under an answer to "
+            f"check them. Model: `{cfg.model}` at `{cfg.endpoint}`."
+        )
+        with gr.Row():
+            kind = gr.Radio([ALL, "paper", "posting"], value=ALL, label="Search in")
+            area = gr.Dropdown(areas, value=ALL, label="Research area")
+            city = gr.Dropdown(cities, value=ALL, label="City")
+        gr.ChatInterface(
+            make_chat_fn(assistant),
+            chatbot=gr.Chatbot(height=560, label="Chat", elem_id="chat"),
+            additional_inputs=[kind, area, city],
+            examples=[[q, ALL, ALL, ALL] for q in EXAMPLES],
+            api_name="chat",
+            concurrency_limit=1,  # one local model server answers one request at a time
+        )
+    return app
+
+
+def launch(cfg: Config, host: str, port: int, prevent_thread_lock: bool = False) -> gr.Blocks:
+    """Build and start the app with a bounded queue."""
+    app = build_app(cfg, Assistant(cfg))
+    app.queue(max_size=100)
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, show_error=True)
+    return app
