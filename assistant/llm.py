@@ -40,7 +40,7 @@ def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str
     except openai.APIConnectionError as exc:
         raise RagError(SERVER_DOWN.format(endpoint=cfg.endpoint, reason="connection failed")) from exc
     except openai.APIStatusError as exc:
-        raise RagError(f"The model server answered HTTP {exc.status_code}: {_short(exc.message)}") from exc
+        raise RagError(f"The model server answered HTTP {exc.status_code}: {_status_detail(exc)}") from exc
     except (openai.APIResponseValidationError, ValueError, AttributeError) as exc:
         raise RagError(f"The model server at {cfg.endpoint} returned a malformed reply: {_short(str(exc))}") from exc
 
@@ -48,6 +48,16 @@ def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str
 def complete(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> str:
     """The whole reply as one string."""
     return "".join(stream_chat(client, cfg, messages, **options))
+
+
+def _status_detail(exc: openai.APIStatusError) -> str:
+    """The server's own error message when its body has one, else openai's summary."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return _short(str(inner["message"]))
+    return _short(exc.message)
 
 
 def _short(text: str) -> str:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant.answer import Assistant
@@ -32,6 +38,50 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def cfg(tmp_path: Path) -> Config:
     return load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server (`chroma run`) on 127.0.0.1, for the server-mode variants."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).with_name("chroma")
+    log = open(path / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("chroma run did not start")
+    yield ("127.0.0.1", port)
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_cfg(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
+    """The same Config in both Chroma modes; server mode gets a collection name of its own."""
+    cfg = load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
+    if request.param == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        cfg = cfg.replace(chroma_host=host, chroma_port=port, collection=f"t{uuid.uuid4().hex[:10]}")
+    return cfg
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,11 @@ class BrokenEmbedding(MiniLMEmbedding):
         raise RuntimeError("embedding model crashed")
 
 
-def test_reingest_embeds_only_what_changed(cfg: Config, embedder, corpus_entries):
-    first = ingest_entries(cfg, corpus_entries, embedder=embedder)
+def test_reingest_embeds_only_what_changed(store_cfg: Config, embedder, corpus_entries):
+    first = ingest_entries(store_cfg, corpus_entries, embedder=embedder)
     assert (first.added, first.embedded) == (35, 35)
 
-    again = ingest_entries(cfg, corpus_entries, embedder=embedder)
+    again = ingest_entries(store_cfg, corpus_entries, embedder=embedder)
     assert not again.changed and again.embedded == 0 and again.version == first.version
 
     edited = [
@@ -34,30 +34,30 @@ def test_reingest_embeds_only_what_changed(cfg: Config, embedder, corpus_entries
         for e in corpus_entries
     ]
     dropped = [e for e in edited if e.city != "Gurugram"]
-    third = ingest_entries(cfg, dropped, embedder=embedder)
+    third = ingest_entries(store_cfg, dropped, embedder=embedder)
     assert (third.updated, third.removed, third.added, third.embedded) == (2, 1, 0, 2)
-    version = current_version(cfg)
+    version = current_version(store_cfg)
     assert version.entries == 34 and version.collection.count() == 34
     assert version.collection.get(ids=["posting/icml-2024/gurugram-1"])["ids"] == []
 
 
-def test_failed_reingest_leaves_previous_index_queryable(cfg: Config, embedder, corpus_entries):
-    ingest_entries(cfg, corpus_entries, embedder=embedder)
-    before = current_version(cfg).name
+def test_failed_reingest_leaves_previous_index_queryable(store_cfg: Config, embedder, corpus_entries):
+    ingest_entries(store_cfg, corpus_entries, embedder=embedder)
+    before = current_version(store_cfg).name
     notes = load_entries([FIXTURES / "notes.md"])
     with pytest.raises(RuntimeError, match="embedding model crashed"):
-        ingest_entries(cfg, corpus_entries + notes, embedder=BrokenEmbedding())
-    assert current_version(cfg).name == before
-    hits = HybridRetriever(cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
+        ingest_entries(store_cfg, corpus_entries + notes, embedder=BrokenEmbedding())
+    assert current_version(store_cfg).name == before
+    hits = HybridRetriever(store_cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
     assert hits[0].node.node_id.startswith("paper/emc2")
     # The next good ingest cleans up the half-written version.
-    ingest_entries(cfg, corpus_entries + notes, embedder=embedder)
-    assert current_version(cfg).entries == 35 + len(notes)
+    ingest_entries(store_cfg, corpus_entries + notes, embedder=embedder)
+    assert current_version(store_cfg).entries == 35 + len(notes)
 
 
-def test_query_before_ingest_says_what_to_do(cfg: Config, embedder):
+def test_query_before_ingest_says_what_to_do(store_cfg: Config, embedder):
     with pytest.raises(RagError, match="run `rag ingest` first"):
-        HybridRetriever(cfg, embedder=embedder).retrieve("anything")
+        HybridRetriever(store_cfg, embedder=embedder).retrieve("anything")
 
 
 def test_fallback_reader_splits_markdown_with_positions():

@@ -1,0 +1,242 @@
+"""Faults: broken model servers, broken or missing indexes, oversized input.
+
+Each fault gives one `Error:` line and exit code 1, and the index that was there still answers.
+The broken model servers are real HTTP servers on 127.0.0.1 that misbehave on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.retrieve import HybridRetriever
+from ingest.store import current_version, ingest_entries
+from rag.cli import cli
+from rag.config import BUNDLED_CORPUS
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that is slow, rude or nonsensical, chosen by `behaviour`."""
+
+    behaviour = "slow"
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        self._send(200, b'{"data": [{"id": "m"}]}', "application/json")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.behaviour == "slow":
+            time.sleep(3)
+            self._send(200, b"{}", "application/json")
+        elif self.behaviour == "garbage":
+            self._send(200, b"\x00\xffthis is not an event stream\n\n", "text/event-stream")
+        elif self.behaviour == "error":
+            self._send(500, b'{"error": {"message": "model exploded"}}', "application/json")
+        elif self.behaviour == "empty":
+            self._send(200, b"data: [DONE]\n\n", "text/event-stream")
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def bad_server(request) -> Iterator[str]:
+    handler = type("Handler", (Misbehaving,), {"behaviour": request.param})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.fixture
+def indexed(cfg, embedder, corpus_entries, monkeypatch):
+    """A fresh real index in this test's data directory."""
+    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
+    return cfg
+
+
+def still_answers(cfg, embedder, version: str) -> None:
+    assert current_version(cfg).name == version
+    hits = HybridRetriever(cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
+    assert hits[0].node.node_id.startswith("paper/emc2")
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output.strip().splitlines()[-1] if result.output.strip() else ""
+
+
+@pytest.mark.parametrize(
+    ("bad_server", "env", "message"),
+    [
+        ("slow", {"RAG_LLM_TIMEOUT": "1"}, "did not answer within 1 s"),
+        ("garbage", {}, "returned"),
+        ("error", {}, "answered HTTP 500: model exploded"),
+        ("empty", {}, "returned an empty answer"),
+    ],
+    indirect=["bad_server"],
+    ids=["slow", "garbage", "http-500", "empty"],
+)
+def test_misbehaving_model_server(indexed, embedder, bad_server, env, message, monkeypatch):
+    version = current_version(indexed).name
+    monkeypatch.setenv("OPENAI_BASE_URL", bad_server)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, last = run_cli("ask", "What does EMC2 propose?")
+    assert code == 1 and last.startswith("Error: ") and message in last
+    still_answers(indexed, embedder, version)
+
+
+def test_local_model_missing_says_run_setup(indexed, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_MODEL_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setenv("RAG_SERVER_PORT", "8798")
+    code, last = run_cli("ask", "What does EMC2 propose?")
+    assert code == 1 and "The local model is not installed at" in last and "run `rag setup`" in last
+
+
+def test_port_taken_by_something_else(indexed, monkeypatch):
+    with ThreadingHTTPServer(("127.0.0.1", 0), type("H", (Misbehaving,), {"do_GET": Misbehaving.do_POST})) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        monkeypatch.setenv("RAG_SERVER_PORT", str(other.server_address[1]))
+        monkeypatch.setenv("RAG_LLM_TIMEOUT", "1")
+        code, last = run_cli("ask", "What does EMC2 propose?")
+        other.shutdown()
+    assert code == 1 and "does not answer as a model server" in last
+
+
+def test_corrupt_chroma_directory(cfg, monkeypatch):
+    chroma = cfg.data_dir / "chroma"
+    chroma.mkdir(parents=True)
+    (chroma / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
+    code, last = run_cli("ask", "What does EMC2 propose?")
+    assert code == 1 and "Chroma" in last and "corrupt" in last
+
+
+def test_corrupt_bm25_index_says_reingest(indexed, embedder):
+    version = current_version(indexed).name
+    bm25 = indexed.data_dir / "bm25" / version
+    for file in bm25.iterdir():
+        file.write_text("garbage")
+    code, last = run_cli("ask", "What does EMC2 propose?")
+    assert code == 1 and "unreadable; run `rag ingest` again" in last
+    shutil.rmtree(bm25)  # a missing BM25 index is rebuilt from Chroma
+    still_answers(indexed, embedder, version)
+
+
+def test_chroma_server_unreachable(monkeypatch):
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", "9")
+    code, last = run_cli("ingest", str(BUNDLED_CORPUS))
+    assert code == 1 and last.startswith("Error: Cannot reach the Chroma server at 127.0.0.1:9")
+
+
+def test_huge_file_is_refused_and_index_kept(indexed, embedder, tmp_path):
+    version = current_version(indexed).name
+    huge = tmp_path / "huge.txt"
+    with open(huge, "w") as handle:
+        line = "All work and no play makes a very long file. " * 20 + "\n"
+        while handle.tell() < 50 * 2**20:
+            handle.write(line)
+    code, last = run_cli("ingest", str(BUNDLED_CORPUS), str(huge))
+    assert code == 1 and "huge.txt: file is 50 MB, over the 20 MB limit per file" in last
+    still_answers(indexed, embedder, version)
+
+
+def test_directory_with_a_bad_file_names_it_and_keeps_index(indexed, embedder, tmp_path):
+    version = current_version(indexed).name
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(BUNDLED_CORPUS, folder / "guide.txt")
+    (folder / "broken.md").write_bytes(b"\xff\xfe not utf-8 \x80")
+    code, last = run_cli("ingest", str(folder))
+    assert code == 1 and "broken.md: not UTF-8 text" in last
+    still_answers(indexed, embedder, version)
+
+
+def test_directory_without_text_files(tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(b"\x89PNG")
+    code, last = run_cli("ingest", str(tmp_path / "pics"))
+    assert code == 1 and "No .txt or .md files under" in last
+
+
+def test_truncated_guide_keeps_index(indexed, embedder, tmp_path):
+    version = current_version(indexed).name
+    text = BUNDLED_CORPUS.read_text()
+    cut = tmp_path / "cut.txt"
+    cut.write_text(text[: text.index("Barcelona") + len("Barcelona")])  # the last posting loses its text
+    code, last = run_cli("ingest", str(cut))
+    assert code == 1 and "posting at 'Barcelona' has no description (truncated entry?)" in last
+    still_answers(indexed, embedder, version)
+
+
+def test_bad_exam_file_names_the_line(tmp_path):
+    exam = tmp_path / "exam.jsonl"
+    exam.write_text(json.dumps({"id": "1", "question": "q"}) + "\n")
+    code, last = run_cli("exam", "--exam", str(exam))
+    assert code == 1 and last == "Error: exam.jsonl:1: missing 'choices', 'answer'"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "hi", "--top-k", "0"], "Invalid value for '--top-k' / '--k': 0 is not in the range 1<=x<=100."),
+        (["ask", "hi", "--retriever", "magic"], "Invalid value for '--retriever'"),
+        (["exam", "--mode", "open-book"], "Invalid value for '--mode'"),
+        (["ui", "--port", "99999"], "Invalid value for '--port'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_bad_options_are_usage_errors(args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
+    from assistant.answer import Assistant
+    from ui.app import make_chat_fn
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    from rag.config import load_config
+
+    cfg = load_config()
+    respond = make_chat_fn(Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
+    replies = list(respond("What does EMC2 propose?", [], "all", "all", "all"))
+    assert replies[-1][0].content.startswith("⚠️ Cannot reach the model server at http://127.0.0.1:9/v1")
+
+
+def test_no_server_listens_beyond_loopback_by_default():
+    from rag.config import load_config
+
+    cfg = load_config(env={})
+    assert cfg.server_host == "127.0.0.1" and "127.0.0.1" in cfg.endpoint
+    ui_host = next(p for p in cli.commands["ui"].params if p.name == "host").default
+    assert ui_host == "127.0.0.1"
+
+
+def test_stale_files_are_left_alone(tmp_path: Path):
+    """`rag parse` reads only; it creates no data directory."""
+    code, _ = run_cli("parse", str(BUNDLED_CORPUS))
+    assert code == 0 and not (tmp_path / "data").exists()
