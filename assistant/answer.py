@@ -119,6 +119,7 @@ class Assistant:
             raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
         verified = verify(raw, context)
         timings.update(
+            output_chunks=len(pieces),
             first_token_s=first_token or 0.0,
             generate_s=time.perf_counter() - llm_started,
             total_s=time.perf_counter() - started,

@@ -60,6 +60,7 @@ class _State:
     area_line: int = 0
     area_papers: int = 0
     papers: list[Entry] = field(default_factory=list)
+    paper_ids: set[str] = field(default_factory=set)
     others: list[Entry] = field(default_factory=list)
     intro: list[str] = field(default_factory=list)
     captions: list[tuple[int, str, str]] = field(default_factory=list)
@@ -158,11 +159,11 @@ def _add_paper(state: _State, line_no: int, title: str, authors_line: str) -> No
         raise GuideParseError(f"{state.source}:{line_no}: paper '{title[:60]}' before any research area")
     authors = tuple(a.strip() for a in authors_line.split(",") if a.strip())
     slug = slugify(title)
-    taken = {p.id for p in state.papers}
     entry_id = f"paper/{slug}"
     n = 2
-    while entry_id in taken:
+    while entry_id in state.paper_ids:
         entry_id, n = f"paper/{slug}-{n}", n + 1
+    state.paper_ids.add(entry_id)
     state.papers.append(
         Entry(
             id=entry_id,

@@ -222,17 +222,18 @@ def _write_nodes(
     progress: Progress | None,
 ) -> list[TextNode]:
     store = ChromaVectorStore(chroma_collection=collection)
+    vectors = dict(reuse)
     nodes: list[TextNode] = []
     for start in range(0, len(entries), EMBED_BATCH):
         batch = entries[start : start + EMBED_BATCH]
-        fresh = [e for e in batch if e.id not in reuse]
+        fresh = [e for e in batch if e.id not in vectors]
         if fresh:
             t0 = time.perf_counter()
-            vectors = embedder.encode([e.body() for e in fresh]).tolist()
+            embedded = embedder.encode([e.body() for e in fresh]).tolist()
             report.embed_seconds += time.perf_counter() - t0
             report.embedded += len(fresh)
-            reuse = {**reuse, **{e.id: v for e, v in zip(fresh, vectors, strict=True)}}
-        batch_nodes = [to_node(e, reuse[e.id]) for e in batch]
+            vectors.update(zip((e.id for e in fresh), embedded, strict=True))
+        batch_nodes = [to_node(e, vectors[e.id]) for e in batch]
         store.add(batch_nodes)
         nodes.extend(batch_nodes)
         if progress:

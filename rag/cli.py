@@ -435,6 +435,59 @@ def _exam_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter("give sizes as comma-separated whole numbers, e.g. 1000,10000") from None
+    if any(s < 10 for s in sizes):
+        raise click.BadParameter("each size must be at least 10 entries")
+    return sizes
+
+
+@cli.command()
+@common_options
+@click.option(
+    "--sizes",
+    default="1000,10000",
+    show_default=True,
+    callback=_sizes,
+    help="Synthetic corpus sizes (entries) besides the bundled guide; add 100000 for the large run.",
+)
+@click.option("--questions", default=20, show_default=True, type=click.IntRange(1), help="Retrievals per corpus.")
+@click.option(
+    "--answers",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Questions answered end to end by our pipeline and by the naive llama-index one.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the figures here [default eval/results/bench-<time>.json].",
+)
+def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None) -> None:
+    """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed.
+
+    Examples:
+
+    \b
+        rag bench
+        rag bench --sizes 1000,10000,100000 --answers 10
+    """
+    from eval.bench import bench_table, run_bench
+    from rag.config import PROJECT_ROOT
+
+    result = run_bench(cfg, sizes, questions, answers, log=lambda m: click.echo(m, err=True))
+    click.echo(bench_table(result))
+    out = json_out or PROJECT_ROOT / "eval" / "results" / f"bench-{result['timestamp'].replace(':', '')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    click.echo(f"Wrote {out}")
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,176 @@
+"""`rag bench`: ingest throughput, retrieval latency, model speed, end-to-end latency, memory.
+
+Corpora: the bundled guide plus synthetic guides of the requested sizes (written to a
+temporary folder, never committed). Our pipeline and llama-index's default pipeline answer
+the same questions in the same run, so the ratios compare like with like. It prints figures;
+it never fails on speed.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.answer import Assistant
+from assistant.retrieve import HybridRetriever
+from assistant.server import ensure_server
+from eval.exam import GOLD_EXAM, load_exam
+from eval.metrics import percentile
+from eval.naive import build_naive_engine
+from eval.synthetic import write_guide
+from ingest.embed import MiniLMEmbedding
+from ingest.load import load_entries
+from ingest.store import ingest_entries
+from rag.config import BUNDLED_CORPUS, Config
+
+Log = Callable[[str], None]
+
+
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(values, q) * 1000, 1)
+
+
+def bench_corpus(cfg: Config, label: str, path: Path, questions: list[str], embedder: MiniLMEmbedding) -> dict:
+    """Ingest one corpus into a fresh index and time retrieval on it."""
+    started = time.perf_counter()
+    entries = load_entries([path], max_bytes=1 << 30)
+    parse_s = time.perf_counter() - started
+    report = ingest_entries(cfg, entries, embedder=embedder)
+    ingest_s = parse_s + report.total_seconds
+    retriever = HybridRetriever(cfg, embedder=embedder)
+    retriever.refresh()
+    latencies = []
+    for question in questions:
+        t0 = time.perf_counter()
+        retriever.retrieve(question)
+        latencies.append(time.perf_counter() - t0)
+    without_embedding = max(ingest_s - report.embed_seconds, 1e-9)
+    return {
+        "corpus": label,
+        "entries": len(entries),
+        "ingest_s": round(ingest_s, 2),
+        "embed_share": round(report.embed_seconds / ingest_s, 3),
+        "entries_per_s": round(len(entries) / ingest_s, 1),
+        "entries_per_s_without_embedding": round(len(entries) / without_embedding, 1),
+        "retrieval_p50_ms": _ms(latencies, 50),
+        "retrieval_p95_ms": _ms(latencies, 95),
+    }
+
+
+def bench_answers(cfg: Config, questions: list[str], embedder: MiniLMEmbedding) -> dict:
+    """Our pipeline vs llama-index's default one, same questions, same model, same run."""
+    ensure_server(cfg)
+    assistant = Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder))
+    ours, first_tokens, speeds = [], [], []
+    for question in questions:
+        answer = assistant.ask(question)
+        ours.append(answer.timings["total_s"])
+        first_tokens.append(answer.timings["first_token_s"])
+        generation = answer.timings["generate_s"] - answer.timings["first_token_s"]
+        if answer.timings["output_chunks"] > 1 and generation > 0:
+            speeds.append((answer.timings["output_chunks"] - 1) / generation)
+    engine = build_naive_engine(cfg, list(cfg.corpus), embedder)
+    naive = []
+    for question in questions:
+        t0 = time.perf_counter()
+        engine.query(question)
+        naive.append(time.perf_counter() - t0)
+    ours_p50, naive_p50 = percentile(ours, 50), percentile(naive, 50)
+    return {
+        "questions": len(questions),
+        "first_token_p50_s": round(percentile(first_tokens, 50), 2),
+        "first_token_p95_s": round(percentile(first_tokens, 95), 2),
+        "tokens_per_s": round(sum(speeds) / len(speeds), 1) if speeds else None,
+        "answer_p50_s": round(ours_p50, 2),
+        "answer_p95_s": round(percentile(ours, 95), 2),
+        "naive_answer_p50_s": round(naive_p50, 2),
+        "naive_answer_p95_s": round(percentile(naive, 95), 2),
+        "answer_latency_ratio_ours_to_naive": round(ours_p50 / naive_p50, 2) if naive_p50 else None,
+    }
+
+
+def _server_peak_mb(cfg: Config) -> float | None:
+    try:
+        pid = (cfg.data_dir / "server.pid").read_text().strip()
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def run_bench(cfg: Config, sizes: list[int], n_questions: int, n_answers: int, log: Log) -> dict:
+    """Every figure of the benchmark, as one JSON-ready dict."""
+    embedder = MiniLMEmbedding()
+    gold = [q.question for q in load_exam(GOLD_EXAM)]
+    corpora = []
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        work = Path(tmp)
+        targets = [("bundled", BUNDLED_CORPUS, gold[:n_questions])]
+        for size in sizes:
+            path = write_guide(work / f"synth-{size}.txt", size, seed=size)
+            titles = [e.title for e in load_entries([path], max_bytes=1 << 30) if e.kind == "paper"]
+            step = max(1, len(titles) // n_questions)
+            targets.append((f"synthetic-{size}", path, [f"Who wrote {t}?" for t in titles[::step][:n_questions]]))
+        for label, path, questions in targets:
+            log(f"corpus {label}: ingesting and timing {len(questions)} retrievals")
+            corpus_cfg = cfg.replace(data_dir=work / label, collection="bench")
+            corpora.append(bench_corpus(corpus_cfg, label, path, questions, embedder))
+        log(f"answers: {n_answers} questions through our pipeline and the naive llama-index one")
+        ensure_server(cfg)  # started (or found) under the main data directory, not the temporary one
+        answer_cfg = cfg.replace(data_dir=work / "bundled", collection="bench")
+        answers = bench_answers(answer_cfg, gold[:n_answers], embedder) if n_answers else {}
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {
+            "model": cfg.model,
+            "endpoint": cfg.endpoint,
+            "top_k": cfg.top_k,
+            "retriever": cfg.retriever,
+            "context_chars": cfg.context_chars,
+        },
+        "corpora": corpora,
+        "answers": answers,
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "model_server_peak_memory_mb": _server_peak_mb(cfg),
+    }
+
+
+def bench_table(result: dict) -> str:
+    """Markdown tables of the figures."""
+    head = [
+        "corpus",
+        "entries",
+        "ingest s",
+        "embed share",
+        "entries/s",
+        "entries/s w/o embedding",
+        "retrieval p50 ms",
+        "retrieval p95 ms",
+    ]
+    keys = [
+        "corpus",
+        "entries",
+        "ingest_s",
+        "embed_share",
+        "entries_per_s",
+        "entries_per_s_without_embedding",
+        "retrieval_p50_ms",
+        "retrieval_p95_ms",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in result["corpora"]]
+    if result["answers"]:
+        lines += ["", "| answers | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in result["answers"].items()]
+    lines += [
+        "",
+        f"peak memory: bench process {result['peak_memory_mb']} MB, "
+        f"model server {result['model_server_peak_memory_mb']} MB",
+    ]
+    return "\n".join(lines)
