@@ -73,6 +73,7 @@ STOPWORDS = set(
     ]
 )
 MIN_PASSAGE = 400
+MAX_LISTED = 12
 
 
 @dataclass
@@ -166,8 +167,9 @@ def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
 
 
 def _facts(retrieval: Retrieval, context: Context) -> list[str]:
-    """Counts the model cannot be trusted to do: how many entries a name selects."""
+    """Counts and lists the model cannot be trusted to make: every entry a name selects."""
     where = {i: s.n for s in context.sources for i in s.ids}
+    labels = {n.node_id: _short_label(n) for s in context.sources for n in s.nodes}
     facts = []
     for match in retrieval.matches:
         kinds: dict[str, int] = {}
@@ -175,17 +177,22 @@ def _facts(retrieval: Retrieval, context: Context) -> list[str]:
             kind = entry_id.split("/", 1)[0]
             kinds[kind] = kinds.get(kind, 0) + 1
         counted = ", ".join(f"{c} {k}{'s' if c > 1 else ''}" for k, c in kinds.items())
-        cited = sorted({where[i] for i in match.ids if i in where})
-        refs = " ".join(f"[{n}]" for n in cited)
         label = {"author": "by author", "city": "in city", "country": "in country", "area": "in research area"}[
             match.field
         ]
-        facts.append(
-            f"- Entries {label} {match.value}: {counted} (see {refs})"
-            if refs
-            else f"- Entries {label} {match.value}: {counted}"
-        )
+        listed = [f"{labels[i]} [{where[i]}]" for i in match.ids if i in labels]
+        if len(match.ids) <= MAX_LISTED and len(listed) == len(match.ids):
+            facts.append(f"- Entries {label} {match.value}: {counted}: " + "; ".join(dict.fromkeys(listed)))
+        else:
+            facts.append(f"- Entries {label} {match.value}: {counted}")
     return facts
+
+
+def _short_label(node: BaseNode) -> str:
+    meta = node.metadata
+    if meta.get("kind") == "posting":
+        return f"posting in {meta.get('city')}"
+    return str(meta.get("title") or node.node_id)
 
 
 def _group_key(node: BaseNode) -> str:

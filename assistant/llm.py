@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -18,9 +19,24 @@ def make_client(cfg: Config) -> openai.OpenAI:
     return openai.OpenAI(base_url=endpoint, api_key=cfg.api_key, timeout=cfg.llm_timeout, max_retries=0)
 
 
+@contextmanager
+def endpoint_errors(cfg: Config) -> Iterator[None]:
+    """Turn every failure of the endpoint into one RagError that says what happened."""
+    try:
+        yield
+    except openai.APITimeoutError as exc:
+        raise RagError(f"The model server at {cfg.endpoint} did not answer within {cfg.llm_timeout:.0f} s") from exc
+    except openai.APIConnectionError as exc:
+        raise RagError(SERVER_DOWN.format(endpoint=cfg.endpoint, reason="connection failed")) from exc
+    except openai.APIStatusError as exc:
+        raise RagError(f"The model server answered HTTP {exc.status_code}: {_status_detail(exc)}") from exc
+    except (openai.APIResponseValidationError, ValueError, AttributeError, TypeError) as exc:
+        raise RagError(f"The model server at {cfg.endpoint} returned a malformed reply: {_short(str(exc))}") from exc
+
+
 def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
     """Yield the reply's text deltas; every endpoint failure becomes one RagError."""
-    try:
+    with endpoint_errors(cfg):
         stream = client.chat.completions.create(
             model=cfg.model,
             messages=messages,
@@ -35,14 +51,21 @@ def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str
             delta = chunk.choices[0].delta
             if delta is not None and delta.content:
                 yield delta.content
-    except openai.APITimeoutError as exc:
-        raise RagError(f"The model server at {cfg.endpoint} did not answer within {cfg.llm_timeout:.0f} s") from exc
-    except openai.APIConnectionError as exc:
-        raise RagError(SERVER_DOWN.format(endpoint=cfg.endpoint, reason="connection failed")) from exc
-    except openai.APIStatusError as exc:
-        raise RagError(f"The model server answered HTTP {exc.status_code}: {_status_detail(exc)}") from exc
-    except (openai.APIResponseValidationError, ValueError, AttributeError) as exc:
-        raise RagError(f"The model server at {cfg.endpoint} returned a malformed reply: {_short(str(exc))}") from exc
+
+
+def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
+    """One non-streamed completion (the exam uses it for log-probabilities)."""
+    with endpoint_errors(cfg):
+        response = client.chat.completions.create(
+            model=cfg.model,
+            messages=messages,
+            temperature=cfg.temperature,
+            max_tokens=options.pop("max_tokens", cfg.max_tokens),
+            **options,
+        )
+        if not response.choices:
+            raise RagError(f"The model server at {cfg.endpoint} returned no choices")
+        return response.choices[0]
 
 
 def complete(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> str:

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from assistant.answer import Assistant
 from assistant.citations import CITATION_RE, verify
 from assistant.context import Context, Source, build_context
-from assistant.llm import complete
+from assistant.llm import chat_once
 from assistant.prompts import render, system_prompt
 from eval.metrics import ItemResult, score
 from rag.errors import RagError
@@ -41,9 +42,6 @@ class ExamQuestion:
     @property
     def unanswerable(self) -> bool:
         return bool(ABSTAIN_CHOICE.search(self.choices[self.answer]))
-
-    def choices_text(self) -> str:
-        return "\n".join(f"{letter}. {text}" for letter, text in self.choices.items())
 
 
 def load_exam(path: Path) -> list[ExamQuestion]:
@@ -107,13 +105,44 @@ def parse_choice(reply: str, choices: dict[str, str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+SCORINGS = ("text", "logprobs", "permuted")
+
+
 @dataclass
 class ExamRun:
-    """Settings of one exam run: which context the model gets and which prompt."""
+    """Settings of one exam run: which context the model gets, which prompt, how the letter is read.
+
+    Scoring: `text` parses the letter from the reply; `logprobs` takes the most likely of
+    A-D at the first token (as lm-eval-harness does); `permuted` also asks with the options
+    in reverse order and adds each option's log-probabilities, cancelling a bias for letters.
+    """
 
     mode: str = "rag"
     retriever: str | None = None
     prompt: str = "exam"
+    scoring: str = "permuted"
+
+
+def _letter_logprobs(choice: Any) -> dict[str, float] | None:
+    """Log-probabilities of A-D as the first token, or None if the endpoint gives none."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    scores: dict[str, float] = {}
+    for top in content[0].top_logprobs or []:
+        letter = top.token.strip().upper()
+        if letter in LETTERS and letter not in scores:
+            scores[letter] = top.logprob
+    return {letter: scores.get(letter, -100.0) for letter in LETTERS}
+
+
+def _ask_letters(assistant: Assistant, messages: list[dict[str, str]], scoring: str) -> tuple[str, dict | None]:
+    cfg = assistant.cfg
+    options: dict[str, Any] = {"max_tokens": 12}
+    if scoring != "text":
+        options.update(logprobs=True, top_logprobs=20)
+    choice = chat_once(assistant.client, cfg, messages, **options)
+    return (choice.message.content or ""), (_letter_logprobs(choice) if scoring != "text" else None)
 
 
 def _oracle_context(assistant: Assistant, question: ExamQuestion) -> Context:
@@ -124,38 +153,47 @@ def _oracle_context(assistant: Assistant, question: ExamQuestion) -> Context:
     return Context([Source(n, [node], node.get_content()) for n, node in enumerate(nodes, start=1)])
 
 
+def _messages(
+    assistant: Assistant, question: ExamQuestion, run: ExamRun, context: Context, choices: dict[str, str]
+) -> list[dict[str, str]]:
+    cfg = assistant.cfg
+    listed = "\n".join(f"{letter}. {text}" for letter, text in choices.items())
+    if run.mode == "closed-book":
+        return [
+            {
+                "role": "user",
+                "content": render(cfg.prompts_dir, "exam_closed_book", question=question.question, choices=listed),
+            }
+        ]
+    prompt = render(cfg.prompts_dir, run.prompt, context=context.text(), question=question.question, choices=listed)
+    return [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
+
+
 def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> ItemResult:
     """Ask one item through the pipeline users get, and grade it."""
     cfg = assistant.cfg
     started = time.perf_counter()
     retrieved: list[str] = []
-    if run.mode == "closed-book":
-        context = Context()
-        messages = [
-            {
-                "role": "user",
-                "content": render(
-                    cfg.prompts_dir, "exam_closed_book", question=question.question, choices=question.choices_text()
-                ),
-            }
-        ]
-    else:
-        if run.mode == "oracle":
-            context = _oracle_context(assistant, question)
-        else:
-            retrieval = assistant.retriever.retrieve(question.question, mode=run.retriever)
-            context = build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
-        retrieved = [i for s in context.sources for i in s.ids]
-        prompt = render(
-            cfg.prompts_dir,
-            run.prompt,
-            context=context.text(),
-            question=question.question,
-            choices=question.choices_text(),
-        )
-        messages = [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
-    reply = complete(assistant.client, cfg, messages, max_tokens=24)
+    context = Context()
+    if run.mode == "oracle":
+        context = _oracle_context(assistant, question)
+    elif run.mode == "rag":
+        retrieval = assistant.retriever.retrieve(question.question, mode=run.retriever)
+        context = build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
+    retrieved = [i for s in context.sources for i in s.ids]
+
+    reply, scores = _ask_letters(assistant, _messages(assistant, question, run, context, question.choices), run.scoring)
     chosen = parse_choice(reply, question.choices)
+    if scores is not None:
+        if run.scoring == "permuted":
+            # Same options, reverse order: letter X now shows the text that was at mirror(X).
+            mirror = dict(zip(LETTERS, reversed(LETTERS), strict=True))
+            flipped = {letter: question.choices[mirror[letter]] for letter in LETTERS}
+            _, second = _ask_letters(assistant, _messages(assistant, question, run, context, flipped), run.scoring)
+            if second is not None:
+                scores = {letter: scores[letter] + second[mirror[letter]] for letter in LETTERS}
+        chosen = max(scores, key=lambda letter: scores[letter])
+
     cited: list[str] = []
     if context.sources and chosen:
         # Check the citation against the text of the chosen option, as for any answer sentence.
@@ -181,6 +219,8 @@ def run_exam(
     """Answer every question and return the scored result with its settings."""
     if run.mode not in MODES:
         raise RagError(f"Unknown exam mode '{run.mode}'; use one of {', '.join(MODES)}")
+    if run.scoring not in SCORINGS:
+        raise RagError(f"Unknown scoring '{run.scoring}'; use one of {', '.join(SCORINGS)}")
     items = []
     for question in questions:
         items.append(answer_question(assistant, question, run))

@@ -359,6 +359,9 @@ def ui(cfg: Config, host: str, port: int) -> None:
     metavar="NAME",
     help="Exam prompt file in prompts/ (repeat to compare variants) [default exam].",
 )
+@click.option("--scoring", type=click.Choice(["text", "logprobs", "permuted"]), default="permuted", show_default=True,
+              help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
+              "summed over two option orders (cancels letter bias).")
 @click.option("--compare", is_flag=True, help="Run closed-book, bm25, dense, hybrid and oracle side by side.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
 @click.option(
@@ -372,6 +375,7 @@ def exam(
     exam_file: Path | None,
     mode: str,
     prompts: tuple[str, ...],
+    scoring: str,
     compare: bool,
     limit: int | None,
     json_out: Path | None,
@@ -391,9 +395,13 @@ def exam(
 
     questions = load_exam(exam_file or GOLD_EXAM)[:limit]
     if compare:
-        runs = [ExamRun("closed-book")] + [ExamRun("rag", r) for r in ("bm25", "dense", "hybrid")] + [ExamRun("oracle")]
+        runs = [
+            ExamRun("closed-book", scoring=scoring),
+            *(ExamRun("rag", r, scoring=scoring) for r in ("bm25", "dense", "hybrid")),
+            ExamRun("oracle", scoring=scoring),
+        ]
     else:
-        runs = [ExamRun(mode, cfg.retriever, p) for p in (prompts or ("exam",))]
+        runs = [ExamRun(mode, cfg.retriever, p, scoring) for p in (prompts or ("exam",))]
     assistant = Assistant(cfg)
     results = []
     for run in runs:

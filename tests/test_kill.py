@@ -1,0 +1,52 @@
+"""Atomic re-ingest: SIGKILL an ingest half-way; the previous index still answers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import chromadb
+from chromadb.config import Settings
+
+from assistant.retrieve import HybridRetriever
+from eval.synthetic import write_guide
+from ingest.store import current_version, ingest_entries
+
+
+def half_written_version(cfg) -> bool:
+    client = chromadb.PersistentClient(path=str(cfg.data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
+    for collection in client.list_collections():
+        if not (collection.metadata or {}).get("complete") and collection.count() > 0:
+            return True
+    return False
+
+
+def test_sigkill_mid_ingest_keeps_the_previous_index(cfg, embedder, corpus_entries, tmp_path):
+    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    before = current_version(cfg).name
+    big = write_guide(tmp_path / "big.txt", 3000, seed=1)
+    env = os.environ | {"RAG_DATA_DIR": str(cfg.data_dir)}
+    rag = [sys.executable, "-m", "rag.cli", "ingest", str(big)]
+    process = subprocess.Popen(rag, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not half_written_version(cfg):
+            assert process.poll() is None, "ingest finished before it could be killed"
+            assert time.monotonic() < deadline, "ingest never started writing"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    assert current_version(cfg).name == before
+    hits = HybridRetriever(cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
+    assert hits[0].node.node_id.startswith("paper/emc2")
+
+    # The next ingest removes the half-written version and succeeds.
+    report = ingest_entries(cfg, corpus_entries[:10], embedder=embedder)
+    assert report.removed == 25
+    assert not half_written_version(cfg)

@@ -1,0 +1,72 @@
+"""Load: 50 concurrent questions through the library and through the UI's queue.
+
+Each question names a different paper, so a mixed-up answer is visible: its sources would
+name another paper. Answers are kept short (small context, few tokens) so the run stays
+within CI's budget; the concurrency paths are the same as with full-size answers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+from assistant.answer import Assistant
+from tests.conftest import TEST_PORT, free_port
+from ui.app import build_app
+
+N = 50
+
+
+@pytest.fixture(scope="module")
+def light_cfg(index_cfg):
+    return index_cfg.replace(top_k=1, context_chars=300, max_tokens=12)
+
+
+@pytest.fixture(scope="module")
+def questions(corpus_entries):
+    papers = [e for e in corpus_entries if e.kind == "paper"]
+    return [(f"Who wrote {p.title}?", p.id, p.title) for p in (papers[i % len(papers)] for i in range(N))]
+
+
+def servers_on_test_port() -> int:
+    found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {TEST_PORT}"], capture_output=True, text=True)
+    return len(found.stdout.split())
+
+
+def test_fifty_concurrent_questions_through_the_library(light_cfg, retriever, model_server, questions):
+    assistant = Assistant(light_cfg, retriever=retriever)
+    with ThreadPoolExecutor(max_workers=N) as pool:
+        answers = list(pool.map(lambda q: assistant.ask(q[0]), questions))
+    for (question, paper_id, _), answer in zip(questions, answers, strict=True):
+        assert answer.question == question
+        assert answer.answer
+        assert answer.context.sources[0].ids == [paper_id]
+        assert {i for c in answer.citations for i in c.ids} <= {paper_id}
+    assert servers_on_test_port() == 1
+
+
+def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, model_server, questions):
+    app = build_app(light_cfg, Assistant(light_cfg, retriever=retriever))
+    app.queue(max_size=100)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    try:
+        clients = [Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(5)]
+        jobs = [
+            clients[i % 5].submit(q, "all", "all", "all", api_name="/chat") for i, (q, _, _) in enumerate(questions)
+        ]
+        results = [job.result(timeout=900) for job in jobs]
+    finally:
+        app.close()
+    for (_, paper_id, title), result in zip(questions, results, strict=True):
+        panels = {m["metadata"]["title"]: m["content"] for m in result if (m.get("metadata") or {}).get("title")}
+        assert not result[0]["content"].startswith("⚠️"), result[0]["content"]
+        context = next(v for k, v in panels.items() if k.startswith("Retrieved context"))
+        assert context.count("| paper |") == 1
+        assert context.splitlines()[2].startswith(f"| 1 | paper | {title}") or title.replace("&", "&amp;") in context
+        sources = next(v for k, v in panels.items() if k.startswith("Sources"))
+        assert paper_id in sources or sources == "No source was cited."
+    assert servers_on_test_port() == 1
