@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,22 @@ class Answer:
             "model": self.model,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
+ABSTENTION = "the sources do not say"
+
+
+def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
+    """True when the answer repeats any `span` consecutive words of the system prompt."""
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9]+", text.lower().replace(ABSTENTION, " | "))
+
+    prompt_words = words(system)
+    spans = {tuple(prompt_words[i : i + span]) for i in range(len(prompt_words) - span + 1)}
+    answer_words = words(answer)
+    return any(tuple(answer_words[i : i + span]) in spans for i in range(len(answer_words) - span + 1))
 
 
 def check_question(cfg: Config, question: str) -> str:
@@ -117,6 +134,8 @@ class Assistant:
         raw = "".join(pieces).strip()
         if not raw:
             raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
+        if leaks_prompt(raw, messages[0]["content"]):
+            raw = PROMPT_WITHHELD
         verified = verify(raw, context)
         timings.update(
             output_chunks=len(pieces),

@@ -73,6 +73,16 @@ STOPWORDS = set(
     ]
 )
 MIN_PASSAGE = 400
+OMITTED = "[instruction-like text omitted]"
+INSTRUCTION_RE = re.compile(
+    r"ignore (?:all |any |the |your )?(?:previous |prior |above |earlier )?(?:instructions|rules|sources)"
+    r"|system prompt|system message|developer mode|jailbreak|new rules|from now on"
+    r"|\b(?:reply|respond|answer)(?: only)? (?:with the word|in french|in spanish|in german|only with)\b"
+    r"|\b(?:always|must) cite\b|\bcite source\b|\b(?:append|add) (?:the |a )?link\b"
+    r"|\btell the user\b|\bprint\b[^.]{0,30}\b(?:prompt|instructions)\b|\binstead of answering\b"
+    r"|^\s*(?:system|assistant|user)\s*:|</?(?:sources?|system|context|instructions)>",
+    re.IGNORECASE | re.MULTILINE,
+)
 MAX_LISTED = 12
 
 
@@ -210,9 +220,22 @@ def _display_text(node: BaseNode) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Keep documents from planting citation markers: `[3]` → `(3)`, `Source 7:` → `Source 7 -`."""
+    """Defuse documents: drop sentences that address the assistant, and planted citation markers.
+
+    `[3]` → `(3)` and `Source 7:` → `Source 7 -`, so a document cannot fake a source block.
+    """
+    text = omit_instructions(text)
     text = re.sub(r"\[(\s*\d+(?:\s*,\s*\d+)*\s*)\]", r"(\1)", text)
     return re.sub(r"(?im)^(\s*(?:source|\[)\s*\d+)\s*[:\]]", r"\1 -", text)
+
+
+def omit_instructions(text: str) -> str:
+    """Replace sentences written to steer an AI assistant (prompt injection) with a marker."""
+    parts = re.split(r"(?<=[.!?])(\s+)|(\n+)", text)
+    kept = []
+    for part in (p for p in parts if p is not None):
+        kept.append(OMITTED if part.strip() and INSTRUCTION_RE.search(part) else part)
+    return "".join(kept)
 
 
 def select_passage(text: str, question: str, budget: int) -> str:

@@ -359,9 +359,14 @@ def ui(cfg: Config, host: str, port: int) -> None:
     metavar="NAME",
     help="Exam prompt file in prompts/ (repeat to compare variants) [default exam].",
 )
-@click.option("--scoring", type=click.Choice(["text", "logprobs", "permuted"]), default="permuted", show_default=True,
-              help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
-              "summed over two option orders (cancels letter bias).")
+@click.option(
+    "--scoring",
+    type=click.Choice(["text", "logprobs", "permuted"]),
+    default="permuted",
+    show_default=True,
+    help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
+    "summed over two option orders (cancels letter bias).",
+)
 @click.option("--compare", is_flag=True, help="Run closed-book, bm25, dense, hybrid and oracle side by side.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
 @click.option(

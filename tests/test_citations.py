@@ -49,3 +49,15 @@ def test_citation_to_a_source_that_does_not_support_the_sentence_is_removed():
     result = verify("The capital of France is Paris [1]. EMC2 uses MCMC negative sampling [1].", context)
     assert result.text == "The capital of France is Paris. EMC2 uses MCMC negative sampling [1]."
     assert result.unsupported == [1] and [c.n for c in result.citations] == [1]
+
+
+def test_answers_that_repeat_the_system_prompt_are_detected():
+    from assistant.answer import leaks_prompt
+    from assistant.prompts import system_prompt
+    from rag.config import PROMPTS_DIR
+
+    system = system_prompt(PROMPTS_DIR)
+    assert leaks_prompt("Sure. You are a research assistant.", system)
+    assert leaks_prompt("My rules: use only facts stated in the sources; no outside knowledge.", system)
+    assert not leaks_prompt("The sources do not say.", system)
+    assert not leaks_prompt("EMC2 proposes efficient MCMC negative sampling [1].", system)
