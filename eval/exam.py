@@ -17,13 +17,13 @@ from typing import Any
 from assistant.answer import Assistant
 from assistant.citations import CITATION_RE, verify
 from assistant.context import Context, Source, build_context
-from assistant.llm import chat_once
+from assistant.llm import chat_once, endpoint_errors
 from assistant.prompts import render, system_prompt
 from eval.metrics import ItemResult, score
 from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
-MODES = ("rag", "closed-book", "oracle")
+MODES = ("rag", "closed-book", "oracle", "naive")
 LETTERS = ("A", "B", "C", "D")
 ABSTAIN_CHOICE = re.compile(r"sources? do(es)? not say", re.I)
 
@@ -213,6 +213,34 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
     )
 
 
+def _naive_answerer(assistant: Assistant) -> Callable[[ExamQuestion], ItemResult]:
+    """The peer: llama-index's default query engine over plain chunks, same model; letter read from text."""
+    from eval.naive import build_naive_engine
+
+    with endpoint_errors(assistant.cfg):
+        engine = build_naive_engine(assistant.cfg, list(assistant.cfg.corpus), assistant.retriever.embedder)
+
+    def ask(question: ExamQuestion) -> ItemResult:
+        started = time.perf_counter()
+        listed = "\n".join(f"{letter}. {text}" for letter, text in question.choices.items())
+        with endpoint_errors(assistant.cfg):
+            reply = str(engine.query(f"{question.question}\n{listed}\nReply with the letter of the correct option."))
+        return ItemResult(
+            question.id,
+            question.kind,
+            question.answer,
+            parse_choice(reply, question.choices),
+            question.sources,
+            [],
+            [],
+            question.unanswerable,
+            time.perf_counter() - started,
+            reply,
+        )
+
+    return ask
+
+
 def run_exam(
     assistant: Assistant, questions: list[ExamQuestion], run: ExamRun, progress: Callable[[int], None] | None = None
 ) -> dict:
@@ -221,9 +249,10 @@ def run_exam(
         raise RagError(f"Unknown exam mode '{run.mode}'; use one of {', '.join(MODES)}")
     if run.scoring not in SCORINGS:
         raise RagError(f"Unknown scoring '{run.scoring}'; use one of {', '.join(SCORINGS)}")
+    ask = _naive_answerer(assistant) if run.mode == "naive" else lambda q: answer_question(assistant, q, run)
     items = []
     for question in questions:
-        items.append(answer_question(assistant, question, run))
+        items.append(ask(question))
         if progress:
             progress(1)
     result = score(items)

@@ -347,10 +347,10 @@ def ui(cfg: Config, host: str, port: int) -> None:
 @click.option("--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam].")
 @click.option(
     "--mode",
-    type=click.Choice(["rag", "closed-book", "oracle"]),
+    type=click.Choice(["rag", "closed-book", "oracle", "naive"]),
     default="rag",
     show_default=True,
-    help="Context the model gets: retrieved, none, or the gold source entries.",
+    help="Context the model gets: retrieved, none, the gold source entries, or the naive llama-index peer.",
 )
 @click.option(
     "--prompt",
@@ -367,8 +367,18 @@ def ui(cfg: Config, host: str, port: int) -> None:
     help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
     "summed over two option orders (cancels letter bias).",
 )
-@click.option("--compare", is_flag=True, help="Run closed-book, bm25, dense, hybrid and oracle side by side.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Run closed-book, bm25, dense, hybrid, oracle and the naive llama-index peer side by side.",
+)
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.md and a per-kind accuracy chart into this folder.",
+)
 @click.option(
     "--json",
     "json_out",
@@ -383,6 +393,7 @@ def exam(
     scoring: str,
     compare: bool,
     limit: int | None,
+    report_dir: Path | None,
     json_out: Path | None,
 ) -> None:
     """Score the assistant on a multiple-choice exam (accuracy, hit@5, MRR, citations, latency).
@@ -404,6 +415,7 @@ def exam(
             ExamRun("closed-book", scoring=scoring),
             *(ExamRun("rag", r, scoring=scoring) for r in ("bm25", "dense", "hybrid")),
             ExamRun("oracle", scoring=scoring),
+            ExamRun("naive", prompt="llama-index default", scoring="text"),
         ]
     else:
         runs = [ExamRun(mode, cfg.retriever, p, scoring) for p in (prompts or ("exam",))]
@@ -413,9 +425,28 @@ def exam(
         label = f"{run.mode}/{run.retriever or '-'}/{run.prompt}" if run.mode == "rag" else f"{run.mode}/{run.prompt}"
         with _progress(len(questions), label, "q") as bar:
             results.append(run_exam(assistant, questions, run, progress=bar.update))
-    click.echo(_exam_table(results))
+    table = _exam_table(results)
+    click.echo(table)
+    analysis = None
+    if len(results) > 2:
+        import numpy as np
+
+        from eval.irt import item_analysis
+
+        matrix = np.array([[int(item["correct"]) for item in r["items"]] for r in results])
+        names = [f"{r['config']['mode']}/{r['config']['retriever']}" for r in results]
+        analysis = item_analysis(names, [q.id for q in questions], matrix)
+        click.echo(
+            f"Item analysis (2PL IRT): {len(analysis['flagged'])} of {len(questions)} items discriminate "
+            f"poorly: {', '.join(analysis['flagged']) or 'none'}"
+        )
+    if report_dir:
+        from eval.report import write_report
+
+        by_id = {q.id: {"question": q.question, "choices": q.choices} for q in questions}
+        click.echo(f"Wrote {write_report(results, table, by_id, report_dir)}")
     if json_out:
-        payload = results[0] if len(results) == 1 else {"runs": results}
+        payload = results[0] if len(results) == 1 else {"runs": results, "item_analysis": analysis}
         json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
         click.echo(f"Wrote {json_out}")
 

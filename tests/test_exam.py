@@ -101,3 +101,29 @@ def test_five_question_exam_runs_end_to_end(index_cfg, model_server, monkeypatch
     assert data["n"] == 5 and data["unparsed"] == 0
     assert data["hit_at_5"] == 1.0  # single-fact paper questions: retrieval must find the entry
     assert data["accuracy"] >= 0.6
+
+
+def test_item_analysis_flags_items_that_do_not_discriminate():
+    import numpy as np
+
+    from eval.irt import item_analysis
+
+    # Four configurations from weak to strong; items: easy-for-all, impossible, a good item, an inverse item.
+    responses = np.array(
+        [
+            [1, 0, 0, 1],
+            [1, 0, 0, 1],
+            [1, 0, 1, 0],
+            [1, 0, 1, 0],
+        ]
+    )
+    extra = np.array([[0, 0, 0, 1, 1], [0, 0, 1, 1, 1], [1, 0, 1, 1, 1], [1, 1, 1, 1, 1]])  # sets abilities apart
+    result = item_analysis(
+        ["w", "x", "y", "z"], ["easy", "impossible", "good", "inverse", *"abcde"], np.hstack([responses, extra])
+    )
+    flags = {item["id"]: item["flag"] for item in result["items"]}
+    assert flags["easy"] == "everyone right" and flags["impossible"] == "everyone wrong"
+    assert flags["good"] == "" and flags["inverse"].startswith("inverse")
+    assert result["abilities"]["z"] > result["abilities"]["w"]
+    good = next(i for i in result["items"] if i["id"] == "good")
+    assert good["discrimination"] > 0.5
