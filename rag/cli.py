@@ -342,7 +342,8 @@ def ui(cfg: Config, host: str, port: int) -> None:
     launch(cfg, host, port)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
+@click.pass_context
 @common_options
 @click.option("--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam].")
 @click.option(
@@ -386,6 +387,7 @@ def ui(cfg: Config, host: str, port: int) -> None:
     help="Write the full results (metrics, config, items) to this file.",
 )
 def exam(
+    ctx: click.Context,
     cfg: Config,
     exam_file: Path | None,
     mode: str,
@@ -405,7 +407,10 @@ def exam(
         rag exam --mode oracle --json results.json
         rag exam --compare
         rag exam --prompt exam --prompt exam_terse
+        rag exam generate --per-entry 2 --out candidates.jsonl
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from assistant.answer import Assistant
     from eval.exam import GOLD_EXAM, ExamRun, load_exam, run_exam
 
@@ -449,6 +454,33 @@ def exam(
         payload = results[0] if len(results) == 1 else {"runs": results, "item_analysis": analysis}
         json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
         click.echo(f"Wrote {json_out}")
+
+
+@exam.command("generate")
+@common_options
+@click.option("--per-entry", default=2, show_default=True, type=click.IntRange(1, 5), help="Questions per entry.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N entries.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Candidate exam file.")
+def exam_generate(cfg: Config, per_entry: int, limit: int | None, out: Path) -> None:
+    """Draft candidate questions from each indexed entry, filtered, for a person to review.
+
+    Filters: ends with "?", four distinct options, the answer is supported by the entry,
+    the question names what it asks about, no near-duplicates. Never merged into the gold exam.
+
+    Example:
+
+    \b
+        rag exam generate --per-entry 2 --limit 10 --out eval/exams/candidates.jsonl
+    """
+    from assistant.answer import Assistant
+    from eval.generate import generate_exam
+    from ingest.store import current_version
+
+    total = limit or current_version(cfg).entries
+    with _progress(total, "Generating", "entry") as bar:
+        counts = generate_exam(Assistant(cfg), per_entry, out, limit, progress=bar.update)
+    rejected = ", ".join(f"{reason}: {n}" for reason, n in counts.items() if reason != "kept") or "none"
+    click.echo(f"Kept {counts['kept']} questions in {out}; rejected {rejected}. Review them before use.")
 
 
 def _exam_table(results: list[dict]) -> str:

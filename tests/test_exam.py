@@ -127,3 +127,85 @@ def test_item_analysis_flags_items_that_do_not_discriminate():
     assert result["abilities"]["z"] > result["abilities"]["w"]
     good = next(i for i in result["items"] if i["id"] == "good")
     assert good["discrimination"] > 0.5
+
+
+def _node(text: str, title: str):
+    from llama_index.core.schema import TextNode
+
+    return TextNode(id_="paper/x", text=text, metadata={"kind": "paper", "title": title})
+
+
+@pytest.mark.parametrize(
+    ("candidate", "reason"),
+    [
+        (
+            {
+                "question": "Which area is the EMC2 paper in",
+                "choices": dict(zip("ABCD", "wxyz", strict=False)),
+                "answer": "A",
+            },
+            "not a question",
+        ),
+        (
+            {"question": "Which area is the EMC2 paper in?", "choices": {"A": "x", "B": "y"}, "answer": "A"},
+            "not four options A-D",
+        ),
+        (
+            {
+                "question": "Which area is the EMC2 paper in?",
+                "choices": dict(zip("ABCD", ["a", "a", "b", "c"], strict=False)),
+                "answer": "A",
+            },
+            "options not distinct",
+        ),
+        (
+            {
+                "question": "Which area is the EMC2 paper in?",
+                "choices": dict(zip("ABCD", ["Robotics", "Vision", "Speech", "Privacy"], strict=False)),
+                "answer": "A",
+            },
+            "answer not supported by the entry",
+        ),
+        (
+            {
+                "question": "What does this paper propose?",
+                "choices": dict(zip("ABCD", ["Contrastive learning", "Vision", "Speech", "Privacy"], strict=False)),
+                "answer": "A",
+            },
+            "not self-contained",
+        ),
+        (
+            {
+                "question": "Which area is the EMC2 paper in?",
+                "choices": dict(zip("ABCD", ["Contrastive learning", "Vision", "Speech", "Privacy"], strict=False)),
+                "answer": "A",
+            },
+            None,
+        ),
+    ],
+)
+def test_generated_question_filters(candidate, reason):
+    from eval.generate import reject_reason
+
+    node = _node("Paper: EMC2: MCMC sampling\nResearch area: Contrastive learning", "EMC2: MCMC sampling")
+    assert reject_reason(candidate, node, kept=[]) == reason
+
+
+def test_near_duplicates_are_rejected():
+    from assistant.context import terms
+    from eval.generate import reject_reason
+
+    node = _node("Paper: EMC2\nResearch area: Contrastive learning", "EMC2")
+    candidate = {
+        "question": "Which research area is the EMC2 paper in?",
+        "choices": dict(zip("ABCD", ["Contrastive learning", "Vision", "Speech", "Privacy"], strict=False)),
+        "answer": "A",
+    }
+    assert reject_reason(candidate, node, kept=[terms("Which research area is EMC2 paper in?")]) == "near-duplicate"
+
+
+def test_candidates_are_parsed_from_json_lines():
+    from eval.generate import parse_candidates
+
+    reply = 'Here you go:\n{"question": "Q?", "answer": "A"},\nnot json\n{"broken": \n{"question": "R?"}'
+    assert parse_candidates(reply) == [{"question": "Q?", "answer": "A"}, {"question": "R?"}]

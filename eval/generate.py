@@ -1,0 +1,119 @@
+"""`rag exam generate`: the model drafts questions from each entry; filters keep the usable ones.
+
+The output is a file for a person to review, never merged into the gold exam automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from llama_index.core.schema import BaseNode
+
+from assistant.answer import Assistant
+from assistant.context import terms
+from assistant.llm import complete
+from assistant.prompts import render
+from eval.exam import LETTERS
+
+VAGUE = re.compile(r"\b(this|the above|the following|the entry|the given|mentioned above)\b", re.I)
+
+
+def parse_candidates(reply: str) -> list[dict]:
+    """Every JSON object in the reply, one per line; junk lines are skipped."""
+    found = []
+    for line in reply.splitlines():
+        line = line.strip().rstrip(",")
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                found.append(value)
+    return found
+
+
+def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str | None:
+    """Why a candidate is unusable, or None when it passes every filter."""
+    question = str(candidate.get("question", "")).strip()
+    choices = candidate.get("choices")
+    answer = candidate.get("answer")
+    if not question.endswith("?"):
+        return "not a question"
+    if not isinstance(choices, dict) or sorted(choices) != list(LETTERS):
+        return "not four options A-D"
+    texts = [str(v).strip().lower() for v in choices.values()]
+    if len(set(texts)) != 4 or not all(texts):
+        return "options not distinct"
+    if answer not in LETTERS:
+        return "no valid answer letter"
+    entry_terms = terms(node.get_content())
+    correct = terms(str(choices[answer]))
+    if not correct or len(correct & entry_terms) / len(correct) < 0.6:
+        return "answer not supported by the entry"
+    named = terms(str(node.metadata.get("title", "")) + " " + str(node.metadata.get("city", "")))
+    if VAGUE.search(question) and not terms(question) & named:
+        return "not self-contained"
+    q_terms = terms(question)
+    if any(len(q_terms & other) / max(len(q_terms | other), 1) >= 0.8 for other in kept):
+        return "near-duplicate"
+    return None
+
+
+def generate_exam(
+    assistant: Assistant,
+    per_entry: int,
+    out: Path,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Counter:
+    """Draft, filter and write candidate questions; returns counts of kept and of each rejection reason."""
+    assistant.retriever.refresh()
+    catalog = assistant.retriever.catalog
+    assert catalog is not None
+    nodes = list(catalog.nodes.values())[:limit]
+    rng = random.Random(0)
+    counts: Counter = Counter()
+    kept_terms: list[set[str]] = []
+    rows = []
+    for node in nodes:
+        prompt = render(assistant.cfg.prompts_dir, "generate", n=str(per_entry), entry=node.get_content()[:2500])
+        reply = complete(
+            assistant.client, assistant.cfg, [{"role": "user", "content": prompt}], max_tokens=160 * per_entry
+        )
+        for candidate in parse_candidates(reply)[:per_entry]:
+            reason = reject_reason(candidate, node, kept_terms)
+            if reason:
+                counts[reason] += 1
+                continue
+            counts["kept"] += 1
+            kept_terms.append(terms(candidate["question"]))
+            rows.append(_shuffled(candidate, node, len(rows) + 1, rng))
+        if progress:
+            progress(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return counts
+
+
+def _shuffled(candidate: dict, node: BaseNode, number: int, rng: random.Random) -> dict:
+    """Move the right option to a random letter, so generated exams are not biased to one letter."""
+    right = candidate["choices"][candidate["answer"]]
+    wrong = [v for k, v in candidate["choices"].items() if k != candidate["answer"]]
+    position = rng.choice(LETTERS)
+    choices = {}
+    for letter in LETTERS:
+        choices[letter] = right if letter == position else wrong.pop()
+    return {
+        "id": f"gen{number:04d}",
+        "question": candidate["question"].strip(),
+        "choices": choices,
+        "answer": position,
+        "kind": str(node.metadata.get("kind", "other")),
+        "sources": [node.node_id],
+    }
