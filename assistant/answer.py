@@ -159,9 +159,15 @@ class Assistant:
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
-        result = None
-        for item in self.stream(question, **options):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return final_answer(self.stream(question, **options))
+
+
+def final_answer(stream: Iterator[str | Answer]) -> Answer:
+    """Drain a stream of text deltas and return the Answer it ends with."""
+    result = None
+    for item in stream:
+        if isinstance(item, Answer):
+            result = item
+    if result is None:
+        raise RagError("The answer stream ended without an answer")
+    return result

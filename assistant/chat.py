@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer import Answer, Assistant, check_question
+from assistant.answer import Answer, Assistant, check_question, final_answer
 from assistant.llm import complete
 from assistant.prompts import render
 
@@ -41,9 +41,5 @@ class ChatSession:
             yield item
 
     def ask(self, question: str, **options) -> Answer:
-        result = None
-        for item in self.stream(question, **options):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        """The whole answer at once, remembered in the history."""
+        return final_answer(self.stream(question, **options))

@@ -187,15 +187,12 @@ def ask(cfg: Config, question: str, filters: tuple[str, ...], as_json: bool) -> 
     question = check_question(cfg, question)
     parsed = parse_filters(filters)
     assistant = Assistant(cfg)
+    # The verified text is printed, not the raw stream, so removed citations never show.
+    answer = assistant.ask(question, filters=parsed)
     if as_json:
-        click.echo(json.dumps(assistant.ask(question, filters=parsed).as_json(), indent=2, ensure_ascii=False))
-        return
-    result = None
-    for item in assistant.stream(question, filters=parsed):
-        if isinstance(item, str):
-            continue  # print the verified text, not the raw stream, so removed citations never show
-        result = item
-    _print_answer(result)
+        click.echo(json.dumps(answer.as_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
 
 
 @cli.command()
