@@ -71,7 +71,8 @@ def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
     def words(text: str) -> list[str]:
         return re.findall(r"[a-z0-9]+", text.lower().replace(ABSTENTION, " | "))
 
-    prompt_words = words(system)
+    # A format example in the prompt is meant to be imitated, so copying it is not a leak.
+    prompt_words = words("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
     spans = {tuple(prompt_words[i : i + span]) for i in range(len(prompt_words) - span + 1)}
     answer_words = words(answer)
     return any(tuple(answer_words[i : i + span]) in spans for i in range(len(answer_words) - span + 1))

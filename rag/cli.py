@@ -238,15 +238,22 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
 def setup(cfg: Config, no_ingest: bool) -> None:
     """Prepare the embedded defaults: local model, index of the bundled corpus, model server.
 
-    Safe to run again: each step is skipped when already done.
+    Safe to run again: each step is skipped when already done (an existing index is kept;
+    use `rag ingest` to change what is indexed).
 
     Example:
 
     \b
         rag setup
     """
+    _prepare(cfg, ingest=not no_ingest)
+
+
+def _prepare(cfg: Config, ingest: bool) -> None:
+    """The embedded defaults, each step skipped when done: model file, index, model server."""
     from assistant.local_model import SIZE, fetch_model, is_installed, model_path
     from assistant.server import ensure_server
+    from ingest.store import current_version
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -255,10 +262,13 @@ def setup(cfg: Config, no_ingest: bool) -> None:
             with _progress(SIZE, "Model", "B", scale=True) as bar:
                 fetch_model(cfg, progress=bar.update)
             click.echo(f"Model installed and verified: {model_path(cfg)}")
-    if not no_ingest:
-        _ingest(cfg, ())
-    endpoint = ensure_server(cfg)
-    click.echo(f"Model server ready at {endpoint}")
+    if ingest:
+        try:
+            version = current_version(cfg)  # an existing index, maybe of the user's own files, is kept
+            click.echo(f"Index ready: '{cfg.collection}' with {version.entries} entries")
+        except RagError:
+            _ingest(cfg, ())
+    click.echo(f"Model server ready at {ensure_server(cfg)}")
 
 
 @cli.group()
@@ -325,17 +335,9 @@ def ui(cfg: Config, host: str, port: int) -> None:
     \b
         rag ui --port 7860
     """
-    from ingest.store import current_version
     from ui.app import launch
 
-    try:
-        current_version(cfg)
-    except RagError:
-        click.echo("No index yet: indexing the bundled corpus first.")
-        _ingest(cfg, ())
-    from assistant.server import ensure_server
-
-    click.echo(f"Model server: {ensure_server(cfg)}")
+    _prepare(cfg, ingest=True)
     launch(cfg, host, port)
 
 
