@@ -28,9 +28,10 @@ def test_rag_ask_json_cites_the_emc2_paper(index_cfg, model_server, monkeypatch)
 
 def test_plain_ask_prints_answer_and_sources(index_cfg, model_server, monkeypatch):
     monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
-    result = CliRunner().invoke(cli, ["ask", "Which team in Madrid is hiring?", "--filter", "kind=posting"])
+    question = "What does EMC2 propose for contrastive learning?"
+    result = CliRunner().invoke(cli, ["ask", question, "--filter", "kind=paper", "--k", "3"])
     assert result.exit_code == 0, result.output
-    assert "Sources:" in result.output and "posting/icml-2024/madrid-1" in result.output
+    assert "Sources:" in result.output and f"— {EMC2}" in result.output
 
 
 def test_follow_up_question_is_condensed_with_the_history(assistant):
