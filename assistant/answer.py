@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import openai
 
-from assistant.citations import Citation, label_of, verify
+from assistant.citations import Citation, label_of, support_ratio, verify
 from assistant.context import Context, build_context
 from assistant.llm import make_client, stream_chat
 from assistant.prompts import render, system_prompt
@@ -62,6 +62,8 @@ class Answer:
 
 
 PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
+UNSUPPORTED = "The sources do not say."
+MIN_SUPPORT = 0.5
 ABSTENTION = "the sources do not say"
 
 
@@ -138,6 +140,9 @@ class Assistant:
         if leaks_prompt(raw, messages[0]["content"]):
             raw = PROMPT_WITHHELD
         verified = verify(raw, context)
+        if not verified.citations and not verified.abstained and support_ratio(verified.text, context) < MIN_SUPPORT:
+            # Uncited and mostly made of words no source contains: not an answer from the sources.
+            verified = verify(UNSUPPORTED, context)
         timings.update(
             output_chunks=len(pieces),
             first_token_s=first_token or 0.0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from assistant.context import Context, Source, terms
 
+MIN_SHARED = 0.5
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 ABSTAIN_RE = re.compile(
     r"sources? (do|does) not (say|contain|mention|provide)|not (mentioned|stated) in the sources", re.I
@@ -48,8 +49,8 @@ class Verified:
 def verify(answer: str, context: Context) -> Verified:
     """Keep a citation `[n]` only if source n is in the context and shares words with its sentence.
 
-    Numbers that name no source are reported as `invalid`; real sources that say nothing
-    the sentence says (no content word in common) are reported as `unsupported`. Both
+    Numbers that name no source are reported as `invalid`; real sources that contain fewer
+    than half of the sentence's content words are reported as `unsupported`. Both
     are removed from the text.
     """
     sources = context.by_number()
@@ -66,7 +67,7 @@ def verify(answer: str, context: Context) -> Verified:
             for n in (int(x) for x in re.split(r"[,;]", match.group(1))):
                 if n not in sources:
                     invalid.append(n)
-                elif claim and not claim & source_terms[n]:
+                elif claim and len(claim & source_terms[n]) < MIN_SHARED * len(claim):
                     unsupported.append(n)
                 else:
                     kept.append(n)
@@ -97,3 +98,12 @@ def label_of(source: Source) -> str:
 def _citation(source: Source) -> Citation:
     snippet = source.passage if len(source.passage) <= 300 else source.passage[:297] + "…"
     return Citation(source.n, tuple(source.ids), source.kind, label_of(source), snippet)
+
+
+def support_ratio(text: str, context: Context) -> float:
+    """Share of the answer's content words that occur in some source (1.0 for an empty answer)."""
+    claim = terms(CITATION_RE.sub(" ", text))
+    if not claim:
+        return 1.0
+    known = set().union(*(terms(s.render()) for s in context.sources)) if context.sources else set()
+    return len(claim & known) / len(claim)

@@ -61,3 +61,12 @@ def test_answers_that_repeat_the_system_prompt_are_detected():
     assert leaks_prompt("My rules: use only facts stated in the sources; no outside knowledge.", system)
     assert not leaks_prompt("The sources do not say.", system)
     assert not leaks_prompt("EMC2 proposes efficient MCMC negative sampling [1].", system)
+
+
+def test_support_ratio_measures_words_found_in_sources():
+    from assistant.citations import support_ratio
+
+    context = make_context(2)
+    assert support_ratio("The alpha method is fast.", context) == 1.0
+    assert support_ratio("The capital of France is Paris.", context) == 0.0
+    assert support_ratio("", context) == 1.0

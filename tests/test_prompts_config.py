@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,15 @@ from assistant.prompts import placeholders, render, system_prompt
 from rag.config import PROMPTS_DIR, load_config
 from rag.errors import RagError
 
-SAMPLES = {"context": "[1] Paper\nX", "question": "Who?", "history": "User: hi", "citation_rules": "Cite."}
+SAMPLES = {
+    "context": "[1] Paper\nX",
+    "question": "Who?",
+    "history": "User: hi",
+    "citation_rules": "Cite.",
+    "choices": "A. x\nB. y\nC. z\nD. w",
+    "entry": "Paper: X",
+    "n": "2",
+}
 
 
 @pytest.mark.parametrize("path", sorted(PROMPTS_DIR.glob("*.md")), ids=lambda p: p.name)
@@ -18,7 +27,7 @@ def test_every_prompt_renders(path: Path):
     fields = placeholders(path.read_text())
     assert fields <= set(SAMPLES), f"unexpected placeholder in {path.name}"
     text = render(PROMPTS_DIR, path.stem, **{k: SAMPLES[k] for k in fields})
-    assert text and "{" not in text.replace("{" + "}", "")
+    assert text and not re.search(r"\{[a-z_]+\}", text)  # no placeholder left unfilled
 
 
 def test_missing_placeholder_value_fails_fast():
