@@ -63,7 +63,7 @@ class Answer:
 
 PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
 UNSUPPORTED = "The sources do not say."
-MIN_SUPPORT = 0.5
+MIN_SUPPORT = 0.6
 ABSTENTION = "the sources do not say"
 
 

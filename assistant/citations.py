@@ -77,10 +77,15 @@ def verify(answer: str, context: Context) -> Verified:
 
         return CITATION_RE.sub(keep_valid, sentence)
 
-    text = "".join(check_sentence(part) for part in re.split(r"(?<=[.!?])(\s+)", answer))
+    text = "".join(check_sentence(part) for part in re.split(r"(?<=[.!?])(\s+)", _cite_before_stop(answer)))
     text = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
     citations = [_citation(sources[n]) for n in used]
     return Verified(text, citations, sorted(set(invalid)), bool(ABSTAIN_RE.search(text)), sorted(set(unsupported)))
+
+
+def _cite_before_stop(answer: str) -> str:
+    """"Paris. [1]" → "Paris [1]." so a citation stays with the sentence it follows."""
+    return re.sub(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)", r"\2\1", answer)
 
 
 def label_of(source: Source) -> str:

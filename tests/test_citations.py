@@ -70,3 +70,9 @@ def test_support_ratio_measures_words_found_in_sources():
     assert support_ratio("The alpha method is fast.", context) == 1.0
     assert support_ratio("The capital of France is Paris.", context) == 0.0
     assert support_ratio("", context) == 1.0
+
+
+def test_a_citation_after_the_full_stop_belongs_to_the_sentence_before():
+    result = verify("The capital of France is Paris. [1] Alpha is fast. [1]", make_context(2))
+    assert result.unsupported == [1] and [c.n for c in result.citations] == [1]
+    assert result.text == "The capital of France is Paris. Alpha is fast [1]."
