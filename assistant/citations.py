@@ -84,7 +84,7 @@ def verify(answer: str, context: Context) -> Verified:
 
 
 def _cite_before_stop(answer: str) -> str:
-    """"Paris. [1]" → "Paris [1]." so a citation stays with the sentence it follows."""
+    """ "Paris. [1]" → "Paris [1]." so a citation stays with the sentence it follows."""
     return re.sub(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)", r"\2\1", answer)
 
 

@@ -37,15 +37,7 @@ def endpoint_errors(cfg: Config) -> Iterator[None]:
 def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
     """Yield the reply's text deltas; every endpoint failure becomes one RagError."""
     with endpoint_errors(cfg):
-        stream = client.chat.completions.create(
-            model=cfg.model,
-            messages=messages,
-            temperature=cfg.temperature,
-            max_tokens=options.pop("max_tokens", cfg.max_tokens),
-            stream=True,
-            **options,
-        )
-        for chunk in stream:
+        for chunk in _create(client, cfg, messages, stream=True, **options):
             if not getattr(chunk, "choices", None):
                 continue
             delta = chunk.choices[0].delta
@@ -56,16 +48,16 @@ def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str
 def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
     """One non-streamed completion (the exam uses it for log-probabilities)."""
     with endpoint_errors(cfg):
-        response = client.chat.completions.create(
-            model=cfg.model,
-            messages=messages,
-            temperature=cfg.temperature,
-            max_tokens=options.pop("max_tokens", cfg.max_tokens),
-            **options,
-        )
+        response = _create(client, cfg, messages, **options)
         if not response.choices:
             raise RagError(f"The model server at {cfg.endpoint} returned no choices")
         return response.choices[0]
+
+
+def _create(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
+    """The one chat-completions call, with the configured model, temperature and token limit."""
+    options.setdefault("max_tokens", cfg.max_tokens)
+    return client.chat.completions.create(model=cfg.model, messages=messages, temperature=cfg.temperature, **options)
 
 
 def complete(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> str:
