@@ -173,7 +173,6 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
     """Ask one item through the pipeline users get, and grade it."""
     cfg = assistant.cfg
     started = time.perf_counter()
-    retrieved: list[str] = []
     context = Context()
     if run.mode == "oracle":
         context = _oracle_context(assistant, question)
