@@ -28,6 +28,9 @@ COUNTRY_NAMES = {
     "AU": ("australia",),
 }
 FILTER_KEYS = ("kind", "area", "city", "country", "guide")
+# "How many postings in total?" asks about a whole kind: answered with a count, not a list.
+KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
+TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,12 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
+        if not found and TOTAL_WORDS.search(question):
+            for kind, words in KIND_WORDS.items():
+                if any(_norm(word) in text for word in words):
+                    ids = tuple(sorted(i for i, n in self.nodes.items() if n.metadata.get("kind") == kind))
+                    if ids:
+                        found[("kind", kind)] = Match("kind", kind, ids)
         return list(found.values())
 
     def allowed(self, filters: dict[str, str]) -> set[str] | None:

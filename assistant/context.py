@@ -187,9 +187,13 @@ def _facts(retrieval: Retrieval, context: Context) -> list[str]:
             kind = entry_id.split("/", 1)[0]
             kinds[kind] = kinds.get(kind, 0) + 1
         counted = ", ".join(f"{c} {k}{'s' if c > 1 else ''}" for k, c in kinds.items())
-        label = {"author": "by author", "city": "in city", "country": "in country", "area": "in research area"}[
-            match.field
-        ]
+        label = {
+            "author": "by author",
+            "city": "in city",
+            "country": "in country",
+            "area": "in research area",
+            "kind": "of kind",
+        }[match.field]
         listed = [f"{labels[i]} [{where[i]}]" for i in match.ids if i in labels]
         if len(match.ids) <= MAX_LISTED and len(listed) == len(match.ids):
             facts.append(f"- Entries {label} {match.value}: {counted}: " + "; ".join(dict.fromkeys(listed)))

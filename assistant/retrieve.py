@@ -118,6 +118,8 @@ class HybridRetriever:
         seen = {h.node.node_id for h in hits}
         expanded: list[BaseNode] = []
         for match in matches:
+            if match.field == "kind":  # a whole kind is counted in the facts, not pasted in
+                continue
             for entry_id in match.ids:
                 if entry_id not in seen and (allowed is None or entry_id in allowed):
                     seen.add(entry_id)

@@ -6,6 +6,7 @@ An exam is JSON lines: {"id", "question", "choices": {"A".."D"}, "answer", "kind
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -105,7 +106,15 @@ def parse_choice(reply: str, choices: dict[str, str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-SCORINGS = ("text", "logprobs", "permuted")
+SCORINGS = ("text", "logprobs", "permuted", "cyclic")
+# Option orders each scoring asks in, as positions into A-D: the identity, the reverse, or all four
+# rotations (every option once at every letter, so a bias for a letter cancels exactly).
+ORDERS: dict[str, list[tuple[int, ...]]] = {
+    "text": [(0, 1, 2, 3)],
+    "logprobs": [(0, 1, 2, 3)],
+    "permuted": [(0, 1, 2, 3), (3, 2, 1, 0)],
+    "cyclic": [tuple((start + i) % 4 for i in range(4)) for start in range(4)],
+}
 
 
 @dataclass
@@ -114,7 +123,8 @@ class ExamRun:
 
     Scoring: `text` parses the letter from the reply; `logprobs` takes the most likely of
     A-D at the first token (as lm-eval-harness does); `permuted` also asks with the options
-    in reverse order and adds each option's log-probabilities, cancelling a bias for letters.
+    in reverse order and `cyclic` in all four rotations, adding each option's log-probabilities
+    (normalised over A-D per call), which cancels a bias for letters.
     """
 
     mode: str = "rag"
@@ -124,16 +134,20 @@ class ExamRun:
 
 
 def _letter_logprobs(choice: Any) -> dict[str, float] | None:
-    """Log-probabilities of A-D as the first token, or None if the endpoint gives none."""
+    """Log-probabilities of A-D as the first token, normalised over the four, or None if the endpoint gives none."""
     content = getattr(getattr(choice, "logprobs", None), "content", None)
-    if not content:
+    if not content or not content[0].top_logprobs:
         return None
     scores: dict[str, float] = {}
-    for top in content[0].top_logprobs or []:
+    for top in content[0].top_logprobs:
         letter = top.token.strip().upper()
         if letter in LETTERS and letter not in scores:
             scores[letter] = top.logprob
-    return {letter: scores.get(letter, -100.0) for letter in LETTERS}
+    # A letter outside the top list is less likely than the least likely one listed.
+    floor = min(top.logprob for top in content[0].top_logprobs) - 1.0
+    raw = {letter: scores.get(letter, floor) for letter in LETTERS}
+    total = math.log(sum(math.exp(v) for v in raw.values()))
+    return {letter: value - total for letter, value in raw.items()}
 
 
 def _ask_letters(assistant: Assistant, messages: list[dict[str, str]], scoring: str) -> tuple[str, dict | None]:
@@ -181,17 +195,21 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         context = build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
     retrieved = [i for s in context.sources for i in s.ids]
 
-    reply, scores = _ask_letters(assistant, _messages(assistant, question, run, context, question.choices), run.scoring)
-    chosen = parse_choice(reply, question.choices)
-    if scores is not None:
-        if run.scoring == "permuted":
-            # Same options, reverse order: letter X now shows the text that was at mirror(X).
-            mirror = dict(zip(LETTERS, reversed(LETTERS), strict=True))
-            flipped = {letter: question.choices[mirror[letter]] for letter in LETTERS}
-            _, second = _ask_letters(assistant, _messages(assistant, question, run, context, flipped), run.scoring)
-            if second is not None:
-                scores = {letter: scores[letter] + second[mirror[letter]] for letter in LETTERS}
-        chosen = max(scores, key=lambda letter: scores[letter])
+    # The context comes first in the prompt, so the server's prompt cache makes every further
+    # order cost only the question and options.
+    reply, chosen, totals = "", None, dict.fromkeys(LETTERS, 0.0)
+    for order in ORDERS[run.scoring]:
+        # Letter LETTERS[i] shows the option that is LETTERS[order[i]] in the exam file.
+        shown = {LETTERS[i]: question.choices[LETTERS[o]] for i, o in enumerate(order)}
+        text, scores = _ask_letters(assistant, _messages(assistant, question, run, context, shown), run.scoring)
+        reply = reply or text
+        if scores is None:  # text scoring, or the endpoint gives no log-probabilities
+            chosen = parse_choice(reply, question.choices)
+            break
+        for i, o in enumerate(order):
+            totals[LETTERS[o]] += scores[LETTERS[i]]
+    else:
+        chosen = max(totals, key=lambda letter: totals[letter])
 
     cited: list[str] = []
     if context.sources and chosen:

@@ -361,11 +361,11 @@ def ui(cfg: Config, host: str, port: int) -> None:
 )
 @click.option(
     "--scoring",
-    type=click.Choice(["text", "logprobs", "permuted"]),
+    type=click.Choice(["text", "logprobs", "permuted", "cyclic"]),
     default="permuted",
     show_default=True,
     help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
-    "summed over two option orders (cancels letter bias).",
+    "summed over two option orders (permuted) or all four rotations (cyclic); both cancel letter bias.",
 )
 @click.option(
     "--compare",

@@ -49,6 +49,15 @@ def test_city_question_gets_every_posting_and_groups_identical_text(retriever):
     assert context.text().count("Artificial General Intelligence (AGI) team is seeking") == 1
 
 
+def test_total_count_question_gets_the_count_without_pasting_every_entry(retriever):
+    result = retriever.retrieve("How many job postings does the guide list in total?")
+    context = build_context(result, budget_chars=6000, max_entries=24)
+    assert "Entries of kind posting: 10 postings" in context.text()
+    assert not result.expanded
+    # A question about one author is not a question about the whole kind.
+    assert not any(m.field == "kind" for m in retriever.retrieve("How many papers did Aaron Roth write?").matches)
+
+
 def test_filters_restrict_every_retriever(retriever):
     for mode in ("hybrid", "bm25", "dense"):
         hits = retriever.retrieve("machine learning scientist", filters={"kind": "posting"}, mode=mode).hits
