@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,7 +67,42 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed)
 
 
-def connect(cfg: Config) -> ClientAPI:
+def _wait_until_unlocked(database: Path, timeout: float, for_writing: bool) -> None:
+    """Fail with a clear error instead of hanging when another process holds the database locked.
+
+    Chroma blocks without a word while a lock is held, so probe with SQLite first: a read
+    for readers (a running ingest does not block questions), a write lock for writers.
+    """
+    if not database.exists():
+        return
+    try:
+        probe = sqlite3.connect(
+            f"file:{database}?mode=ro" if not for_writing else str(database),
+            uri=True,
+            timeout=timeout,
+            isolation_level=None,
+        )
+    except sqlite3.Error:
+        return  # unreadable: PersistentClient reports it below
+    try:
+        if for_writing:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        else:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise RagError(
+                f"The Chroma index in {database.parent} is locked by another process (waited {timeout:g} s); "
+                "stop that process or try again"
+            ) from exc
+    except sqlite3.DatabaseError:
+        pass  # corrupt: PersistentClient reports it below
+    finally:
+        probe.close()
+
+
+def connect(cfg: Config, for_writing: bool = False) -> ClientAPI:
     """An embedded PersistentClient, or an HttpClient when a Chroma host is configured."""
     settings = Settings(anonymized_telemetry=False)
     if cfg.chroma_host:
@@ -79,6 +115,7 @@ def connect(cfg: Config) -> ClientAPI:
             ) from exc
         return client
     path = cfg.data_dir / "chroma"
+    _wait_until_unlocked(path / "chroma.sqlite3", cfg.lock_timeout, for_writing)
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=settings)
@@ -167,7 +204,7 @@ def ingest_entries(
         raise RagError("Nothing to ingest: the input has no entries")
     started = time.perf_counter()
     embedder = embedder or MiniLMEmbedding()
-    client = connect(cfg)
+    client = connect(cfg, for_writing=True)
     with ingest_lock(cfg):
         _drop_incomplete(cfg, client)
         try:

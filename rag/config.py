@@ -37,6 +37,8 @@ class Config:
     # Chroma: embedded by default; a host switches to a Chroma server.
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # How long to wait for another process that holds the embedded Chroma database locked.
+    lock_timeout: float = 10.0
 
     # LLM endpoint: unset base_url means "start the bundled local model server".
     base_url: str | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -68,11 +70,15 @@ def bad_server(request) -> Iterator[str]:
 
 
 @pytest.fixture
-def indexed(cfg, embedder, corpus_entries, monkeypatch):
-    """A fresh real index in this test's data directory."""
-    ingest_entries(cfg, corpus_entries, embedder=embedder)
-    monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
-    return cfg
+def indexed(store_cfg, embedder, corpus_entries, monkeypatch):
+    """A fresh real index, embedded or on a Chroma server, that the CLI in this test also uses."""
+    ingest_entries(store_cfg, corpus_entries, embedder=embedder)
+    monkeypatch.setenv("RAG_DATA_DIR", str(store_cfg.data_dir))
+    if store_cfg.chroma_host:
+        monkeypatch.setenv("CHROMA_HOST", store_cfg.chroma_host)
+        monkeypatch.setenv("CHROMA_PORT", str(store_cfg.chroma_port))
+        monkeypatch.setenv("RAG_COLLECTION", store_cfg.collection)
+    return store_cfg
 
 
 def still_answers(cfg, embedder, version: str) -> None:
@@ -132,6 +138,37 @@ def test_corrupt_chroma_directory(cfg, monkeypatch):
     monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
     code, last = run_cli("ask", "What does EMC2 propose?")
     assert code == 1 and "Chroma" in last and "corrupt" in last
+
+
+def test_locked_chroma_directory_is_an_error_not_a_hang(cfg, embedder, corpus_entries, monkeypatch):
+    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    version = current_version(cfg).name
+    monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
+    monkeypatch.setenv("RAG_LOCK_TIMEOUT", "1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(cfg.data_dir / "chroma" / "chroma.sqlite3")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for args in (("ask", "What does EMC2 propose?"), ("ingest", str(BUNDLED_CORPUS))):
+            code, last = run_cli(*args)
+            assert code == 1 and last.startswith("Error: The Chroma index in") and "locked by another process" in last
+    finally:
+        holder.kill()
+        holder.wait()
+    still_answers(cfg, embedder, version)
+
+
+# Another process that takes SQLite's exclusive lock on Chroma's database and keeps it.
+LOCK_HOLDER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(300)
+"""
 
 
 def test_corrupt_bm25_index_says_reingest(indexed, embedder):
@@ -227,13 +264,33 @@ def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
     assert replies[-1][0].content.startswith("⚠️ Cannot reach the model server at http://127.0.0.1:9/v1")
 
 
-def test_no_server_listens_beyond_loopback_by_default():
-    from rag.config import load_config
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket listening on `port`, from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                found.add(address)
+    return found
 
-    cfg = load_config(env={})
-    assert cfg.server_host == "127.0.0.1" and "127.0.0.1" in cfg.endpoint
+
+LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1 as /proc spells them
+
+
+def test_servers_the_project_starts_listen_on_loopback_only(index_cfg, model_server):
+    from tests.conftest import TEST_PORT, free_port
+    from ui.app import launch
+
+    assert listening_addresses(TEST_PORT) and listening_addresses(TEST_PORT) <= LOOPBACK
     ui_host = next(p for p in cli.commands["ui"].params if p.name == "host").default
-    assert ui_host == "127.0.0.1"
+    port = free_port()
+    app = launch(index_cfg, ui_host, port, prevent_thread_lock=True)
+    try:
+        assert listening_addresses(port) and listening_addresses(port) <= LOOPBACK
+    finally:
+        app.close()
 
 
 def test_stale_files_are_left_alone(tmp_path: Path):

@@ -8,27 +8,27 @@ import subprocess
 import sys
 import time
 
-import chromadb
-from chromadb.config import Settings
-
 from assistant.retrieve import HybridRetriever
 from eval.synthetic import write_guide
-from ingest.store import current_version, ingest_entries
+from ingest.store import connect, current_version, ingest_entries
 
 
 def half_written_version(cfg) -> bool:
-    client = chromadb.PersistentClient(path=str(cfg.data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
-    for collection in client.list_collections():
-        if not (collection.metadata or {}).get("complete") and collection.count() > 0:
+    for collection in connect(cfg).list_collections():
+        ours = collection.name.startswith(f"{cfg.collection}--v")
+        if ours and not (collection.metadata or {}).get("complete") and collection.count() > 0:
             return True
     return False
 
 
-def test_sigkill_mid_ingest_keeps_the_previous_index(cfg, embedder, corpus_entries, tmp_path):
+def test_sigkill_mid_ingest_keeps_the_previous_index(store_cfg, embedder, corpus_entries, tmp_path):
+    cfg = store_cfg
     ingest_entries(cfg, corpus_entries, embedder=embedder)
     before = current_version(cfg).name
     big = write_guide(tmp_path / "big.txt", 3000, seed=1)
-    env = os.environ | {"RAG_DATA_DIR": str(cfg.data_dir)}
+    env = os.environ | {"RAG_DATA_DIR": str(cfg.data_dir), "RAG_COLLECTION": cfg.collection}
+    if cfg.chroma_host:
+        env |= {"CHROMA_HOST": cfg.chroma_host, "CHROMA_PORT": str(cfg.chroma_port)}
     rag = [sys.executable, "-m", "rag.cli", "ingest", str(big)]
     process = subprocess.Popen(rag, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
