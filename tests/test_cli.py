@@ -96,9 +96,13 @@ def test_server_unreachable(index_cfg, monkeypatch):
     )
 
 
-def test_ingest_then_reingest_reports_up_to_date(tmp_path):
+def test_ingest_then_reingest_reports_up_to_date(store_cfg, monkeypatch):
+    if store_cfg.chroma_host:  # the same commands against a Chroma server
+        monkeypatch.setenv("CHROMA_HOST", store_cfg.chroma_host)
+        monkeypatch.setenv("CHROMA_PORT", str(store_cfg.chroma_port))
+        monkeypatch.setenv("RAG_COLLECTION", store_cfg.collection)
     first = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
     assert first.exit_code == 0, first.output
-    assert "Indexed 7 entries into 'guides'" in first.output and "7 added" in first.output
+    assert f"Indexed 7 entries into '{store_cfg.collection}'" in first.output and "7 added" in first.output
     second = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
     assert second.exit_code == 0 and "is up to date" in second.output and "nothing re-embedded" in second.output

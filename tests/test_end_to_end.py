@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from assistant.chat import ChatSession
+from ingest.store import ingest_entries
 from rag.cli import cli
 
 EMC2 = "paper/emc2-efficient-mcmc-negative-sampling-for-contrastive-learning-with-global"
 
 
-def test_rag_ask_json_cites_the_emc2_paper(index_cfg, model_server, monkeypatch):
+@pytest.fixture(params=["embedded", "server"])
+def cli_index(request, index_cfg, embedder, corpus_entries, monkeypatch):
+    """The CLI pointed at the session's embedded index, or at a Chroma server holding the same corpus."""
     monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+    if request.param == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        cfg = index_cfg.replace(chroma_host=host, chroma_port=port, collection="e2e")
+        ingest_entries(cfg, corpus_entries, embedder=embedder)
+        monkeypatch.setenv("CHROMA_HOST", host)
+        monkeypatch.setenv("CHROMA_PORT", str(port))
+        monkeypatch.setenv("RAG_COLLECTION", "e2e")
+    return request.param
+
+
+def test_rag_ask_json_cites_the_emc2_paper(cli_index, model_server):
     result = CliRunner().invoke(cli, ["ask", "What does EMC2 propose for contrastive learning?", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
