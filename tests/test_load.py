@@ -7,7 +7,9 @@ within CI's budget; the concurrency paths are the same as with full-size answers
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -70,3 +72,18 @@ def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, m
         sources = next(v for k, v in panels.items() if k.startswith("Sources"))
         assert paper_id in sources or sources == "No source was cited."
     assert servers_on_test_port() == 1
+
+
+def test_concurrent_starts_run_one_model_server(cfg, tmp_path):
+    """Four commands that all need the model server at once share one server process."""
+    port = free_port()
+    env = os.environ | {"RAG_DATA_DIR": str(cfg.data_dir), "RAG_SERVER_PORT": str(port)}
+    start = [sys.executable, "-m", "rag.cli", "server", "start"]
+    try:
+        starts = [subprocess.Popen(start, env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+        outputs = [p.communicate(timeout=300)[0] for p in starts]
+        assert [p.returncode for p in starts] == [0] * 4, outputs
+        found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {port}"], capture_output=True, text=True)
+        assert len(found.stdout.split()) == 1
+    finally:
+        subprocess.run([sys.executable, "-m", "rag.cli", "server", "stop"], env=env, capture_output=True)
