@@ -58,7 +58,13 @@ def bench_corpus(cfg: Config, label: str, path: Path, questions: list[str], embe
         "entries_per_s_without_embedding": round(len(entries) / without_embedding, 1),
         "retrieval_p50_ms": _ms(latencies, 50),
         "retrieval_p95_ms": _ms(latencies, 95),
+        # The process's peak so far; corpora run smallest first, so the rows show how it grows.
+        "peak_memory_mb": _peak_mb(),
     }
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def bench_answers(cfg: Config, questions: list[str], embedder: MiniLMEmbedding) -> dict:
@@ -136,7 +142,7 @@ def run_bench(cfg: Config, sizes: list[int], n_questions: int, n_answers: int, l
         },
         "corpora": corpora,
         "answers": answers,
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_memory_mb": _peak_mb(),
         "model_server_peak_memory_mb": _server_peak_mb(cfg),
     }
 
@@ -152,6 +158,7 @@ def bench_table(result: dict) -> str:
         "entries/s w/o embedding",
         "retrieval p50 ms",
         "retrieval p95 ms",
+        "peak MB",
     ]
     keys = [
         "corpus",
@@ -162,6 +169,7 @@ def bench_table(result: dict) -> str:
         "entries_per_s_without_embedding",
         "retrieval_p50_ms",
         "retrieval_p95_ms",
+        "peak_memory_mb",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in result["corpora"]]
