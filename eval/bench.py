@@ -9,6 +9,7 @@ it never fails on speed.
 from __future__ import annotations
 
 import resource
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -99,9 +100,20 @@ def bench_answers(cfg: Config, questions: list[str], embedder: MiniLMEmbedding) 
     }
 
 
-def _server_peak_mb(cfg: Config) -> float | None:
+def _server_pid(cfg: Config) -> str | None:
+    """The local model server's pid: from our pid file, else the process serving the port."""
     try:
-        pid = (cfg.data_dir / "server.pid").read_text().strip()
+        return (cfg.data_dir / "server.pid").read_text().strip()
+    except OSError:
+        found = subprocess.run(
+            ["pgrep", "-f", f"llama_cpp.server.*--port {cfg.server_port}"], capture_output=True, text=True
+        ).stdout.split()
+        return found[0] if found else None
+
+
+def _server_peak_mb(cfg: Config) -> float | None:
+    pid = _server_pid(cfg)
+    try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)

@@ -1,0 +1,23 @@
+"""`rag bench` runs end to end on a small synthetic corpus and reports every figure (never judges speed)."""
+
+from __future__ import annotations
+
+from eval.bench import bench_table, run_bench
+
+
+def test_bench_reports_every_figure(cfg, model_server):
+    messages: list[str] = []
+    result = run_bench(cfg, sizes=[200], n_questions=3, n_answers=1, log=messages.append)
+    bundled, synthetic = result["corpora"]
+    assert (bundled["entries"], synthetic["entries"]) == (35, 200)
+    for row in result["corpora"]:
+        assert 0 < row["embed_share"] < 1
+        assert row["entries_per_s_without_embedding"] > row["entries_per_s"] > 0
+        assert 0 < row["retrieval_p50_ms"] <= row["retrieval_p95_ms"]
+    answers = result["answers"]
+    assert answers["questions"] == 1
+    assert 0 < answers["first_token_p50_s"] <= answers["answer_p50_s"]
+    assert answers["answer_latency_ratio_ours_to_naive"] > 0
+    assert result["model_server_peak_memory_mb"] > 0
+    table = bench_table(result)
+    assert "| synthetic-200 | 200 |" in table and "answer_latency_ratio_ours_to_naive" in table
