@@ -150,6 +150,18 @@ def _letter_logprobs(choice: Any) -> dict[str, float] | None:
     return {letter: value - total for letter, value in raw.items()}
 
 
+def tally(asked: list[tuple[tuple[int, ...], dict[str, float]]]) -> dict[str, float]:
+    """Sum each exam option's letter scores over the orders it was shown in.
+
+    In an order, letter LETTERS[i] shows the option that is LETTERS[order[i]] in the exam file.
+    """
+    totals = dict.fromkeys(LETTERS, 0.0)
+    for order, scores in asked:
+        for i, o in enumerate(order):
+            totals[LETTERS[o]] += scores[LETTERS[i]]
+    return totals
+
+
 def _ask_letters(assistant: Assistant, messages: list[dict[str, str]], scoring: str) -> tuple[str, dict | None]:
     cfg = assistant.cfg
     options: dict[str, Any] = {"max_tokens": 12}
@@ -197,18 +209,17 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
 
     # The context comes first in the prompt, so the server's prompt cache makes every further
     # order cost only the question and options.
-    reply, chosen, totals = "", None, dict.fromkeys(LETTERS, 0.0)
+    reply, chosen, asked = "", None, []
     for order in ORDERS[run.scoring]:
-        # Letter LETTERS[i] shows the option that is LETTERS[order[i]] in the exam file.
         shown = {LETTERS[i]: question.choices[LETTERS[o]] for i, o in enumerate(order)}
         text, scores = _ask_letters(assistant, _messages(assistant, question, run, context, shown), run.scoring)
         reply = reply or text
         if scores is None:  # text scoring, or the endpoint gives no log-probabilities
             chosen = parse_choice(reply, question.choices)
             break
-        for i, o in enumerate(order):
-            totals[LETTERS[o]] += scores[LETTERS[i]]
+        asked.append((order, scores))
     else:
+        totals = tally(asked)
         chosen = max(totals, key=lambda letter: totals[letter])
 
     cited: list[str] = []

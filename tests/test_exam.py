@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eval.exam import GOLD_EXAM, load_exam, parse_choice
+from eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, tally
 from eval.metrics import ItemResult, score, wilson
 from rag.cli import cli
 from rag.errors import RagError
@@ -87,6 +87,20 @@ def test_metrics_are_exact_on_a_hand_made_result_set():
 def test_wilson_interval_known_values():
     assert wilson(0, 10) == (0.0, 0.2775)
     assert wilson(10, 10) == (0.7225, 1.0)
+
+
+def test_cyclic_orders_cancel_a_bias_for_a_letter():
+    # A model that likes "A" by 2 and the right option (C in the exam file) by 1.
+    def biased(order):
+        return {letter: 2.0 * (letter == "A") + 1.0 * (LETTERS[order[i]] == "C") for i, letter in enumerate(LETTERS)}
+
+    single = tally([(ORDERS["logprobs"][0], biased(ORDERS["logprobs"][0]))])
+    assert max(single, key=single.get) == "A"
+    cyclic = tally([(order, biased(order)) for order in ORDERS["cyclic"]])
+    assert max(cyclic, key=cyclic.get) == "C"
+    assert cyclic == {"A": 2.0, "B": 2.0, "C": 6.0, "D": 2.0}
+    # Every option is shown once under every letter.
+    assert sorted(sorted(order[i] for order in ORDERS["cyclic"]) for i in range(4)) == [[0, 1, 2, 3]] * 4
 
 
 def test_five_question_exam_runs_end_to_end(index_cfg, model_server, monkeypatch, tmp_path):
