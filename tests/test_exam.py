@@ -117,6 +117,24 @@ def test_five_question_exam_runs_end_to_end(index_cfg, model_server, monkeypatch
     assert data["accuracy"] >= 0.6
 
 
+def test_compare_runs_every_configuration_with_report(index_cfg, model_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+    out, report = tmp_path / "compare.json", tmp_path / "report"
+    args = ["exam", "--compare", "--limit", "2", "--scoring", "text", "--json", str(out), "--report", str(report)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["complete"] is True
+    modes = [(r["config"]["mode"], r["config"]["retriever"]) for r in data["runs"]]
+    assert [m for m, _ in modes] == ["rag", "oracle", "closed-book", "rag", "rag", "naive"]
+    assert [r for m, r in modes if m == "rag"] == ["hybrid", "dense", "bm25"]
+    assert all(r["n"] == 2 for r in data["runs"])
+    assert [item["id"] for item in data["item_analysis"]["items"]] == ["q01", "q02"]
+    assert "Item analysis (2PL IRT)" in result.output
+    text = (report / "report.md").read_text()
+    assert "| naive/llama-index default |" in text and (report / "per-kind.png").exists()
+
+
 def test_item_analysis_flags_items_that_do_not_discriminate():
     import numpy as np
 
