@@ -77,7 +77,7 @@ def _wait_until_unlocked(database: Path, timeout: float, for_writing: bool) -> N
         return
     try:
         probe = sqlite3.connect(
-            f"file:{database}?mode=ro" if not for_writing else str(database),
+            f"{database.as_uri()}?mode=ro" if not for_writing else str(database),
             uri=True,
             timeout=timeout,
             isolation_level=None,
