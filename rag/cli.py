@@ -432,7 +432,7 @@ def exam(
         with _progress(len(questions), label, "q") as bar:
             results.append(run_exam(assistant, questions, run, progress=bar.update))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped
-            _write_exam_json(json_out, results, None, complete=False)
+            _write_exam_json(json_out, results, None, several=True, complete=False)
     table = _exam_table(results)
     click.echo(table)
     analysis = None
@@ -454,12 +454,13 @@ def exam(
         by_id = {q.id: {"question": q.question, "choices": q.choices} for q in questions}
         click.echo(f"Wrote {write_report(results, table, by_id, report_dir)}")
     if json_out:
-        _write_exam_json(json_out, results, analysis, complete=True)
+        _write_exam_json(json_out, results, analysis, several=len(runs) > 1, complete=True)
         click.echo(f"Wrote {json_out}")
 
 
-def _write_exam_json(path: Path, results: list[dict], analysis: dict | None, complete: bool) -> None:
-    payload = results[0] if len(results) == 1 else {"runs": results, "item_analysis": analysis, "complete": complete}
+def _write_exam_json(path: Path, results: list[dict], analysis: dict | None, several: bool, complete: bool) -> None:
+    """One run's result as it is; several runs (finished so far, or all) under "runs"."""
+    payload = {"runs": results, "item_analysis": analysis, "complete": complete} if several else results[0]
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
