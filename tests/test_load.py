@@ -33,8 +33,8 @@ def questions(corpus_entries):
     return [(f"Who wrote {p.title}?", p.id, p.title) for p in (papers[i % len(papers)] for i in range(N))]
 
 
-def servers_on_test_port() -> int:
-    found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {TEST_PORT}"], capture_output=True, text=True)
+def servers_on_port(port: int = TEST_PORT) -> int:
+    found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {port}"], capture_output=True, text=True)
     return len(found.stdout.split())
 
 
@@ -47,7 +47,7 @@ def test_fifty_concurrent_questions_through_the_library(light_cfg, retriever, mo
         assert answer.answer
         assert answer.context.sources[0].ids == [paper_id]
         assert {i for c in answer.citations for i in c.ids} <= {paper_id}
-    assert servers_on_test_port() == 1
+    assert servers_on_port() == 1
 
 
 def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, model_server, questions):
@@ -71,7 +71,7 @@ def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, m
         assert context.splitlines()[2].startswith(f"| 1 | paper | {title}") or title.replace("&", "&amp;") in context
         sources = next(v for k, v in panels.items() if k.startswith("Sources"))
         assert paper_id in sources or sources == "No source was cited."
-    assert servers_on_test_port() == 1
+    assert servers_on_port() == 1
 
 
 def test_concurrent_starts_run_one_model_server(cfg, tmp_path):
@@ -83,7 +83,6 @@ def test_concurrent_starts_run_one_model_server(cfg, tmp_path):
         starts = [subprocess.Popen(start, env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
         outputs = [p.communicate(timeout=300)[0] for p in starts]
         assert [p.returncode for p in starts] == [0] * 4, outputs
-        found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {port}"], capture_output=True, text=True)
-        assert len(found.stdout.split()) == 1
+        assert servers_on_port(port) == 1
     finally:
         subprocess.run([sys.executable, "-m", "rag.cli", "server", "stop"], env=env, capture_output=True)
