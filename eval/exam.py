@@ -123,14 +123,15 @@ class ExamRun:
 
     Scoring: `text` parses the letter from the reply; `logprobs` takes the most likely of
     A-D at the first token (as lm-eval-harness does); `permuted` also asks with the options
-    in reverse order and `cyclic` in all four rotations, adding each option's log-probabilities
-    (normalised over A-D per call), which cancels a bias for letters.
+    in reverse order and `cyclic` in all four rotations, combining each option's scores
+    (normalised over A-D per call) by `aggregate`, which cancels a bias for letters.
     """
 
     mode: str = "rag"
     retriever: str | None = None
     prompt: str = "exam"
-    scoring: str = "permuted"
+    scoring: str = "cyclic"
+    aggregate: str = "mean-prob"
 
 
 def _letter_logprobs(choice: Any) -> dict[str, float] | None:
@@ -150,16 +151,31 @@ def _letter_logprobs(choice: Any) -> dict[str, float] | None:
     return {letter: value - total for letter, value in raw.items()}
 
 
-def tally(asked: list[tuple[tuple[int, ...], dict[str, float]]]) -> dict[str, float]:
-    """Sum each exam option's letter scores over the orders it was shown in.
+def tally(asked: list[tuple[tuple[int, ...], dict[str, float]]]) -> dict[str, list[float]]:
+    """Each exam option's letter log-probabilities, one per order it was shown in.
 
     In an order, letter LETTERS[i] shows the option that is LETTERS[order[i]] in the exam file.
     """
-    totals = dict.fromkeys(LETTERS, 0.0)
+    shown: dict[str, list[float]] = {letter: [] for letter in LETTERS}
     for order, scores in asked:
         for i, o in enumerate(order):
-            totals[LETTERS[o]] += scores[LETTERS[i]]
-    return totals
+            shown[LETTERS[o]].append(scores[LETTERS[i]])
+    return shown
+
+
+# How an option's scores over the orders combine. Summing log-probabilities asks the model to
+# like an option under every letter, so one order where it dislikes "the sources do not say"
+# sinks that option; the mean probability lets one confident order count.
+AGGREGATES: dict[str, Callable[[list[float]], float]] = {
+    "mean-prob": lambda logprobs: sum(math.exp(v) for v in logprobs) / len(logprobs),
+    "sum-logprob": sum,
+}
+
+
+def pick(shown: dict[str, list[float]], aggregate: str) -> str:
+    """The option with the best combined score."""
+    combine = AGGREGATES[aggregate]
+    return max(LETTERS, key=lambda letter: combine(shown[letter]))
 
 
 def _ask_letters(assistant: Assistant, messages: list[dict[str, str]], scoring: str) -> tuple[str, dict | None]:
@@ -209,7 +225,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
 
     # The context comes first in the prompt, so the server's prompt cache makes every further
     # order cost only the question and options.
-    reply, chosen, asked = "", None, []
+    reply, chosen, asked, shown_scores = "", None, [], {}
     for order in ORDERS[run.scoring]:
         shown = {LETTERS[i]: question.choices[LETTERS[o]] for i, o in enumerate(order)}
         text, scores = _ask_letters(assistant, _messages(assistant, question, run, context, shown), run.scoring)
@@ -219,8 +235,8 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
             break
         asked.append((order, scores))
     else:
-        totals = tally(asked)
-        chosen = max(totals, key=lambda letter: totals[letter])
+        shown_scores = tally(asked)
+        chosen = pick(shown_scores, run.aggregate)
 
     cited: list[str] = []
     if context.sources and chosen:
@@ -238,6 +254,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         question.unanswerable,
         time.perf_counter() - started,
         reply.strip(),
+        {letter: [round(v, 4) for v in values] for letter, values in shown_scores.items()},
     )
 
 
@@ -277,6 +294,8 @@ def run_exam(
         raise RagError(f"Unknown exam mode '{run.mode}'; use one of {', '.join(MODES)}")
     if run.scoring not in SCORINGS:
         raise RagError(f"Unknown scoring '{run.scoring}'; use one of {', '.join(SCORINGS)}")
+    if run.aggregate not in AGGREGATES:
+        raise RagError(f"Unknown aggregate '{run.aggregate}'; use one of {', '.join(AGGREGATES)}")
     ask = _naive_answerer(assistant) if run.mode == "naive" else lambda q: answer_question(assistant, q, run)
     items = []
     for question in questions:
@@ -288,6 +307,8 @@ def run_exam(
         "mode": run.mode,
         "retriever": run.retriever or assistant.cfg.retriever,
         "prompt": run.prompt,
+        "scoring": run.scoring,
+        "aggregate": run.aggregate if run.scoring in ("permuted", "cyclic") else None,
         "model": assistant.cfg.model,
         "endpoint": assistant.cfg.endpoint,
         "top_k": assistant.cfg.top_k,

@@ -21,6 +21,8 @@ class ItemResult:
     unanswerable: bool = False
     seconds: float = 0.0
     reply: str = ""
+    # Exam letter -> its normalised log-probability in each option order asked (empty for text scoring).
+    option_logprobs: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def correct(self) -> bool:

@@ -362,10 +362,18 @@ def ui(cfg: Config, host: str, port: int) -> None:
 @click.option(
     "--scoring",
     type=click.Choice(["text", "logprobs", "permuted", "cyclic"]),
-    default="permuted",
+    default="cyclic",
     show_default=True,
     help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
-    "summed over two option orders (permuted) or all four rotations (cyclic); both cancel letter bias.",
+    "over two option orders (permuted) or all four rotations (cyclic); both cancel letter bias.",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["mean-prob", "sum-logprob"]),
+    default="mean-prob",
+    show_default=True,
+    help="How permuted/cyclic combine an option's scores over the orders: mean probability, or summed "
+    "log-probability (stricter: one order where the model dislikes an option sinks it).",
 )
 @click.option(
     "--compare",
@@ -392,6 +400,7 @@ def exam(
     mode: str,
     prompts: tuple[str, ...],
     scoring: str,
+    aggregate: str,
     compare: bool,
     limit: int | None,
     report_dir: Path | None,
@@ -417,14 +426,14 @@ def exam(
     if compare:
         # Most telling first, slowest last: with --json each finished run is kept if stopped.
         runs = [
-            ExamRun("rag", "hybrid", scoring=scoring),
-            ExamRun("oracle", scoring=scoring),
-            ExamRun("closed-book", scoring=scoring),
-            *(ExamRun("rag", r, scoring=scoring) for r in ("dense", "bm25")),
+            ExamRun("rag", "hybrid", scoring=scoring, aggregate=aggregate),
+            ExamRun("oracle", scoring=scoring, aggregate=aggregate),
+            ExamRun("closed-book", scoring=scoring, aggregate=aggregate),
+            *(ExamRun("rag", r, scoring=scoring, aggregate=aggregate) for r in ("dense", "bm25")),
             ExamRun("naive", prompt="llama-index default", scoring="text"),
         ]
     else:
-        runs = [ExamRun(mode, cfg.retriever, p, scoring) for p in (prompts or ("exam",))]
+        runs = [ExamRun(mode, cfg.retriever, p, scoring, aggregate) for p in (prompts or ("exam",))]
     assistant = Assistant(cfg)
     results = []
     for run in runs:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, tally
+from eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
 from eval.metrics import ItemResult, score, wilson
 from rag.cli import cli
 from rag.errors import RagError
@@ -95,12 +96,22 @@ def test_cyclic_orders_cancel_a_bias_for_a_letter():
         return {letter: 2.0 * (letter == "A") + 1.0 * (LETTERS[order[i]] == "C") for i, letter in enumerate(LETTERS)}
 
     single = tally([(ORDERS["logprobs"][0], biased(ORDERS["logprobs"][0]))])
-    assert max(single, key=single.get) == "A"
+    assert pick(single, "sum-logprob") == pick(single, "mean-prob") == "A"
     cyclic = tally([(order, biased(order)) for order in ORDERS["cyclic"]])
-    assert max(cyclic, key=cyclic.get) == "C"
-    assert cyclic == {"A": 2.0, "B": 2.0, "C": 6.0, "D": 2.0}
+    assert pick(cyclic, "sum-logprob") == pick(cyclic, "mean-prob") == "C"
+    assert {letter: sum(v) for letter, v in cyclic.items()} == {"A": 2.0, "B": 2.0, "C": 6.0, "D": 2.0}
     # Every option is shown once under every letter.
     assert sorted(sorted(order[i] for order in ORDERS["cyclic"]) for i in range(4)) == [[0, 1, 2, 3]] * 4
+
+
+def test_aggregates_differ_on_confident_orders():
+    # Four calls, each normalised over A-D: D ("the sources do not say") is near-certain in two
+    # orders and unlikely in two; B is the runner-up everywhere. Summed log-probabilities punish D
+    # for the two orders it lost; the mean probability lets its confident orders count.
+    calls = [{"A": 0.01, "B": 0.08, "C": 0.01, "D": 0.9}] * 2 + [{"A": 0.05, "B": 0.85, "C": 0.05, "D": 0.05}] * 2
+    shown = {letter: [math.log(call[letter]) for call in calls] for letter in LETTERS}
+    assert pick(shown, "sum-logprob") == "B"
+    assert pick(shown, "mean-prob") == "D"
 
 
 def test_five_question_exam_runs_end_to_end(index_cfg, model_server, monkeypatch, tmp_path):
