@@ -24,7 +24,7 @@ from rag.config import Config
 from rag.errors import MODEL_MISSING, RagError
 
 
-def _pid_file(cfg: Config) -> Path:
+def pid_file(cfg: Config) -> Path:
     return cfg.data_dir / "server.pid"
 
 
@@ -114,13 +114,13 @@ def _spawn(cfg: Config) -> subprocess.Popen:
         process = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
-    _pid_file(cfg).write_text(str(process.pid))
+    pid_file(cfg).write_text(str(process.pid))
     return process
 
 
 def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
     """Stop the server this data directory started; False if none was running."""
-    pid_path = _pid_file(cfg)
+    pid_path = pid_file(cfg)
     try:
         pid = int(pid_path.read_text())
     except (OSError, ValueError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.answer import Assistant
 from assistant.retrieve import HybridRetriever
-from assistant.server import ensure_server
+from assistant.server import ensure_server, pid_file
 from eval.exam import GOLD_EXAM, load_exam
 from eval.metrics import percentile
 from eval.naive import build_naive_engine
@@ -103,7 +103,7 @@ def bench_answers(cfg: Config, questions: list[str], embedder: MiniLMEmbedding) 
 def _server_pid(cfg: Config) -> str | None:
     """The local model server's pid: from our pid file, else the process serving the port."""
     try:
-        return (cfg.data_dir / "server.pid").read_text().strip()
+        return pid_file(cfg).read_text().strip()
     except OSError:
         found = subprocess.run(
             ["pgrep", "-f", f"llama_cpp.server.*--port {cfg.server_port}"], capture_output=True, text=True
