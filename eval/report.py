@@ -2,12 +2,63 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from rag.errors import RagError
 
-def _name(result: dict) -> str:
+RESULT_FIELDS = ("accuracy", "n", "ci95", "per_kind", "config", "items")
+
+
+def load_results(path: Path) -> list[dict]:
+    """The runs in a file `rag exam --json` wrote: one run, or several under "runs"."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"Cannot read exam results {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise RagError(f"{path} is not JSON ({exc.msg} at line {exc.lineno})") from exc
+    runs = payload.get("runs") if isinstance(payload, dict) and "runs" in payload else [payload]
+    if not isinstance(runs, list) or not runs:
+        raise RagError(f"{path} holds no exam runs")
+    for run in runs:
+        missing = [f for f in RESULT_FIELDS if not isinstance(run, dict) or f not in run]
+        if missing:
+            raise RagError(f"{path} is not a result of `rag exam --json` (missing {', '.join(missing)})")
+    return runs
+
+
+def run_name(result: dict) -> str:
+    """mode/retriever/prompt for a RAG run, mode/prompt otherwise."""
     c = result["config"]
     return f"{c['mode']}/{c['retriever']}/{c['prompt']}" if c["mode"] == "rag" else f"{c['mode']}/{c['prompt']}"
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def exam_table(results: list[dict]) -> str:
+    """One Markdown row per run: accuracy with its interval, retrieval, citations, latency, per kind."""
+    kinds = sorted({k for r in results for k in r["per_kind"]})
+    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "p50 s", *kinds]
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                run_name(r),
+                f"{r['accuracy']:.3f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) n={r['n']}",
+                fmt(r["hit_at_5"]),
+                fmt(r["mrr"]),
+                fmt(r["citation_precision"]),
+                fmt(r["abstention_accuracy"]),
+                f"{r['latency_p50_s']:.1f}",
+                *[fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
+            ]
+        )
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def per_kind_chart(results: list[dict], path: Path) -> Path:
@@ -22,7 +73,7 @@ def per_kind_chart(results: list[dict], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(kinds)), 3.6))
     for i, result in enumerate(results):
         values = [result["per_kind"].get(k, {}).get("accuracy", 0) for k in kinds]
-        ax.bar([x + i * width for x in range(len(kinds))], values, width, label=_name(result))
+        ax.bar([x + i * width for x in range(len(kinds))], values, width, label=run_name(result))
     ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(kinds))], kinds)
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
@@ -49,7 +100,7 @@ def write_report(results: list[dict], table: str, questions: dict[str, dict], di
     ]
     for result in results:
         wrong = [item for item in result["items"] if not item["correct"]]
-        lines += [f"## {_name(result)}: {len(wrong)} wrong of {result['n']}", ""]
+        lines += [f"## {run_name(result)}: {len(wrong)} wrong of {result['n']}", ""]
         for item in wrong:
             q = questions.get(item["id"], {})
             chosen = item["chosen"] or "?"

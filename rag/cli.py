@@ -442,7 +442,16 @@ def exam(
             results.append(run_exam(assistant, questions, run, progress=bar.update))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped
             _write_exam_json(json_out, results, None, several=True, complete=False)
-    table = _exam_table(results)
+    finish_comparison(results, questions, report_dir, json_out, several=len(runs) > 1)
+
+
+def finish_comparison(
+    results: list[dict], questions: list, report_dir: Path | None, json_out: Path | None, several: bool
+) -> None:
+    """Print the table and, for three runs or more, the item analysis; write the report and JSON."""
+    from eval.report import exam_table, run_name
+
+    table = exam_table(results)
     click.echo(table)
     analysis = None
     if len(results) > 2:
@@ -450,11 +459,11 @@ def exam(
 
         from eval.irt import item_analysis
 
+        ids = [item["id"] for item in results[0]["items"]]
         matrix = np.array([[int(item["correct"]) for item in r["items"]] for r in results])
-        names = [f"{r['config']['mode']}/{r['config']['retriever']}" for r in results]
-        analysis = item_analysis(names, [q.id for q in questions], matrix)
+        analysis = item_analysis([run_name(r) for r in results], ids, matrix)
         click.echo(
-            f"Item analysis (2PL IRT): {len(analysis['flagged'])} of {len(questions)} items discriminate "
+            f"Item analysis (2PL IRT): {len(analysis['flagged'])} of {len(ids)} items discriminate "
             f"poorly: {', '.join(analysis['flagged']) or 'none'}"
         )
     if report_dir:
@@ -463,7 +472,7 @@ def exam(
         by_id = {q.id: {"question": q.question, "choices": q.choices} for q in questions}
         click.echo(f"Wrote {write_report(results, table, by_id, report_dir)}")
     if json_out:
-        _write_exam_json(json_out, results, analysis, several=len(runs) > 1, complete=True)
+        _write_exam_json(json_out, results, analysis, several=several, complete=True)
         click.echo(f"Wrote {json_out}")
 
 
@@ -471,6 +480,55 @@ def _write_exam_json(path: Path, results: list[dict], analysis: dict | None, sev
     """One run's result as it is; several runs (finished so far, or all) under "runs"."""
     payload = {"runs": results, "item_analysis": analysis, "complete": complete} if several else results[0]
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@exam.command("compare")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--exam",
+    "exam_file",
+    type=click.Path(path_type=Path),
+    help="Exam the runs answered, for the report's question texts [default: the gold exam].",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.md and a per-kind accuracy chart into this folder.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the runs and the item analysis to this file.",
+)
+def exam_compare(
+    files: tuple[Path, ...], exam_file: Path | None, report_dir: Path | None, json_out: Path | None
+) -> None:
+    """Compare saved runs side by side (table, 2PL item analysis, report) without asking the model again.
+
+    Each FILE is what `rag exam --json` wrote (one run, or a --compare). Runs of one exam can be
+    made at different times or on different machines.
+
+    Examples:
+
+    \b
+        rag exam --retriever dense --json dense.json
+        rag exam --retriever bm25 --json bm25.json
+        rag exam compare dense.json bm25.json hybrid.json --report report/
+    """
+    from eval.exam import GOLD_EXAM, load_exam
+    from eval.report import load_results
+
+    runs = [(path, run) for path in files for run in load_results(path)]
+    ids = [item["id"] for item in runs[0][1]["items"]]
+    order = {item_id: position for position, item_id in enumerate(ids)}
+    for path, run in runs:
+        if sorted(item["id"] for item in run["items"]) != sorted(ids):
+            raise RagError(f"{path} answered other questions than {files[0]}; compare runs of the same exam")
+        run["items"].sort(key=lambda item: order[item["id"]])  # the item analysis needs one column order
+    questions = load_exam(exam_file or GOLD_EXAM) if report_dir else []
+    finish_comparison([run for _, run in runs], questions, report_dir, json_out, several=True)
 
 
 @exam.command("generate")
@@ -498,34 +556,6 @@ def exam_generate(cfg: Config, per_entry: int, limit: int | None, out: Path) -> 
         counts = generate_exam(Assistant(cfg), per_entry, out, limit, progress=bar.update)
     rejected = ", ".join(f"{reason}: {n}" for reason, n in counts.items() if reason != "kept") or "none"
     click.echo(f"Kept {counts['kept']} questions in {out}; rejected {rejected}. Review them before use.")
-
-
-def _exam_table(results: list[dict]) -> str:
-    kinds = sorted({k for r in results for k in r["per_kind"]})
-    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "p50 s", *kinds]
-    rows = []
-    for r in results:
-        c = r["config"]
-        name = f"{c['mode']}/{c['retriever']}/{c['prompt']}" if c["mode"] == "rag" else f"{c['mode']}/{c['prompt']}"
-
-        def fmt(v):
-            return "-" if v is None else f"{v:.2f}"
-
-        rows.append(
-            [
-                name,
-                f"{r['accuracy']:.3f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) n={r['n']}",
-                fmt(r["hit_at_5"]),
-                fmt(r["mrr"]),
-                fmt(r["citation_precision"]),
-                fmt(r["abstention_accuracy"]),
-                f"{r['latency_p50_s']:.1f}",
-                *[fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
-            ]
-        )
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:

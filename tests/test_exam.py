@@ -146,6 +146,56 @@ def test_compare_runs_every_configuration_with_report(index_cfg, model_server, m
     assert "| naive/llama-index default |" in text and (report / "per-kind.png").exists()
 
 
+def _saved_run(path: Path, mode: str, right: list[bool], ids: list[str] | None = None) -> Path:
+    """A result file as `rag exam --json` writes it, for questions q1..qn."""
+    ids = ids or [f"q{i}" for i in range(1, len(right) + 1)]
+    items = [ItemResult(i, "paper", "A", "A" if ok else "B", []) for i, ok in zip(ids, right, strict=True)]
+    result = score(items) | {"config": {"mode": mode, "retriever": "hybrid", "prompt": "exam", "model": "m"}}
+    result |= {"timestamp": "t", "items": [item.__dict__ | {"correct": item.correct} for item in items]}
+    path.write_text(json.dumps(result))
+    return path
+
+
+def test_compare_saved_runs_without_the_model(tmp_path):
+    files = [
+        _saved_run(tmp_path / "a.json", "closed-book", [True, False, False, False]),
+        _saved_run(tmp_path / "b.json", "rag", [True, True, False, True]),
+        # Same questions in another order: columns are matched by id, not position.
+        _saved_run(tmp_path / "c.json", "oracle", [True, True, True, True], ["q4", "q3", "q2", "q1"]),
+    ]
+    out = tmp_path / "both.json"
+    result = CliRunner().invoke(cli, ["exam", "compare", *map(str, files), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| closed-book/exam | 0.250" in result.output and "| rag/hybrid/exam | 0.750" in result.output
+    data = json.loads(out.read_text())
+    assert [r["config"]["mode"] for r in data["runs"]] == ["closed-book", "rag", "oracle"]
+    flags = {item["id"]: item["flag"] for item in data["item_analysis"]["items"]}
+    assert flags["q1"] == "everyone right" and flags["q3"] == ""  # q3: only the oracle run got it
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"accuracy": 1}', "is not a result of `rag exam --json` (missing n, ci95"),
+        ('{"runs": []}', "holds no exam runs"),
+    ],
+)
+def test_compare_rejects_files_that_are_not_results(tmp_path, content, message):
+    good = _saved_run(tmp_path / "good.json", "rag", [True])
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = CliRunner().invoke(cli, ["exam", "compare", str(good), str(bad)])
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_compare_rejects_runs_of_different_questions(tmp_path):
+    a = _saved_run(tmp_path / "a.json", "rag", [True, True])
+    b = _saved_run(tmp_path / "b.json", "oracle", [True, True], ["q1", "q9"])
+    result = CliRunner().invoke(cli, ["exam", "compare", str(a), str(b)])
+    assert result.exit_code == 1 and "b.json answered other questions than" in result.output
+
+
 def test_item_analysis_flags_items_that_do_not_discriminate():
     import numpy as np
 
