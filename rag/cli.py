@@ -7,12 +7,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rag.config import Config, load_config
 from rag.errors import RagError
+
+if TYPE_CHECKING:  # the CLI imports heavy modules only inside the command that needs them
+    from eval.exam import ExamQuestion
 
 
 def common_options(func: Callable) -> Callable:
@@ -442,11 +445,11 @@ def exam(
             results.append(run_exam(assistant, questions, run, progress=bar.update))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped
             _write_exam_json(json_out, results, None, several=True, complete=False)
-    finish_comparison(results, questions, report_dir, json_out, several=len(runs) > 1)
+    _finish_comparison(results, questions, report_dir, json_out, several=len(runs) > 1)
 
 
-def finish_comparison(
-    results: list[dict], questions: list, report_dir: Path | None, json_out: Path | None, several: bool
+def _finish_comparison(
+    results: list[dict], questions: list[ExamQuestion], report_dir: Path | None, json_out: Path | None, several: bool
 ) -> None:
     """Print the table and, for three runs or more, the item analysis; write the report and JSON."""
     from eval.report import exam_table, run_name
@@ -528,7 +531,7 @@ def exam_compare(
             raise RagError(f"{path} answered other questions than {files[0]}; compare runs of the same exam")
         run["items"].sort(key=lambda item: order[item["id"]])  # the item analysis needs one column order
     questions = load_exam(exam_file or GOLD_EXAM) if report_dir else []
-    finish_comparison([run for _, run in runs], questions, report_dir, json_out, several=True)
+    _finish_comparison([run for _, run in runs], questions, report_dir, json_out, several=True)
 
 
 @exam.command("generate")
