@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,18 +30,28 @@ from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
 
 Log = Callable[[str], None]
+# (entries, label) -> a progress bar with .update(n); a context manager, as tqdm's is.
+ProgressBar = Callable[[int, str], AbstractContextManager]
 
 
 def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000, 1)
 
 
-def bench_corpus(cfg: Config, label: str, path: Path, questions: list[str], embedder: MiniLMEmbedding) -> dict:
+def bench_corpus(
+    cfg: Config,
+    label: str,
+    path: Path,
+    questions: list[str],
+    embedder: MiniLMEmbedding,
+    progress_bar: ProgressBar | None = None,
+) -> dict:
     """Ingest one corpus into a fresh index and time retrieval on it."""
     started = time.perf_counter()
     entries = load_entries([path], max_bytes=1 << 30)
     parse_s = time.perf_counter() - started
-    report = ingest_entries(cfg, entries, embedder=embedder)
+    with progress_bar(len(entries), f"Indexing {label}") if progress_bar else nullcontext() as bar:
+        report = ingest_entries(cfg, entries, embedder=embedder, progress=bar.update if bar else None)
     ingest_s = parse_s + report.total_seconds
     retriever = HybridRetriever(cfg, embedder=embedder)
     retriever.refresh()
@@ -122,7 +133,14 @@ def _server_peak_mb(cfg: Config) -> float | None:
     return None
 
 
-def run_bench(cfg: Config, sizes: list[int], n_questions: int, n_answers: int, log: Log) -> dict:
+def run_bench(
+    cfg: Config,
+    sizes: list[int],
+    n_questions: int,
+    n_answers: int,
+    log: Log,
+    progress_bar: ProgressBar | None = None,
+) -> dict:
     """Every figure of the benchmark, as one JSON-ready dict."""
     embedder = MiniLMEmbedding()
     gold = [q.question for q in load_exam(GOLD_EXAM)]
@@ -138,7 +156,7 @@ def run_bench(cfg: Config, sizes: list[int], n_questions: int, n_answers: int, l
         for label, path, questions in targets:
             log(f"corpus {label}: ingesting and timing {len(questions)} retrievals")
             corpus_cfg = cfg.replace(data_dir=work / label, collection="bench")
-            corpora.append(bench_corpus(corpus_cfg, label, path, questions, embedder))
+            corpora.append(bench_corpus(corpus_cfg, label, path, questions, embedder, progress_bar))
         log(f"answers: {n_answers} questions through our pipeline and the naive llama-index one")
         ensure_server(cfg)  # started (or found) under the main data directory, not the temporary one
         answer_cfg = cfg.replace(data_dir=work / "bundled", collection="bench")

@@ -606,7 +606,14 @@ def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out:
     from eval.bench import bench_table, run_bench
     from rag.config import PROJECT_ROOT
 
-    result = run_bench(cfg, sizes, questions, answers, log=lambda m: click.echo(m, err=True))
+    result = run_bench(
+        cfg,
+        sizes,
+        questions,
+        answers,
+        log=lambda m: click.echo(m, err=True),
+        progress_bar=lambda total, label: _progress(total, label, "entry"),
+    )
     click.echo(bench_table(result))
     out = json_out or PROJECT_ROOT / "eval" / "results" / f"bench-{result['timestamp'].replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from eval.bench import bench_table, run_bench
 
 
 def test_bench_reports_every_figure(cfg, model_server):
     messages: list[str] = []
-    result = run_bench(cfg, sizes=[200], n_questions=3, n_answers=1, log=messages.append)
+    counted: dict[str, int] = {}
+
+    @contextmanager
+    def progress_bar(total: int, label: str):
+        counted[label] = 0
+
+        class Bar:
+            def update(self, n: int) -> None:
+                counted[label] += n
+
+        yield Bar()
+        assert counted[label] == total  # the bar reaches its end
+
+    result = run_bench(cfg, sizes=[200], n_questions=3, n_answers=1, log=messages.append, progress_bar=progress_bar)
+    assert counted == {"Indexing bundled": 35, "Indexing synthetic-200": 200}
     bundled, synthetic = result["corpora"]
     assert (bundled["entries"], synthetic["entries"]) == (35, 200)
     for row in result["corpora"]:
