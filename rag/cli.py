@@ -344,10 +344,21 @@ def ui(cfg: Config, host: str, port: int) -> None:
     launch(cfg, host, port)
 
 
+exam_file_option = click.option(
+    "--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam]."
+)
+report_option = click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.md and a per-kind accuracy chart into this folder.",
+)
+
+
 @cli.group(invoke_without_command=True)
 @click.pass_context
 @common_options
-@click.option("--exam", "exam_file", type=click.Path(path_type=Path), help="Exam JSONL file [default: the gold exam].")
+@exam_file_option
 @click.option(
     "--mode",
     type=click.Choice(["rag", "closed-book", "oracle", "naive"]),
@@ -384,12 +395,7 @@ def ui(cfg: Config, host: str, port: int) -> None:
     help="Run closed-book, bm25, dense, hybrid, oracle and the naive llama-index peer side by side.",
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write report.md and a per-kind accuracy chart into this folder.",
-)
+@report_option
 @click.option(
     "--json",
     "json_out",
@@ -487,18 +493,8 @@ def _write_exam_json(path: Path, results: list[dict], analysis: dict | None, sev
 
 @exam.command("compare")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--exam",
-    "exam_file",
-    type=click.Path(path_type=Path),
-    help="Exam the runs answered, for the report's question texts [default: the gold exam].",
-)
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write report.md and a per-kind accuracy chart into this folder.",
-)
+@exam_file_option
+@report_option
 @click.option(
     "--json",
     "json_out",
