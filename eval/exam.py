@@ -10,7 +10,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -296,6 +296,8 @@ def run_exam(
         raise RagError(f"Unknown scoring '{run.scoring}'; use one of {', '.join(SCORINGS)}")
     if run.aggregate not in AGGREGATES:
         raise RagError(f"Unknown aggregate '{run.aggregate}'; use one of {', '.join(AGGREGATES)}")
+    if run.mode == "naive":  # the peer brings its own retrieval and prompt; its letter is read from text
+        run = replace(run, retriever="llama-index default", prompt="llama-index default", scoring="text")
     ask = _naive_answerer(assistant) if run.mode == "naive" else lambda q: answer_question(assistant, q, run)
     items = []
     for question in questions:

@@ -439,14 +439,16 @@ def exam(
             ExamRun("oracle", scoring=scoring, aggregate=aggregate),
             ExamRun("closed-book", scoring=scoring, aggregate=aggregate),
             *(ExamRun("rag", r, scoring=scoring, aggregate=aggregate) for r in ("dense", "bm25")),
-            ExamRun("naive", prompt="llama-index default", scoring="text"),
+            ExamRun("naive"),
         ]
     else:
         runs = [ExamRun(mode, cfg.retriever, p, scoring, aggregate) for p in (prompts or ("exam",))]
     assistant = Assistant(cfg)
     results = []
     for run in runs:
-        label = f"{run.mode}/{run.retriever or '-'}/{run.prompt}" if run.mode == "rag" else f"{run.mode}/{run.prompt}"
+        label = {"rag": f"rag/{run.retriever or '-'}/{run.prompt}", "naive": "naive llama-index peer"}.get(
+            run.mode, f"{run.mode}/{run.prompt}"
+        )
         with _progress(len(questions), label, "q") as bar:
             results.append(run_exam(assistant, questions, run, progress=bar.update))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped
