@@ -7,7 +7,19 @@ from pathlib import Path
 
 from rag.errors import RagError
 
-RESULT_FIELDS = ("accuracy", "n", "ci95", "per_kind", "config", "items")
+RESULT_FIELDS = (
+    "accuracy",
+    "n",
+    "ci95",
+    "per_kind",
+    "config",
+    "items",
+    "hit_at_5",
+    "mrr",
+    "citation_precision",
+    "abstention_accuracy",
+    "latency_p50_s",
+)
 
 
 def load_results(path: Path) -> list[dict]:
@@ -25,6 +37,8 @@ def load_results(path: Path) -> list[dict]:
         missing = [f for f in RESULT_FIELDS if not isinstance(run, dict) or f not in run]
         if missing:
             raise RagError(f"{path} is not a result of `rag exam --json` (missing {', '.join(missing)})")
+        if not all(isinstance(item, dict) and {"id", "correct"} <= item.keys() for item in run["items"]):
+            raise RagError(f"{path} has items without an 'id' or 'correct'")
     return runs
 
 
@@ -34,7 +48,7 @@ def run_name(result: dict) -> str:
     return f"{c['mode']}/{c['retriever']}/{c['prompt']}" if c["mode"] == "rag" else f"{c['mode']}/{c['prompt']}"
 
 
-def fmt(value: float | None) -> str:
+def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
@@ -48,12 +62,12 @@ def exam_table(results: list[dict]) -> str:
             [
                 run_name(r),
                 f"{r['accuracy']:.3f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) n={r['n']}",
-                fmt(r["hit_at_5"]),
-                fmt(r["mrr"]),
-                fmt(r["citation_precision"]),
-                fmt(r["abstention_accuracy"]),
+                _fmt(r["hit_at_5"]),
+                _fmt(r["mrr"]),
+                _fmt(r["citation_precision"]),
+                _fmt(r["abstention_accuracy"]),
                 f"{r['latency_p50_s']:.1f}",
-                *[fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
+                *[_fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
             ]
         )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

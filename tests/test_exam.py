@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
 from eval.metrics import ItemResult, score, wilson
+from eval.report import RESULT_FIELDS
 from rag.cli import cli
 from rag.errors import RagError
 
@@ -179,6 +180,7 @@ def test_compare_saved_runs_without_the_model(tmp_path):
         ("{not json", "is not JSON"),
         ('{"accuracy": 1}', "is not a result of `rag exam --json` (missing n, ci95"),
         ('{"runs": []}', "holds no exam runs"),
+        (json.dumps(dict.fromkeys(RESULT_FIELDS, 0) | {"items": [{"id": "q1"}]}), "has items without an 'id' or"),
     ],
 )
 def test_compare_rejects_files_that_are_not_results(tmp_path, content, message):
