@@ -41,8 +41,13 @@ class ExamQuestion:
     sources: list[str] = field(default_factory=list)
 
     @property
+    def abstain_letter(self) -> str | None:
+        """The letter of the "the sources do not say" option, if there is one."""
+        return next((letter for letter, text in self.choices.items() if ABSTAIN_CHOICE.search(text)), None)
+
+    @property
     def unanswerable(self) -> bool:
-        return bool(ABSTAIN_CHOICE.search(self.choices[self.answer]))
+        return self.abstain_letter == self.answer
 
 
 def load_exam(path: Path) -> list[ExamQuestion]:
@@ -255,6 +260,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         time.perf_counter() - started,
         reply.strip(),
         {letter: [round(v, 4) for v in values] for letter, values in shown_scores.items()},
+        question.abstain_letter,
     )
 
 
@@ -281,6 +287,7 @@ def _naive_answerer(assistant: Assistant) -> Callable[[ExamQuestion], ItemResult
             question.unanswerable,
             time.perf_counter() - started,
             reply,
+            abstain_letter=question.abstain_letter,
         )
 
     return ask

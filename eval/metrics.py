@@ -23,6 +23,8 @@ class ItemResult:
     reply: str = ""
     # Exam letter -> its normalised log-probability in each option order asked (empty for text scoring).
     option_logprobs: dict[str, list[float]] = field(default_factory=dict)
+    # The letter of a "the sources do not say" option, if the item offers one.
+    abstain_letter: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -68,6 +70,8 @@ def score(items: list[ItemResult], k: int = 5) -> dict:
     cited = [c for i in items if i.sources for c in i.cited]
     cited_ok = [c for i in items if i.sources for c in i.cited if c in i.sources]
     unanswerable = [i for i in items if i.unanswerable]
+    # Answerable items that tempt the model to abstain: abstaining there is a wrong answer.
+    tempted = [i for i in items if not i.unanswerable and i.abstain_letter]
     per_kind: dict[str, list[ItemResult]] = defaultdict(list)
     for item in items:
         per_kind[item.kind].append(item)
@@ -83,6 +87,9 @@ def score(items: list[ItemResult], k: int = 5) -> dict:
         "citation_precision": round(len(cited_ok) / len(cited), 4) if cited else None,
         "abstention_accuracy": round(sum(i.correct for i in unanswerable) / len(unanswerable), 4)
         if unanswerable
+        else None,
+        "false_abstention": round(sum(i.chosen == i.abstain_letter for i in tempted) / len(tempted), 4)
+        if tempted
         else None,
         "unparsed": sum(i.chosen is None for i in items),
         "latency_p50_s": round(percentile(latencies, 50), 3),

@@ -53,6 +53,17 @@ def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
     assert {q.kind for q in questions} >= {"paper", "caption", "posting", "multi", "overview", "unanswerable"}
 
 
+def test_gold_abstain_option_is_not_a_give_away():
+    # If "the sources do not say" were offered only where it is right, a model could score by
+    # picking it whenever unsure. It must be a wrong option more often than a right one.
+    questions = load_exam(GOLD_EXAM)
+    offering = [q for q in questions if q.abstain_letter]
+    right = sum(q.unanswerable for q in offering)
+    assert right < len(offering) - right
+    assert {q.kind for q in offering if not q.unanswerable} >= {"paper", "caption", "posting", "multi", "overview"}
+    assert {q.abstain_letter for q in offering} == set("ABCD")
+
+
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
@@ -73,7 +84,9 @@ def test_metrics_are_exact_on_a_hand_made_result_set():
         ItemResult("1", "paper", "A", "A", ["p1"], retrieved=["p1", "p2"], cited=["p1"]),
         ItemResult("2", "paper", "B", "C", ["p2"], retrieved=["p9", "p2"], cited=["p9"]),
         ItemResult("3", "posting", "C", "C", ["p3"], retrieved=["x", "y", "z", "w", "v", "p3"], cited=["p3", "x"]),
-        ItemResult("4", "unanswerable", "D", "D", [], retrieved=["p1"], unanswerable=True, seconds=4.0),
+        ItemResult(
+            "4", "unanswerable", "D", "D", [], retrieved=["p1"], unanswerable=True, seconds=4.0, abstain_letter="D"
+        ),
     ]
     result = score(items)
     assert result["accuracy"] == 0.75 and result["n"] == 4
@@ -82,6 +95,12 @@ def test_metrics_are_exact_on_a_hand_made_result_set():
     assert result["mrr"] == round((1 + 0.5 + 1 / 6) / 3, 4)
     assert result["citation_precision"] == 0.5  # p1 yes, p9 no, p3 yes, x no
     assert result["abstention_accuracy"] == 1.0
+    assert result["false_abstention"] is None  # no answerable item offered the abstain option
+    tempted = [
+        ItemResult("5", "paper", "A", "B", ["p1"], abstain_letter="B"),
+        ItemResult("6", "paper", "A", "A", ["p1"], abstain_letter="C"),
+    ]
+    assert score(items + tempted)["false_abstention"] == 0.5
     assert result["latency_p95_s"] == 4.0
     assert result["ci95"] == wilson(3, 4)
 
