@@ -55,7 +55,7 @@ def _fmt(value: float | None) -> str:
 def exam_table(results: list[dict]) -> str:
     """One Markdown row per run: accuracy with its interval, retrieval, citations, latency, per kind."""
     kinds = sorted({k for r in results for k in r["per_kind"]})
-    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "p50 s", *kinds]
+    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "false abst", "p50 s", *kinds]
     rows = []
     for r in results:
         rows.append(
@@ -66,6 +66,7 @@ def exam_table(results: list[dict]) -> str:
                 _fmt(r["mrr"]),
                 _fmt(r["citation_precision"]),
                 _fmt(r["abstention_accuracy"]),
+                _fmt(r.get("false_abstention")),  # runs saved before the metric existed have none
                 f"{r['latency_p50_s']:.1f}",
                 *[_fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
             ]

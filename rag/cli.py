@@ -423,7 +423,7 @@ def exam(
         rag exam --limit 10
         rag exam --mode oracle --json results.json
         rag exam --compare
-        rag exam --prompt exam --prompt exam_terse
+        rag exam --prompt exam --prompt exam_loose
         rag exam generate --per-entry 2 --out candidates.jsonl
     """
     if ctx.invoked_subcommand is not None:
