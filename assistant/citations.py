@@ -47,10 +47,13 @@ class Verified:
 
 
 def verify(answer: str, context: Context) -> Verified:
-    """Keep a citation `[n]` only if source n is in the context and shares words with its sentence.
+    """Keep a citation `[n]` only if source n is in the context and supports what it is attached to.
 
-    Numbers that name no source are reported as `invalid`; real sources that contain fewer
-    than half of the sentence's content words are reported as `unsupported`. Both
+    What a citation supports is the text since the previous citation in its sentence (so a list
+    "EMC2 [1], MADA [2] and COLLAGE [3]." checks each title against its own source) or else the
+    whole sentence. A source supports a claim holding at least half of its content words; in a
+    group like `[1, 2]` the sources may share the claim, each holding its part. Numbers that name
+    no source are reported as `invalid`, real sources that fail the check as `unsupported`; both
     are removed from the text.
     """
     sources = context.by_number()
@@ -59,20 +62,38 @@ def verify(answer: str, context: Context) -> Verified:
     invalid: list[int] = []
     unsupported: list[int] = []
 
+    def supports(n: int, group: list[int], claims: list[set[str]]) -> bool:
+        if not claims:
+            return True
+        together = set().union(*(source_terms[g] for g in group))
+        for claim in claims:
+            share = len(claim & source_terms[n]) / len(claim)
+            if share >= MIN_SHARED:
+                return True
+            if len(group) > 1 and share >= MIN_SHARED / len(group) and len(claim & together) >= MIN_SHARED * len(claim):
+                return True
+        return False
+
     def check_sentence(sentence: str) -> str:
-        claim = terms(CITATION_RE.sub(" ", sentence))
+        sentence_claim = terms(CITATION_RE.sub(" ", sentence))
+        previous_end = 0
 
         def keep_valid(match: re.Match[str]) -> str:
+            nonlocal previous_end
+            segment_claim = terms(CITATION_RE.sub(" ", sentence[previous_end : match.start()]))
+            previous_end = match.end()
+            claims = [c for c in (segment_claim, sentence_claim) if c]
+            numbers = [int(x) for x in re.split(r"[,;]", match.group(1))]
+            invalid.extend(n for n in numbers if n not in sources)
+            group = [n for n in numbers if n in sources]
             kept = []
-            for n in (int(x) for x in re.split(r"[,;]", match.group(1))):
-                if n not in sources:
-                    invalid.append(n)
-                elif claim and len(claim & source_terms[n]) < MIN_SHARED * len(claim):
+            for n in group:
+                if not supports(n, group, claims):
                     unsupported.append(n)
-                else:
-                    kept.append(n)
-                    if n not in used:
-                        used.append(n)
+                    continue
+                kept.append(n)
+                if n not in used:
+                    used.append(n)
             return "".join(f"[{n}]" for n in kept)
 
         return CITATION_RE.sub(keep_valid, sentence)

@@ -76,3 +76,40 @@ def test_a_citation_after_the_full_stop_belongs_to_the_sentence_before():
     result = verify("The capital of France is Paris. [1] Alpha is fast. [1]", make_context(2))
     assert result.unsupported == [1] and [c.n for c in result.citations] == [1]
     assert result.text == "The capital of France is Paris. Alpha is fast [1]."
+
+
+def _three_papers() -> Context:
+    passages = [
+        "Paper: EMC2: efficient MCMC negative sampling. Authors: Parameswaran Raman",
+        "Paper: MADA: meta-adaptive optimizers through hyper-gradient descent. Authors: Parameswaran Raman",
+        "Paper: COLLAGE: light-weight low-precision strategy for LLM training. Authors: Tao Yu",
+    ]
+    return Context(
+        [
+            Source(n, [TextNode(id_=f"paper/p{n}", text=p, metadata={"kind": "paper"})], p)
+            for n, p in enumerate(passages, start=1)
+        ]
+    )
+
+
+def test_each_inline_citation_in_a_list_is_checked_against_its_own_item():
+    answer = "He wrote EMC2: efficient MCMC negative sampling [1], MADA: meta-adaptive optimizers [2] and COLLAGE [3]."
+    result = verify(answer, _three_papers())
+    assert [c.n for c in result.citations] == [1, 2, 3] and result.unsupported == []
+
+    swapped = verify(
+        "He wrote EMC2: efficient MCMC negative sampling [2], MADA: meta-adaptive optimizers [1].", _three_papers()
+    )
+    assert swapped.citations == [] and swapped.unsupported == [1, 2]
+
+
+def test_a_citation_group_may_share_a_claim_but_each_source_must_hold_part_of_it():
+    shared = verify(
+        "Raman wrote EMC2 MCMC negative sampling and MADA meta-adaptive optimizers [1, 2].", _three_papers()
+    )
+    assert [c.n for c in shared.citations] == [1, 2]
+
+    padded = verify(
+        "Raman wrote EMC2 MCMC negative sampling and MADA meta-adaptive optimizers [1, 2, 3].", _three_papers()
+    )
+    assert [c.n for c in padded.citations] == [1, 2] and padded.unsupported == [3]
