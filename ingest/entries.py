@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
+import pycountry
+
 KINDS = ("paper", "posting", "overview", "chunk")
 
 
@@ -56,7 +58,9 @@ class Entry:
                 lines.append(f"Figure caption: {self.caption}")
             return "\n".join(lines)
         if self.kind == "posting":
-            return f"Job posting in {self.location}.\n{self.text}"
+            names = place_names(self.country, self.region)
+            where = f"{self.location} ({names})" if names else self.location
+            return f"Job posting in {where}.\n{self.text}"
         if self.kind == "overview" and self.title:
             return f"{self.title}\n{self.text}"
         return self.text
@@ -87,6 +91,17 @@ class Entry:
         data.pop("extra")
         data.update(self.extra)
         return data
+
+
+def place_names(country: str, region: str) -> str:
+    """ "Karnataka, India" for ("IN", "KA"): guides give ISO codes, people ask about India."""
+    nation = pycountry.countries.get(alpha_2=country) if country else None
+    if nation is None:
+        return ""
+    state = pycountry.subdivisions.get(code=f"{country}-{region}") if region else None
+    # ASCII and without pycountry's bracketed aliases, so a typed "Karnataka" matches in BM25 too.
+    names = [re.sub(r"\s*\[.*?\]", "", n.name) for n in (state, nation) if n is not None]
+    return ", ".join(unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names)
 
 
 def slugify(text: str, max_len: int = 80) -> str:

@@ -92,6 +92,16 @@ def test_four_captions_attach_to_the_papers_they_describe(corpus_entries):
     assert "parameter value equivalence" in rl.caption
 
 
+def test_place_names_come_from_iso_codes_and_unknown_codes_add_nothing():
+    from ingest.entries import place_names
+
+    assert place_names("US", "MA") == "Massachusetts, United States"
+    assert place_names("ES", "B") == "Barcelona, Spain"
+    assert place_names("ES", "") == "Spain"
+    assert place_names("ES", "ZZZ") == "Spain"
+    assert place_names("QQ", "MA") == ""
+
+
 def test_postings_have_locations_and_stable_distinct_ids(corpus_entries):
     postings = [e for e in corpus_entries if e.kind == "posting"]
     assert Counter(p.city for p in postings) == {
@@ -104,6 +114,8 @@ def test_postings_have_locations_and_stable_distinct_ids(corpus_entries):
     }
     madrid = next(p for p in postings if p.city == "Madrid")
     assert (madrid.country, madrid.region) == ("ES", "M")
+    bengaluru = next(p for p in postings if p.city == "Bengaluru")
+    assert bengaluru.body().startswith("Job posting in Bengaluru, KA, IN (Karnataka, India).")
     assert "Haul" in madrid.text
     assert len({p.id for p in postings}) == 10
     # Six postings share one text but stay separate entries.
