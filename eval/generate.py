@@ -56,10 +56,12 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
     correct = terms(str(choices[answer]))
     if not correct or len(correct & entry_terms) / len(correct) < 0.6:
         return "answer not supported by the entry"
-    named = terms(str(node.metadata.get("title", "")) + " " + str(node.metadata.get("city", "")))
-    if VAGUE.search(question) and not terms(question) & named:
-        return "not self-contained"
     q_terms = terms(question)
+    # Self-contained: the question names its own entry (a word of its title, authors, area or
+    # place). This also drops questions about another entry, e.g. one copied from the prompt.
+    named = terms(" ".join(str(node.metadata.get(k, "")) for k in ("title", "authors", "area", "city", "country")))
+    if not q_terms & named or (VAGUE.search(question) and not q_terms & terms(str(node.metadata.get("title", "")))):
+        return "not self-contained"
     if any(len(q_terms & other) / max(len(q_terms | other), 1) >= 0.8 for other in kept):
         return "near-duplicate"
     return None
@@ -80,7 +82,7 @@ def generate_exam(
     rng = random.Random(0)
     counts: Counter = Counter()
     kept_terms: list[set[str]] = []
-    rows = []
+    rows, rejected = [], []
     for node in nodes:
         prompt = render(assistant.cfg.prompts_dir, "generate", n=str(per_entry), entry=node.get_content()[:2500])
         reply = complete(
@@ -90,6 +92,7 @@ def generate_exam(
             reason = reject_reason(candidate, node, kept_terms)
             if reason:
                 counts[reason] += 1
+                rejected.append({"reject_reason": reason, "sources": [node.node_id], **candidate})
                 continue
             counts["kept"] += 1
             kept_terms.append(terms(candidate["question"]))
@@ -98,7 +101,14 @@ def generate_exam(
             progress(1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    # The reviewer sees what the filters dropped and why, next to what they kept.
+    rejected_path(out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejected), encoding="utf-8")
     return counts
+
+
+def rejected_path(out: Path) -> Path:
+    """candidates.jsonl -> candidates.rejected.jsonl"""
+    return out.with_name(out.stem + ".rejected" + out.suffix)
 
 
 def _shuffled(candidate: dict, node: BaseNode, number: int, rng: random.Random) -> dict:

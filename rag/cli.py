@@ -549,14 +549,17 @@ def exam_generate(cfg: Config, per_entry: int, limit: int | None, out: Path) -> 
         rag exam generate --per-entry 2 --limit 10 --out eval/exams/candidates.jsonl
     """
     from assistant.answer import Assistant
-    from eval.generate import generate_exam
+    from eval.generate import generate_exam, rejected_path
     from ingest.store import current_version
 
     total = limit or current_version(cfg).entries
     with _progress(total, "Generating", "entry") as bar:
         counts = generate_exam(Assistant(cfg), per_entry, out, limit, progress=bar.update)
     rejected = ", ".join(f"{reason}: {n}" for reason, n in counts.items() if reason != "kept") or "none"
-    click.echo(f"Kept {counts['kept']} questions in {out}; rejected {rejected}. Review them before use.")
+    click.echo(
+        f"Kept {counts['kept']} questions in {out}; rejected {rejected} (see {rejected_path(out)}). "
+        "Review them before use."
+    )
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:

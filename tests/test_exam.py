@@ -288,6 +288,14 @@ def _node(text: str, title: str):
             },
             "not self-contained",
         ),
+        (  # names another entry (the small model copies examples): not about its own source
+            {
+                "question": "Which area is the MADA paper in?",
+                "choices": dict(zip("ABCD", ["Contrastive learning", "Vision", "Speech", "Privacy"], strict=False)),
+                "answer": "A",
+            },
+            "not self-contained",
+        ),
         (
             {
                 "question": "Which area is the EMC2 paper in?",
@@ -316,6 +324,20 @@ def test_near_duplicates_are_rejected():
         "answer": "A",
     }
     assert reject_reason(candidate, node, kept=[terms("Which research area is EMC2 paper in?")]) == "near-duplicate"
+
+
+def test_generate_writes_loadable_candidates_and_the_rejected_ones(index_cfg, model_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+    out = tmp_path / "candidates.jsonl"
+    result = CliRunner().invoke(cli, ["exam", "generate", "--limit", "3", "--per-entry", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Review them before use" in result.output
+    kept = load_exam(out) if out.read_text() else []
+    rejected = [json.loads(line) for line in (tmp_path / "candidates.rejected.jsonl").read_text().splitlines()]
+    assert len(kept) + len(rejected) >= 1  # the model drafted something for three entries
+    assert all(q.sources and q.question.endswith("?") and len(set(q.choices.values())) == 4 for q in kept)
+    assert all(r["reject_reason"] and r["sources"] for r in rejected)
+    assert f"Kept {len(kept)} questions" in result.output
 
 
 def test_candidates_are_parsed_from_json_lines():
