@@ -5,12 +5,13 @@ An exam is JSON lines: {"id", "question", "choices": {"A".."D"}, "answer", "kind
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,12 @@ class ExamQuestion:
     @property
     def unanswerable(self) -> bool:
         return self.abstain_letter == self.answer
+
+
+def exam_fingerprint(questions: list[ExamQuestion]) -> str:
+    """Changes when any question, option or answer changes; the same for the same items in any order."""
+    canonical = json.dumps(sorted((asdict(q) for q in questions), key=lambda q: q["id"]), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def load_exam(path: Path) -> list[ExamQuestion]:
@@ -322,6 +329,7 @@ def run_exam(
         "endpoint": assistant.cfg.endpoint,
         "top_k": assistant.cfg.top_k,
         "context_chars": assistant.cfg.context_chars,
+        "exam_sha256": exam_fingerprint(questions),
     }
     result["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["items"] = [item.__dict__ | {"correct": item.correct} for item in items]

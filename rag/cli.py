@@ -528,6 +528,11 @@ def exam_compare(
         if sorted(item["id"] for item in run["items"]) != sorted(ids):
             raise RagError(f"{path} answered other questions than {files[0]}; compare runs of the same exam")
         run["items"].sort(key=lambda item: order[item["id"]])  # the item analysis needs one column order
+    versions = {run["config"].get("exam_sha256") for _, run in runs}
+    if len(versions - {None}) > 1:
+        raise RagError("These runs answered different versions of the exam (same ids, other questions or options)")
+    if None in versions:
+        click.echo("Warning: some runs predate exam fingerprints; check they used the same exam file.", err=True)
     questions = load_exam(exam_file or GOLD_EXAM) if report_dir else []
     _finish_comparison([run for _, run in runs], questions, report_dir, json_out, several=True)
 

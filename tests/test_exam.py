@@ -166,11 +166,12 @@ def test_compare_runs_every_configuration_with_report(index_cfg, model_server, m
     assert "| naive/llama-index default |" in text and (report / "per-kind.png").exists()
 
 
-def _saved_run(path: Path, mode: str, right: list[bool], ids: list[str] | None = None) -> Path:
-    """A result file as `rag exam --json` writes it, for questions q1..qn."""
+def _saved_run(path: Path, mode: str, right: list[bool], ids: list[str] | None = None, exam: str | None = "e1") -> Path:
+    """A result file as `rag exam --json` writes it, for questions q1..qn of exam version `exam`."""
     ids = ids or [f"q{i}" for i in range(1, len(right) + 1)]
     items = [ItemResult(i, "paper", "A", "A" if ok else "B", []) for i, ok in zip(ids, right, strict=True)]
-    result = score(items) | {"config": {"mode": mode, "retriever": "hybrid", "prompt": "exam", "model": "m"}}
+    config = {"mode": mode, "retriever": "hybrid", "prompt": "exam", "model": "m", "exam_sha256": exam}
+    result = score(items) | {"config": config}
     result |= {"timestamp": "t", "items": [item.__dict__ | {"correct": item.correct} for item in items]}
     path.write_text(json.dumps(result))
     return path
@@ -215,6 +216,25 @@ def test_compare_rejects_runs_of_different_questions(tmp_path):
     b = _saved_run(tmp_path / "b.json", "oracle", [True, True], ["q1", "q9"])
     result = CliRunner().invoke(cli, ["exam", "compare", str(a), str(b)])
     assert result.exit_code == 1 and "b.json answered other questions than" in result.output
+
+
+def test_compare_rejects_runs_of_another_version_of_the_exam(tmp_path):
+    a = _saved_run(tmp_path / "a.json", "rag", [True, True], exam="e1")
+    b = _saved_run(tmp_path / "b.json", "oracle", [True, True], exam="e2")
+    result = CliRunner().invoke(cli, ["exam", "compare", str(a), str(b)])
+    assert result.exit_code == 1 and "different versions of the exam" in result.output
+    old = _saved_run(tmp_path / "old.json", "oracle", [True, True], exam=None)
+    result = CliRunner().invoke(cli, ["exam", "compare", str(a), str(old)])
+    assert result.exit_code == 0 and "predate exam fingerprints" in result.output
+
+
+def test_exam_fingerprint_follows_the_content_not_the_order():
+    from eval.exam import exam_fingerprint
+
+    gold = load_exam(GOLD_EXAM)
+    assert exam_fingerprint(gold) == exam_fingerprint(list(reversed(gold)))
+    changed = [gold[0].__class__(**{**gold[0].__dict__, "choices": {**gold[0].choices, "D": "Other"}}), *gold[1:]]
+    assert exam_fingerprint(changed) != exam_fingerprint(gold)
 
 
 def test_item_analysis_flags_items_that_do_not_discriminate():
