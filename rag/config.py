@@ -59,7 +59,9 @@ class Config:
     # Retrieval and context.
     retriever: str = "hybrid"
     top_k: int = 6
-    dense_weight: float = 0.7
+    # Equal weights (session 4): the gold entry ranked first on 0.97 of the exam's questions (0.95
+    # with 0.7 dense), and 10 of 12 paraphrased questions still found their entry, as with 0.7.
+    dense_weight: float = 0.5
     max_context_entries: int = 24
     context_chars: int = 6000
     max_question_chars: int = 2000
