@@ -333,6 +333,23 @@ def test_generated_question_filters(candidate, reason):
     assert reject_reason(candidate, node, kept=[]) == reason
 
 
+def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
+    from llama_index.core.schema import TextNode
+
+    from eval.generate import reject_reason
+
+    node = TextNode(
+        id_="posting/g/boston-2",
+        text="Job posting in Boston, MA, US.\nThe AGI team builds Amazon Nova models.",
+        metadata={"kind": "posting", "title": "Boston posting 2", "city": "Boston", "country": "US"},
+    )
+    choices = dict(zip("ABCD", ["AGI team", "Haul", "Tamale", "PRIMAS"], strict=False))
+    vague = {"question": "What team does the job posting belong to?", "choices": choices, "answer": "A"}
+    named = {"question": "What team does the Boston job posting belong to?", "choices": choices, "answer": "A"}
+    assert reject_reason(vague, node, kept=[]) == "not self-contained"
+    assert reject_reason(named, node, kept=[]) is None
+
+
 def test_near_duplicates_are_rejected():
     from assistant.context import terms
     from eval.generate import reject_reason
