@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import pycountry
 
@@ -93,6 +94,7 @@ class Entry:
         return data
 
 
+@lru_cache(maxsize=4096)  # body() asks for the same few places over and over
 def place_names(country: str, region: str) -> str:
     """ "Karnataka, India" for ("IN", "KA"): guides give ISO codes, people ask about India."""
     nation = pycountry.countries.get(alpha_2=country) if country else None
