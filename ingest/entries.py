@@ -103,13 +103,17 @@ def place_names(country: str, region: str) -> str:
     state = pycountry.subdivisions.get(code=f"{country}-{region}") if region else None
     # ASCII and without pycountry's bracketed aliases, so a typed "Karnataka" matches in BM25 too.
     names = [re.sub(r"\s*\[.*?\]", "", n.name) for n in (state, nation) if n is not None]
-    return ", ".join(unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names)
+    return ", ".join(to_ascii(n) for n in names)
+
+
+def to_ascii(text: str) -> str:
+    """Accents dropped: "Karnātaka" -> "Karnataka"."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def slugify(text: str, max_len: int = 80) -> str:
     """ASCII, lower-case, dash-separated; stable for the same input."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", to_ascii(text).lower()).strip("-")
     if len(slug) > max_len:  # cut at a word boundary so ids stay readable
         slug = slug[: max_len + 1].rsplit("-", 1)[0]
     return slug or "untitled"

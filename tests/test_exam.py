@@ -229,11 +229,13 @@ def test_compare_rejects_runs_of_another_version_of_the_exam(tmp_path):
 
 
 def test_exam_fingerprint_follows_the_content_not_the_order():
+    from dataclasses import replace
+
     from eval.exam import exam_fingerprint
 
     gold = load_exam(GOLD_EXAM)
     assert exam_fingerprint(gold) == exam_fingerprint(list(reversed(gold)))
-    changed = [gold[0].__class__(**{**gold[0].__dict__, "choices": {**gold[0].choices, "D": "Other"}}), *gold[1:]]
+    changed = [replace(gold[0], choices={**gold[0].choices, "D": "Other"}), *gold[1:]]
     assert exam_fingerprint(changed) != exam_fingerprint(gold)
 
 
