@@ -9,6 +9,8 @@ from assistant.context import Context, Source, terms
 
 MIN_SHARED = 0.5
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+# Two or more bare numbers in a row, "[1], [2] and [3]": a list that names none of its items.
+BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+)\[\d+\])+")
 ABSTAIN_RE = re.compile(
     r"sources? (do|does) not (say|contain|mention|provide)|not (mentioned|stated) in the sources", re.I
 )
@@ -99,14 +101,65 @@ def verify(answer: str, context: Context) -> Verified:
         return CITATION_RE.sub(keep_valid, sentence)
 
     text = "".join(check_sentence(part) for part in re.split(r"(?<=[.!?])(\s+)", _cite_before_stop(answer)))
-    text = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+    text = _tidy_removals(text)
+    text = name_bare_lists(text, sources)
     citations = [_citation(sources[n]) for n in used]
     return Verified(text, citations, sorted(set(invalid)), bool(ABSTAIN_RE.search(text)), sorted(set(unsupported)))
+
+
+def _tidy_removals(text: str) -> str:
+    """Mend what removed citations leave behind: double spaces, ", ," and a list ending "… [2] and."."""
+    text = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
+    text = re.sub(r"([,;])(?:[ \t]*[,;])+", r"\1", text)
+    text = re.sub(r"(\])[,;]?[ \t]+(?:and|or)([.!?])", r"\1\2", text)
+    return re.sub(r"[,;]([.!?])", r"\1", text).strip()
 
 
 def _cite_before_stop(answer: str) -> str:
     """ "Paris. [1]" → "Paris [1]." so a citation stays with the sentence it follows."""
     return re.sub(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)", r"\2\1", answer)
+
+
+def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
+    """ "The papers are [1], [2] and [3]." → "The papers are “EMC2…” [1], “MADA…” [2] and “…” [3]."
+
+    A small model often lists sources by number only, which tells a reader nothing. The names are
+    written here, in code, from the sources the citations were verified against, so a list can only
+    name entries that were in the context (asking the model to name them made it repeat planted
+    text). An item whose name the model already wrote just before its number is left as it is.
+    """
+
+    def name_run(match: re.Match[str]) -> str:
+        preceding = re.split(r"\]|[.!?]\s", text[: match.start()])[-1]
+        first = True
+
+        def name_one(number: re.Match[str]) -> str:
+            nonlocal first
+            source = sources.get(int(number.group(1)))
+            already_named = first and source is not None and _names(preceding, source)
+            first = False
+            if source is None or already_named:
+                return number.group(0)
+            return f"{short_name(source)} {number.group(0)}"
+
+        return re.sub(r"\[(\d+)\]", name_one, match.group(0))
+
+    return BARE_LIST_RE.sub(name_run, text)
+
+
+def _names(text: str, source: Source) -> bool:
+    """Does `text` already name the source: half the words of its name, or of the part before a colon
+    ("EMC2" for "EMC2: Efficient MCMC negative sampling…")?"""
+    name = terms(short_name(source).split(":")[0])
+    return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
+
+
+def short_name(source: Source) -> str:
+    """How a list names a source: a paper's quoted title, or "the Boston posting"."""
+    if source.kind == "posting":
+        cities = dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes)
+        return f"the {'/'.join(c for c in cities if c) or 'job'} posting"
+    return f"“{label_of(source)}”"
 
 
 def label_of(source: Source) -> str:

@@ -113,3 +113,50 @@ def test_a_citation_group_may_share_a_claim_but_each_source_must_hold_part_of_it
         "Raman wrote EMC2 MCMC negative sampling and MADA meta-adaptive optimizers [1, 2, 3].", _three_papers()
     )
     assert [c.n for c in padded.citations] == [1, 2] and padded.unsupported == [3]
+
+
+def _raman_papers() -> Context:
+    titles = ["EMC2: efficient MCMC negative sampling", "MADA: meta-adaptive optimizers", "Variance-reduced methods"]
+    return Context(
+        [
+            Source(
+                n,
+                [TextNode(id_=f"paper/p{n}", text=t, metadata={"kind": "paper", "title": t})],
+                f"Paper: {t}. Authors: Parameswaran Raman",
+            )
+            for n, t in enumerate(titles, start=1)
+        ]
+    )
+
+
+def test_a_list_of_bare_numbers_gets_the_names_of_its_verified_sources():
+    result = verify("The papers by Parameswaran Raman are [1], [2], and [3].", _raman_papers())
+    assert result.text == (
+        "The papers by Parameswaran Raman are “EMC2: efficient MCMC negative sampling” [1], "
+        "“MADA: meta-adaptive optimizers” [2], and “Variance-reduced methods” [3]."
+    )
+
+
+def test_only_verified_sources_are_named_and_written_names_are_not_repeated():
+    # [9] is not in the context: it is removed, and the run that is left names only real sources;
+    # EMC2 is named by the model already, so only [2] gets a name.
+    result = verify("Parameswaran Raman wrote EMC2 [1], [9], [2].", _raman_papers())
+    assert result.text == "Parameswaran Raman wrote EMC2 [1], “MADA: meta-adaptive optimizers” [2]."
+    assert result.invalid == [9]
+    dangling = verify("The papers by Parameswaran Raman are [1], [2] and [9].", _raman_papers())
+    assert dangling.text.endswith("“MADA: meta-adaptive optimizers” [2].")
+    # A single citation or a group supporting one claim is not a list.
+    single = verify("Parameswaran Raman wrote it [2].", _raman_papers())
+    assert single.text == "Parameswaran Raman wrote it [2]."
+    group = verify("Parameswaran Raman wrote papers [1, 2].", _raman_papers())
+    assert group.text == "Parameswaran Raman wrote papers [1][2]."
+
+
+def test_postings_in_a_list_are_named_by_city():
+    nodes = [
+        TextNode(id_=f"posting/{c.lower()}", text="x", metadata={"kind": "posting", "city": c, "country": "IN"})
+        for c in ("Bengaluru", "Gurugram")
+    ]
+    context = Context([Source(n, [node], "Job posting in India. Team: Amazon") for n, node in enumerate(nodes, 1)])
+    result = verify("The postings in India are [1] and [2].", context)
+    assert result.text == "The postings in India are the Bengaluru posting [1] and the Gurugram posting [2]."
