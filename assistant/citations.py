@@ -9,8 +9,8 @@ from assistant.context import Context, Source, terms
 
 MIN_SHARED = 0.5
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
-# Two or more bare numbers in a row, "[1], [2] and [3]": a list that names none of its items.
-BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+)\[\d+\])+")
+# Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
+BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")
 ABSTAIN_RE = re.compile(
     r"sources? (do|does) not (say|contain|mention|provide)|not (mentioned|stated) in the sources", re.I
 )
@@ -131,6 +131,11 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
 
     def name_run(match: re.Match[str]) -> str:
         preceding = re.split(r"\]|[.!?]\s", text[: match.start()])[-1]
+        run = match.group(0)
+        if re.fullmatch(r"(?:\[\d+\][ \t]*)+", run):
+            if terms(preceding):
+                return run  # "Paris [1] [2]": two sources for one claim, not a list
+            run = re.sub(r"\][ \t]+\[", "], [", run)  # an answer that is only "[1] [3]"
         first = True
 
         def name_one(number: re.Match[str]) -> str:
@@ -142,24 +147,27 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
                 return number.group(0)
             return f"{short_name(source)} {number.group(0)}"
 
-        return re.sub(r"\[(\d+)\]", name_one, match.group(0))
+        return re.sub(r"\[(\d+)\]", name_one, run)
 
     return BARE_LIST_RE.sub(name_run, text)
 
 
 def _names(text: str, source: Source) -> bool:
-    """Does `text` already name the source: half the words of its name, or of the part before a colon
-    ("EMC2" for "EMC2: Efficient MCMC negative sampling…")?"""
-    name = terms(short_name(source).split(":")[0])
+    """Does `text` already name the source: half the words of its title, or of the part before a
+    colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
+    name = terms(" ".join(_cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
 
 
 def short_name(source: Source) -> str:
     """How a list names a source: a paper's quoted title, or "the Boston posting"."""
     if source.kind == "posting":
-        cities = dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes)
-        return f"the {'/'.join(c for c in cities if c) or 'job'} posting"
+        return f"the {'/'.join(_cities(source)) or 'job'} posting"
     return f"“{label_of(source)}”"
+
+
+def _cities(source: Source) -> list[str]:
+    return [c for c in dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes) if c]
 
 
 def label_of(source: Source) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import Stemmer
 from llama_index.core.schema import BaseNode
 
 from assistant.retrieve import Retrieval
@@ -274,8 +276,16 @@ def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
 
 
 def terms(text: str) -> set[str]:
-    """Content words, lower-cased, for overlap checks."""
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
+    """Content words, lower-cased and stemmed ("co-authored papers" meets "Authors" and "Paper"),
+    for overlap checks."""
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return set(_stemmer().stemWords(words))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    # The Snowball stemmer BM25 retrieval already uses (PyStemmer, via llama-index-retrievers-bm25).
+    return Stemmer.Stemmer("english")
 
 
 def _location(meta: dict) -> str:

@@ -150,6 +150,18 @@ def test_only_verified_sources_are_named_and_written_names_are_not_repeated():
     assert single.text == "Parameswaran Raman wrote it [2]."
     group = verify("Parameswaran Raman wrote papers [1, 2].", _raman_papers())
     assert group.text == "Parameswaran Raman wrote papers [1][2]."
+    spaced = verify("Parameswaran Raman wrote papers [1] [2].", _raman_papers())
+    assert spaced.text == "Parameswaran Raman wrote papers [1] [2]."
+
+
+def test_an_answer_of_numbers_only_becomes_a_list_of_names():
+    result = verify("[1] [3]", _raman_papers())
+    assert result.text == "“EMC2: efficient MCMC negative sampling” [1], “Variance-reduced methods” [3]"
+
+
+def test_stemming_lets_a_reworded_claim_keep_its_citations():
+    result = verify("The papers co-authored by Parameswaran Raman are [1], [2].", _raman_papers())
+    assert [c.n for c in result.citations] == [1, 2] and result.unsupported == []
 
 
 def test_postings_in_a_list_are_named_by_city():
