@@ -61,7 +61,8 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
     # Self-contained: the question names its own entry (a word of its title, authors, area or
     # place). This also drops questions about another entry, e.g. one copied from the prompt.
     named = terms(" ".join(str(node.metadata.get(k, "")) for k in ("title", "authors", "area", "city", "country")))
-    named -= GENERIC  # a posting's title is "Boston posting 2": "the job posting" names nothing
+    # Stemmed like the rest. A posting's title is "Boston posting 2": "the job posting" names nothing.
+    named -= terms(" ".join(GENERIC))
     if not q_terms & named or (VAGUE.search(question) and not q_terms & terms(str(node.metadata.get("title", "")))):
         return "not self-contained"
     if any(len(q_terms & other) / max(len(q_terms | other), 1) >= 0.8 for other in kept):
