@@ -1,6 +1,7 @@
 """Multiple-choice exams over the corpus: load, answer through the real pipeline, grade.
 
-An exam is JSON lines: {"id", "question", "choices": {"A".."D"}, "answer", "kind"?, "sources"?}.
+An exam is JSON lines: {"id", "question", "choices": {"A".."D"}, "answer", "kind"?, "sources"?, "facts"?}.
+`facts` lists what an open answer must state when the right option's text is not enough to grade it.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import Assistant
-from assistant.citations import CITATION_RE, verify
+from assistant.citations import ABSTAIN_RE, CITATION_RE, verify
 from assistant.context import Context, Source, build_context
 from assistant.llm import chat_once, endpoint_errors
 from assistant.prompts import render, system_prompt
+from eval.grade import grade_answer
 from eval.metrics import ItemResult, score
 from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
-MODES = ("rag", "closed-book", "oracle", "naive")
+MODES = ("rag", "chat", "closed-book", "oracle", "naive")
 LETTERS = ("A", "B", "C", "D")
-ABSTAIN_CHOICE = re.compile(r"sources? do(es)? not say", re.I)
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,12 @@ class ExamQuestion:
     answer: str
     kind: str = "other"
     sources: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
 
     @property
     def abstain_letter(self) -> str | None:
         """The letter of the "the sources do not say" option, if there is one."""
-        return next((letter for letter, text in self.choices.items() if ABSTAIN_CHOICE.search(text)), None)
+        return next((letter for letter, text in self.choices.items() if ABSTAIN_RE.search(text)), None)
 
     @property
     def unanswerable(self) -> bool:
@@ -52,8 +54,18 @@ class ExamQuestion:
 
 
 def exam_fingerprint(questions: list[ExamQuestion]) -> str:
-    """Changes when any question, option or answer changes; the same for the same items in any order."""
-    canonical = json.dumps(sorted((asdict(q) for q in questions), key=lambda q: q["id"]), sort_keys=True)
+    """Changes when any question, option or answer changes; the same for the same items in any order.
+
+    `facts` only guide the open-answer grader, so they are left out: multiple-choice runs stay comparable.
+    """
+    rows = [{k: v for k, v in asdict(q).items() if k != "facts"} for q in questions]
+    canonical = json.dumps(sorted(rows, key=lambda q: q["id"]), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _facts_fingerprint(questions: list[ExamQuestion]) -> str:
+    """What the open-answer grader reads besides the options: changes when any item's `facts` change."""
+    canonical = json.dumps(sorted((q.id, q.facts) for q in questions))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -90,6 +102,9 @@ def load_exam(path: Path) -> list[ExamQuestion]:
         sources = row.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
             raise RagError(f"{where}: 'sources' must be a list of entry ids")
+        facts = row.get("facts", [])
+        if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
+            raise RagError(f"{where}: 'facts' must be a list of non-empty texts")
         seen.add(str(row["id"]))
         questions.append(
             ExamQuestion(
@@ -99,6 +114,7 @@ def load_exam(path: Path) -> list[ExamQuestion]:
                 row["answer"],
                 str(row.get("kind") or "other"),
                 sources,
+                facts,
             )
         )
     if not questions:
@@ -271,6 +287,68 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
     )
 
 
+def shown_sources(context: Context) -> list[dict]:
+    """The numbered context as saved with an item, so a reader (or a later grader) sees what the model saw."""
+    return [{"n": s.n, "ids": s.ids, "kind": s.kind, "passage": s.passage} for s in context.sources]
+
+
+def context_from_saved(sources: list[dict]) -> Context:
+    """The inverse of `shown_sources`: enough of the context to re-check an answer's citations."""
+    from llama_index.core.schema import TextNode
+
+    return Context(
+        [
+            Source(s["n"], [TextNode(id_=i, text="", metadata={"kind": s["kind"]}) for i in s["ids"]], s["passage"])
+            for s in sources
+        ]
+    )
+
+
+def support_counts(answer_text: str, context: Context, question: str) -> dict[str, int]:
+    """ALCE-style counts on the answer as shown: its citations the verifier's check holds, and its
+    sentences that state a fact with a citation that supports them."""
+    checked = verify(answer_text, context, question)
+    return {
+        "model_citations": checked.model_citations,
+        "held_citations": checked.model_citations - len(checked.invalid) - len(checked.unsupported),
+        "supported_sentences": checked.supported_sentences,
+        "fact_sentences": checked.fact_sentences,
+    }
+
+
+def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> ItemResult:
+    """Ask the question alone, as a person would in the chat, and grade what the chat shows."""
+    started = time.perf_counter()
+    answer = assistant.ask(question.question, mode=run.retriever)
+    grade = grade_answer(
+        question.question,
+        question.choices,
+        question.answer,
+        answer.answer,
+        facts=question.facts,
+        unanswerable=question.unanswerable,
+        abstain_letter=question.abstain_letter,
+    )
+    return ItemResult(
+        question.id,
+        question.kind,
+        question.answer,
+        None,
+        question.sources,
+        [i for s in answer.context.sources for i in s.ids],
+        [i for c in answer.citations for i in c.ids],
+        question.unanswerable,
+        time.perf_counter() - started,
+        answer.answer,
+        abstain_letter=question.abstain_letter,
+        graded=grade.correct,
+        abstained=grade.abstained,
+        grade=grade.as_json(),
+        support=support_counts(answer.answer, answer.context, question.question),
+        sources_shown=shown_sources(answer.context),
+    )
+
+
 def _naive_answerer(assistant: Assistant) -> Callable[[ExamQuestion], ItemResult]:
     """The peer: llama-index's default query engine over plain chunks, same model; letter read from text."""
     from eval.naive import build_naive_engine
@@ -312,7 +390,14 @@ def run_exam(
         raise RagError(f"Unknown aggregate '{run.aggregate}'; use one of {', '.join(AGGREGATES)}")
     if run.mode == "naive":  # the peer brings its own retrieval and prompt; its letter is read from text
         run = replace(run, retriever="llama-index default", prompt="llama-index default", scoring="text")
-    ask = _naive_answerer(assistant) if run.mode == "naive" else lambda q: answer_question(assistant, q, run)
+    if run.mode == "chat":  # open answers: no options, no letter; the chat's own prompts
+        run = replace(run, prompt="answer", scoring="open")
+    if run.mode == "naive":
+        ask = _naive_answerer(assistant)
+    elif run.mode == "chat":
+        ask = lambda q: answer_open(assistant, q, run)  # noqa: E731
+    else:
+        ask = lambda q: answer_question(assistant, q, run)  # noqa: E731
     items = []
     for question in questions:
         items.append(ask(question))
@@ -331,6 +416,8 @@ def run_exam(
         "context_chars": assistant.cfg.context_chars,
         "exam_sha256": exam_fingerprint(questions),
     }
+    if run.mode == "chat":
+        result["config"]["facts_sha256"] = _facts_fingerprint(questions)
     result["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["items"] = [item.__dict__ | {"correct": item.correct} for item in items]
     return result

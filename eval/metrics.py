@@ -25,10 +25,17 @@ class ItemResult:
     option_logprobs: dict[str, list[float]] = field(default_factory=dict)
     # The letter of a "the sources do not say" option, if the item offers one.
     abstain_letter: str | None = None
+    # Open answers (chat mode): the grader's verdict, whether the answer abstained, its evidence,
+    # and the citation-support counts of the shown answer.
+    graded: bool | None = None
+    abstained: bool | None = None
+    grade: dict = field(default_factory=dict)
+    support: dict = field(default_factory=dict)
+    sources_shown: list[dict] = field(default_factory=list)  # the numbered context: n, ids, kind, passage
 
     @property
     def correct(self) -> bool:
-        return self.chosen == self.answer
+        return self.graded if self.graded is not None else self.chosen == self.answer
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -77,7 +84,8 @@ def score(items: list[ItemResult], k: int = 5) -> dict:
         per_kind[item.kind].append(item)
     latencies = [i.seconds for i in items]
     overall = _rate(items)
-    return {
+    open_metrics = _open_answer_metrics(items) if any(i.graded is not None for i in items) else {}
+    return open_metrics | {
         "accuracy": overall["accuracy"],
         "n": overall["n"],
         "ci95": overall["ci95"],
@@ -88,10 +96,32 @@ def score(items: list[ItemResult], k: int = 5) -> dict:
         "abstention_accuracy": round(sum(i.correct for i in unanswerable) / len(unanswerable), 4)
         if unanswerable
         else None,
-        "false_abstention": round(sum(i.chosen == i.abstain_letter for i in tempted) / len(tempted), 4)
-        if tempted
-        else None,
+        "false_abstention": open_metrics.get("false_abstention")
+        if open_metrics
+        else (round(sum(i.chosen == i.abstain_letter for i in tempted) / len(tempted), 4) if tempted else None),
         "unparsed": sum(i.chosen is None for i in items),
         "latency_p50_s": round(percentile(latencies, 50), 3),
         "latency_p95_s": round(percentile(latencies, 95), 3),
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _open_answer_metrics(items: list[ItemResult]) -> dict:
+    """Open answers: abstention on answerable items, gold entries cited, and ALCE-style citation support.
+
+    `support_precision`: share of the answer's citations whose source supports their sentence (the
+    verifier's check, before it removes the others); `support_recall`: share of the shown sentences
+    that state a fact and carry a citation that supports them.
+    """
+    answerable = [i for i in items if not i.unanswerable]
+    with_sources = [i for i in answerable if i.sources]
+    total = lambda key: sum(int(i.support.get(key, 0)) for i in items)  # noqa: E731
+    return {
+        "false_abstention": _share(sum(bool(i.abstained) and not i.correct for i in answerable), len(answerable)),
+        "gold_recall": _share(sum(set(i.sources) <= set(i.cited) for i in with_sources), len(with_sources)),
+        "support_precision": _share(total("held_citations"), total("model_citations")),
+        "support_recall": _share(total("supported_sentences"), total("fact_sentences")),
     }

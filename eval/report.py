@@ -45,7 +45,11 @@ def load_results(path: Path) -> list[dict]:
 def run_name(result: dict) -> str:
     """mode/retriever/prompt for a RAG run, mode/prompt otherwise."""
     c = result["config"]
-    return f"{c['mode']}/{c['retriever']}/{c['prompt']}" if c["mode"] == "rag" else f"{c['mode']}/{c['prompt']}"
+    if c["mode"] == "rag":
+        return f"{c['mode']}/{c['retriever']}/{c['prompt']}"
+    if c["mode"] == "chat":
+        return f"chat/{c['retriever']}"
+    return f"{c['mode']}/{c['prompt']}"
 
 
 def _fmt(value: float | None) -> str:
@@ -55,7 +59,19 @@ def _fmt(value: float | None) -> str:
 def exam_table(results: list[dict]) -> str:
     """One Markdown row per run: accuracy with its interval, retrieval, citations, latency, per kind."""
     kinds = sorted({k for r in results for k in r["per_kind"]})
-    head = ["run", "accuracy (95% CI)", "hit@5", "MRR", "cite prec", "abstain", "false abst", "p50 s", *kinds]
+    head = [
+        "run",
+        "accuracy (95% CI)",
+        "hit@5",
+        "MRR",
+        "cite prec",
+        "gold cited",
+        "support P/R",
+        "abstain",
+        "false abst",
+        "p50 s",
+        *kinds,
+    ]
     rows = []
     for r in results:
         rows.append(
@@ -65,6 +81,10 @@ def exam_table(results: list[dict]) -> str:
                 _fmt(r["hit_at_5"]),
                 _fmt(r["mrr"]),
                 _fmt(r["citation_precision"]),
+                _fmt(r.get("gold_recall")),  # open-answer runs only
+                "-"
+                if r.get("support_precision") is None
+                else f"{_fmt(r['support_precision'])}/{_fmt(r.get('support_recall'))}",
                 _fmt(r["abstention_accuracy"]),
                 _fmt(r.get("false_abstention")),  # runs saved before the metric existed have none
                 f"{r['latency_p50_s']:.1f}",
@@ -99,6 +119,32 @@ def per_kind_chart(results: list[dict], path: Path) -> Path:
     return path
 
 
+def _open_miss(item: dict, question: dict) -> list[str]:
+    grade = item.get("grade") or {}
+    why = "; ".join(
+        part
+        for part in (
+            "abstained" if item.get("abstained") else "",
+            f"missing {grade.get('missing')}" if grade.get("missing") else "",
+            f"states wrong option {grade.get('wrong')}" if grade.get("wrong") else "",
+        )
+        if part
+    )
+    right = question.get("choices", {}).get(item["answer"], "")
+    lines = [
+        f"- **{item['id']}** ({item['kind']}) {question.get('question', '')} — expected: {right}; {why or 'wrong'}",
+        f"  - chat answer: {item['reply']!r}",
+        "  - cited: "
+        + (", ".join(f"`{i}`" for i in dict.fromkeys(item["cited"])) or "nothing")
+        + "; gold: "
+        + (", ".join(f"`{i}`" for i in item["sources"]) or "none"),
+    ]
+    for source in item.get("sources_shown", []):
+        passage = source["passage"].replace("\n", " ")
+        lines.append(f"  - [{source['n']}] `{source['ids'][0]}`: {passage[:160]}")
+    return lines
+
+
 def write_report(results: list[dict], table: str, questions: dict[str, dict], directory: Path) -> Path:
     """report.md + per-kind.png in `directory`; lists each run's wrong answers with what was retrieved."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -118,6 +164,9 @@ def write_report(results: list[dict], table: str, questions: dict[str, dict], di
         lines += [f"## {run_name(result)}: {len(wrong)} wrong of {result['n']}", ""]
         for item in wrong:
             q = questions.get(item["id"], {})
+            if item.get("graded") is not None:  # an open answer: what the chat said, and why it is wrong
+                lines += _open_miss(item, q)
+                continue
             chosen = item["chosen"] or "?"
             lines.append(
                 f"- **{item['id']}** ({item['kind']}) {q.get('question', '')} — answered {chosen} "

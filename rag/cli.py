@@ -361,10 +361,11 @@ report_option = click.option(
 @exam_file_option
 @click.option(
     "--mode",
-    type=click.Choice(["rag", "closed-book", "oracle", "naive"]),
+    type=click.Choice(["rag", "chat", "closed-book", "oracle", "naive"]),
     default="rag",
     show_default=True,
-    help="Context the model gets: retrieved, none, the gold source entries, or the naive llama-index peer.",
+    help="Context the model gets: retrieved, none, the gold source entries, or the naive llama-index peer; "
+    "chat asks each question without its options, as a person would in the chat, and grades the open answer.",
 )
 @click.option(
     "--prompt",
@@ -392,7 +393,8 @@ report_option = click.option(
 @click.option(
     "--compare",
     is_flag=True,
-    help="Run closed-book, bm25, dense, hybrid, oracle and the naive llama-index peer side by side.",
+    help="Run hybrid, chat (open answers), oracle, closed-book, dense, bm25 and the naive llama-index peer "
+    "side by side.",
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
 @report_option
@@ -422,6 +424,7 @@ def exam(
     \b
         rag exam --limit 10
         rag exam --mode oracle --json results.json
+        rag exam --mode chat --report report/
         rag exam --compare
         rag exam --prompt exam --prompt exam_loose
         rag exam generate --per-entry 2 --out candidates.jsonl
@@ -436,6 +439,7 @@ def exam(
         # Most telling first, slowest last: with --json each finished run is kept if stopped.
         runs = [
             ExamRun("rag", "hybrid", scoring=scoring, aggregate=aggregate),
+            ExamRun("chat", "hybrid"),
             ExamRun("oracle", scoring=scoring, aggregate=aggregate),
             ExamRun("closed-book", scoring=scoring, aggregate=aggregate),
             *(ExamRun("rag", r, scoring=scoring, aggregate=aggregate) for r in ("dense", "bm25")),
@@ -446,9 +450,11 @@ def exam(
     assistant = Assistant(cfg)
     results = []
     for run in runs:
-        label = {"rag": f"rag/{run.retriever or '-'}/{run.prompt}", "naive": "naive llama-index peer"}.get(
-            run.mode, f"{run.mode}/{run.prompt}"
-        )
+        label = {
+            "rag": f"rag/{run.retriever or '-'}/{run.prompt}",
+            "chat": f"chat/{run.retriever or '-'}",
+            "naive": "naive llama-index peer",
+        }.get(run.mode, f"{run.mode}/{run.prompt}")
         with _progress(len(questions), label, "q") as bar:
             results.append(run_exam(assistant, questions, run, progress=bar.update))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped

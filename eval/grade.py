@@ -1,0 +1,91 @@
+"""Grading open answers: does the chat's text state the right option's facts, and not a wrong one's?
+
+A chat user never sees the options, so an open answer is graded by terms: each expected fact (the
+item's `facts`, or else the right option's text) must be stated, and no wrong option may be stated
+instead. Terms are compared after the normalisation the citation check uses (case, punctuation,
+stemming, so plurals match), with accents folded and number words as digits ("three" = 3).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.citations import ABSTAIN_RE, CITATION_RE
+from assistant.context import terms
+from ingest.entries import to_ascii
+
+NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
+# A fact taken from an option's text is stated when this share of its terms is; an explicit `facts`
+# phrase must be stated whole.
+OPTION_SHARE = 2 / 3
+
+
+def grading_terms(text: str) -> set[str]:
+    """Content terms of `text` as the grader compares them."""
+    text = to_ascii(CITATION_RE.sub(" ", text)).lower()
+    text = re.sub(r"[a-z]+", lambda m: NUMBER_WORDS.get(m.group(0), m.group(0)), text)
+    return terms(text) | set(re.findall(r"\d+", text))  # terms() skips one-character words; "5" is an answer
+
+
+@dataclass(frozen=True)
+class Grade:
+    """How one open answer was graded, with the evidence."""
+
+    correct: bool
+    abstained: bool
+    stated: list[str] = field(default_factory=list)  # expected facts the answer states
+    missing: list[str] = field(default_factory=list)  # expected facts it does not
+    wrong: list[str] = field(default_factory=list)  # wrong options it states
+
+    @property
+    def false_abstention(self) -> bool:
+        return self.abstained and not self.correct
+
+    def as_json(self) -> dict:
+        return {"stated": self.stated, "missing": self.missing, "wrong": self.wrong}
+
+
+def _fact_terms(fact: str, asked: set[str]) -> set[str]:
+    """A fact's terms minus the question's (repeating the question proves nothing), unless that is all it has."""
+    own = grading_terms(fact)
+    return (own - asked) or own
+
+
+def grade_answer(
+    question: str,
+    choices: dict[str, str],
+    answer_letter: str,
+    answer_text: str,
+    *,
+    facts: list[str] | None = None,
+    unanswerable: bool = False,
+    abstain_letter: str | None = None,
+) -> Grade:
+    """Grade `answer_text` against the item: right facts stated, no wrong option stated, abstention where due."""
+    abstained = bool(ABSTAIN_RE.search(answer_text))
+    if unanswerable:
+        return Grade(correct=abstained, abstained=abstained)
+    said = grading_terms(answer_text)
+    asked = grading_terms(question)
+    expected = facts or [choices[answer_letter]]
+    share = 1.0 if facts else OPTION_SHARE
+    stated, missing = [], []
+    for fact in expected:
+        wanted = _fact_terms(fact, asked)
+        (stated if len(wanted & said) >= share * len(wanted) else missing).append(fact)
+    right = grading_terms(choices[answer_letter]).union(*(grading_terms(f) for f in expected))
+    wrong = []
+    for letter, text in choices.items():
+        if letter in (answer_letter, abstain_letter):
+            continue
+        distinct = grading_terms(text) - right - asked
+        if distinct and distinct <= said:
+            wrong.append(text)
+    return Grade(correct=not missing and not wrong, abstained=abstained, stated=stated, missing=missing, wrong=wrong)
