@@ -5,15 +5,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.context import Context, Source, terms
+from assistant.context import CITATION_RE, Context, Source, terms
 
 MIN_SHARED = 0.5
-CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+# A cited sentence must also find this share of its new words (those not in the question) in its
+# sources: "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna".
+MIN_NEW = 0.5
+# An uncited sentence is kept only when one source holds this share of its words and of its new
+# words; that source is then cited for it, by code.
+MIN_UNCITED = 0.75
 # Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
 BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")
-ABSTAIN_RE = re.compile(
-    r"sources? (do|does) not (say|contain|mention|provide)|not (mentioned|stated) in the sources", re.I
+# A source named by its number only: "The paper written by X is [1]." or "[1] proposes …".
+BARE_REFERENCE_RE = re.compile(
+    r"(?:\b(?:is|are|was|were|titled|called|named|paper|posting)\s*:?|:)[ \t]*\[(\d+)\](?=[ \t]*(?:[.!?,;]|$))"
+    r"|^[ \t]*\[(\d+)\](?=[ \t]+[a-z])",
+    re.M,
 )
+# What an abstaining sentence looks like; every abstention is shown as UNSUPPORTED.
+ABSTAIN_RE = re.compile(
+    r"sources? (do|does) not (say|contain|mention|provide|specify|state|include)|not (mentioned|stated) in the sources"
+    r"|no (information|mention) (about|of|on)",
+    re.I,
+)
+UNSUPPORTED = "The sources do not say."
+SENTENCE_SPLIT_RE = re.compile(r"((?<=[.!?])[ \t]+|\s*\n\s*)")
 
 
 @dataclass(frozen=True)
@@ -39,30 +55,48 @@ class Citation:
 
 @dataclass(frozen=True)
 class Verified:
-    """The answer with invalid citations removed, and what was cited."""
+    """The answer with invalid citations and unsupported sentences removed, and what was cited."""
 
     text: str
     citations: list[Citation]
     invalid: list[int]
     abstained: bool
     unsupported: list[int] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # sentences no source supports
+    auto_cited: list[int] = field(default_factory=list)  # sources cited by code for an uncited sentence
+    model_citations: int = 0  # citations the answer came with, to sources or not
+    supported_sentences: int = 0  # shown sentences stating a fact with a verified citation
+    fact_sentences: int = 0  # shown sentences stating a fact
+
+    @property
+    def clean(self) -> bool:
+        """Nothing had to be removed: every citation and every sentence held."""
+        return not (self.invalid or self.unsupported or self.dropped)
 
 
-def verify(answer: str, context: Context) -> Verified:
-    """Keep a citation `[n]` only if source n is in the context and supports what it is attached to.
+def verify(answer: str, context: Context, question: str = "") -> Verified:
+    """Keep a citation `[n]` only if source n is in the context and supports what it is attached to;
+    keep a sentence only if a verified citation supports it.
 
     What a citation supports is the text since the previous citation in its sentence (so a list
     "EMC2 [1], MADA [2] and COLLAGE [3]." checks each title against its own source) or else the
     whole sentence. A source supports a claim holding at least half of its content words; in a
-    group like `[1, 2]` the sources may share the claim, each holding its part. Numbers that name
-    no source are reported as `invalid`, real sources that fail the check as `unsupported`; both
-    are removed from the text.
+    group like `[1, 2]` the sources may share the claim, each holding its part. The sentence's
+    cited sources together must also hold half of its words that are not in the question.
+    Numbers that name no source are reported as `invalid`, real sources that fail the check as
+    `unsupported`; both are removed from the text. A sentence left without a citation is cited
+    by code when one source holds nearly all of it, and dropped otherwise; an abstaining sentence
+    becomes "The sources do not say.".
     """
     sources = context.by_number()
     source_terms = {n: terms(s.render()) for n, s in sources.items()}
+    asked = terms(question)
     used: list[int] = []
     invalid: list[int] = []
     unsupported: list[int] = []
+    dropped: list[str] = []
+    auto_cited: list[int] = []
+    counts = {"model": 0, "supported": 0, "facts": 0}
 
     def supports(n: int, group: list[int], claims: list[set[str]]) -> bool:
         if not claims:
@@ -76,9 +110,10 @@ def verify(answer: str, context: Context) -> Verified:
                 return True
         return False
 
-    def check_sentence(sentence: str) -> str:
+    def cite_checked(sentence: str) -> tuple[str, list[int]]:
         sentence_claim = terms(CITATION_RE.sub(" ", sentence))
         previous_end = 0
+        kept_here: list[int] = []
 
         def keep_valid(match: re.Match[str]) -> str:
             nonlocal previous_end
@@ -86,6 +121,7 @@ def verify(answer: str, context: Context) -> Verified:
             previous_end = match.end()
             claims = [c for c in (segment_claim, sentence_claim) if c]
             numbers = [int(x) for x in re.split(r"[,;]", match.group(1))]
+            counts["model"] += len(numbers)
             invalid.extend(n for n in numbers if n not in sources)
             group = [n for n in numbers if n in sources]
             kept = []
@@ -94,17 +130,76 @@ def verify(answer: str, context: Context) -> Verified:
                     unsupported.append(n)
                     continue
                 kept.append(n)
-                if n not in used:
-                    used.append(n)
+            kept_here.extend(kept)
             return "".join(f"[{n}]" for n in kept)
 
-        return CITATION_RE.sub(keep_valid, sentence)
+        return CITATION_RE.sub(keep_valid, sentence), kept_here
 
-    text = "".join(check_sentence(part) for part in re.split(r"(?<=[.!?])(\s+)", _cite_before_stop(answer)))
-    text = _tidy_removals(text)
-    text = name_bare_lists(text, sources)
+    def check_sentence(sentence: str) -> str:
+        if not sentence.strip() or SENTENCE_SPLIT_RE.fullmatch(sentence):
+            return sentence
+        if ABSTAIN_RE.search(sentence):
+            return UNSUPPORTED
+        text, kept = cite_checked(sentence)
+        claim = terms(CITATION_RE.sub(" ", text))
+        if not any(not t.isdigit() for t in claim):
+            return text  # a list number, a bullet, punctuation: nothing stated
+        new = claim - asked
+        if kept:
+            held = set().union(*(source_terms[n] for n in kept))
+            if not new or len(new & held) >= MIN_NEW * len(new):
+                counts["facts"] += 1
+                counts["supported"] += 1
+                used.extend(n for n in kept if n not in used)
+                return text
+            unsupported.extend(kept)
+            text = CITATION_RE.sub(" ", text)
+        best = _best_source(claim, new, source_terms)
+        if best is None:
+            dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
+            return ""
+        counts["facts"] += 1
+        auto_cited.append(best)
+        if best not in used:
+            used.append(best)
+        return re.sub(r"^(.*?)[ \t]*([.!?:]?)[ \t]*$", rf"\1 [{best}]\2", text.rstrip(), flags=re.S)
+
+    parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
+    text = "".join(check_sentence(part) for part in parts)
+    text = _tidy_removals(_collapse_abstentions(text))
+    text = name_bare_references(name_bare_lists(text, sources), sources)
     citations = [_citation(sources[n]) for n in used]
-    return Verified(text, citations, sorted(set(invalid)), bool(ABSTAIN_RE.search(text)), sorted(set(unsupported)))
+    return Verified(
+        text,
+        citations,
+        sorted(set(invalid)),
+        bool(ABSTAIN_RE.search(text)),
+        sorted(set(unsupported)),
+        dropped,
+        auto_cited,
+        counts["model"],
+        counts["supported"],
+        counts["facts"],
+    )
+
+
+def _best_source(claim: set[str], new: set[str], source_terms: dict[int, set[str]]) -> int | None:
+    """The source that holds nearly all of an uncited sentence (its words and its new words), if any."""
+    best, best_share = None, 0.0
+    for n, held in source_terms.items():
+        share = len(claim & held) / len(claim)
+        if share >= MIN_UNCITED and (not new or len(new & held) >= MIN_UNCITED * len(new)) and share > best_share:
+            best, best_share = n, share
+    return best
+
+
+def _collapse_abstentions(text: str) -> str:
+    """One "The sources do not say." however often the answer said it, and nothing else if that is all."""
+    if UNSUPPORTED not in text:
+        return text
+    first = text.index(UNSUPPORTED) + len(UNSUPPORTED)
+    text = text[:first] + text[first:].replace(UNSUPPORTED, "")
+    return text
 
 
 def _tidy_removals(text: str) -> str:
@@ -152,6 +247,24 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
     return BARE_LIST_RE.sub(name_run, text)
 
 
+def name_bare_references(text: str, sources: dict[int, Source]) -> str:
+    """ "The paper written by Di Wu is [1]." → "… is “REPOFORMER: …” [1]."; "[2] proposes" → "“EMC2…” [2] proposes".
+
+    Written in code from the verified source, like `name_bare_lists`, unless the sentence names it already.
+    """
+
+    def name_one(match: re.Match[str]) -> str:
+        number = int(match.group(1) or match.group(2))
+        source = sources.get(number)
+        sentence = re.split(r"[.!?]\s", text[: match.start()])[-1]
+        if source is None or _names(sentence, source):
+            return match.group(0)
+        marker = f"[{number}]"
+        return match.group(0).replace(marker, f"{short_name(source)} {marker}", 1)
+
+    return BARE_REFERENCE_RE.sub(name_one, text)
+
+
 def _names(text: str, source: Source) -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
@@ -185,12 +298,3 @@ def label_of(source: Source) -> str:
 def _citation(source: Source) -> Citation:
     snippet = source.passage if len(source.passage) <= 300 else source.passage[:297] + "…"
     return Citation(source.n, tuple(source.ids), source.kind, label_of(source), snippet)
-
-
-def support_ratio(text: str, context: Context) -> float:
-    """Share of the answer's content words that occur in some source (1.0 for an empty answer)."""
-    claim = terms(CITATION_RE.sub(" ", text))
-    if not claim:
-        return 1.0
-    known = set().union(*(terms(s.render()) for s in context.sources)) if context.sources else set()
-    return len(claim & known) / len(claim)

@@ -86,6 +86,8 @@ INSTRUCTION_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 MAX_LISTED = 12
+# A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
+CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
 
 @dataclass
@@ -231,7 +233,7 @@ def neutralise(text: str) -> str:
     `[3]` → `(3)` and `Source 7:` → `Source 7 -`, so a document cannot fake a source block.
     """
     text = omit_instructions(text)
-    text = re.sub(r"\[(\s*\d+(?:\s*,\s*\d+)*\s*)\]", r"(\1)", text)
+    text = CITATION_RE.sub(r"(\1)", text)
     return re.sub(r"(?im)^(\s*(?:source|\[)\s*\d+)\s*[:\]]", r"\1 -", text)
 
 
