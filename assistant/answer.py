@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import openai
 
-from assistant.citations import Citation, label_of, support_ratio, verify
+from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, label_of, verify
 from assistant.context import Context, build_context
+from assistant.listing import catalog_answer
 from assistant.llm import make_client, stream_chat
 from assistant.prompts import render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
@@ -33,6 +34,10 @@ class Answer:
     model: str
     timings: dict[str, float] = field(default_factory=dict)
     search_question: str = ""
+    answered_by: str = "model"  # "model", "model, asked again" or "catalog" (a list or count written by code)
+    dropped_sentences: list[str] = field(default_factory=list)
+    auto_cited: list[int] = field(default_factory=list)
+    model_citations: int = 0
 
     def retrieved(self) -> list[dict]:
         return [
@@ -54,24 +59,32 @@ class Answer:
             "citations": [c.as_json() for c in self.citations],
             "invalid_citations": self.invalid_citations,
             "unsupported_citations": self.unsupported_citations,
+            "dropped_sentences": self.dropped_sentences,
+            "auto_cited": self.auto_cited,
             "abstained": self.abstained,
+            "answered_by": self.answered_by,
             "retrieved": self.retrieved(),
             "model": self.model,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
+@dataclass(frozen=True)
+class Draft:
+    """The part of an answer being written that is safe to show: whole sentences that passed the
+    citation check and the prompt-leak check. Each Draft replaces the one before."""
+
+    text: str
+
+
 PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
-UNSUPPORTED = "The sources do not say."
-MIN_SUPPORT = 0.6
-ABSTENTION = "the sources do not say"
 
 
 def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
     """True when the answer repeats any `span` consecutive words of the system prompt."""
 
     def words(text: str) -> list[str]:
-        return re.findall(r"[a-z0-9]+", text.lower().replace(ABSTENTION, " | "))
+        return re.findall(r"[a-z0-9]+", ABSTAIN_RE.sub(" | ", text.lower()))
 
     # A format example in the prompt is meant to be imitated, so copying it is not a leak.
     prompt_words = words("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
@@ -112,43 +125,31 @@ class Assistant:
         k: int | None = None,
         mode: str | None = None,
         search_question: str | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield text deltas as the model writes, then the verified Answer last."""
+    ) -> Iterator[Draft | Answer]:
+        """Yield Drafts (verified text so far) as the model writes, then the verified Answer last.
+
+        A list or count question the catalog matched is answered by code. When the model says the
+        sources do not say although it was given sources, it is asked once more without that way
+        out, and the second answer is kept only if every sentence and citation of it is verified.
+        """
         question = check_question(self.cfg, question)
+        asked = search_question or question
         started = time.perf_counter()
-        retrieval = self.retriever.retrieve(search_question or question, k=k, filters=filters, mode=mode)
+        retrieval = self.retriever.retrieve(asked, k=k, filters=filters, mode=mode)
         context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
-        messages = [
-            {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
-            {
-                "role": "user",
-                "content": render(self.cfg.prompts_dir, "answer", context=context.text(), question=question),
-            },
-        ]
         timings = {"retrieve_s": retrieval.seconds}
-        pieces: list[str] = []
-        first_token: float | None = None
-        llm_started = time.perf_counter()
-        for delta in stream_chat(self.client, self.cfg, messages):
-            if first_token is None:
-                first_token = time.perf_counter() - llm_started
-            pieces.append(delta)
-            yield delta
-        raw = "".join(pieces).strip()
-        if not raw:
-            raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
-        if leaks_prompt(raw, messages[0]["content"]):
-            raw = PROMPT_WITHHELD
-        verified = verify(raw, context)
-        if not verified.citations and not verified.abstained and support_ratio(verified.text, context) < MIN_SUPPORT:
-            # Uncited and mostly made of words no source contains: not an answer from the sources.
-            verified = verify(UNSUPPORTED, context)
-        timings.update(
-            output_chunks=len(pieces),
-            first_token_s=first_token or 0.0,
-            generate_s=time.perf_counter() - llm_started,
-            total_s=time.perf_counter() - started,
-        )
+        answered_by = "model"
+        listed = None if filters else catalog_answer(retrieval, context)
+        if listed is not None:
+            verified, answered_by = verify(listed, context, asked), "catalog"
+        else:
+            system = system_prompt(self.cfg.prompts_dir)
+            verified = yield from self._generate(system, "answer", context, question, asked, timings)
+            if not verified.citations and context.sources:
+                retry = yield from self._generate(system, "answer_retry", context, question, asked, timings)
+                if retry.citations and retry.clean and not retry.abstained:
+                    verified, answered_by = retry, "model, asked again"
+        timings["total_s"] = time.perf_counter() - started
         yield Answer(
             question=question,
             answer=verified.text,
@@ -160,16 +161,66 @@ class Assistant:
             retrieval=retrieval,
             model=self.cfg.model,
             timings=timings,
-            search_question=search_question or question,
+            search_question=asked,
+            answered_by=answered_by,
+            dropped_sentences=verified.dropped,
+            auto_cited=verified.auto_cited,
+            model_citations=verified.model_citations,
         )
+
+    def _generate(
+        self, system: str, prompt: str, context: Context, question: str, asked: str, timings: dict[str, float]
+    ) -> Generator[Draft, None, Verified]:
+        """Stream one model answer, yielding Drafts of its verified whole sentences; return it verified."""
+        messages = [
+            {"role": "system", "content": system},
+            {
+                "role": "user",
+                "content": render(self.cfg.prompts_dir, prompt, context=context.text(), question=question),
+            },
+        ]
+        raw, shown, leaked = "", "", False
+        llm_started = time.perf_counter()
+        for delta in stream_chat(self.client, self.cfg, messages):
+            timings.setdefault("first_token_s", time.perf_counter() - llm_started)
+            timings["output_chunks"] = timings.get("output_chunks", 0) + 1
+            raw += delta
+            if leaked:
+                continue
+            complete = _whole_sentences(raw)
+            if not complete:
+                continue
+            if leaks_prompt(complete, system):
+                leaked = True
+                continue
+            draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
+            if draft != shown:
+                shown = draft
+                yield Draft(draft)
+        timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
+        raw = raw.strip()
+        if not raw:
+            raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
+        if leaked or leaks_prompt(raw, system):
+            raw = PROMPT_WITHHELD
+        verified = verify(raw, context, asked)
+        if not verified.text.strip():  # every sentence was unsupported
+            verified = verify(UNSUPPORTED, context, asked)
+        return verified
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
         return final_answer(self.stream(question, **options))
 
 
-def final_answer(stream: Iterator[str | Answer]) -> Answer:
-    """Drain a stream of text deltas and return the Answer it ends with."""
+def _whole_sentences(text: str) -> str:
+    """The text up to its last sentence or line end: what can be checked before the rest is written."""
+    ends = [m.start() for m in SENTENCE_SPLIT_RE.finditer(text)]
+    return text[: ends[-1]] if ends else ""
+
+
+def final_answer(stream: Iterator[Draft | Answer]) -> Answer:
+    """Drain a stream of Drafts and return the Answer it ends with."""
     result = None
     for item in stream:
         if isinstance(item, Answer):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from assistant.answer import Answer, Assistant
+from assistant.answer import Answer, Assistant, Draft
 from assistant.chat import ChatSession
 from assistant.citations import Citation
 from rag.config import Config
@@ -86,11 +86,9 @@ def make_chat_fn(assistant: Assistant):
         session = ChatSession(assistant, _history_pairs(history))
         turn = str(len(history))
         try:
-            partial = ""
             for item in session.stream(message, filters=filters):
-                if isinstance(item, str):
-                    partial += item
-                    yield [gr.ChatMessage(content=partial)]
+                if isinstance(item, Draft):  # verified whole sentences only; nothing unchecked is shown
+                    yield [gr.ChatMessage(content=link_citations(item.text, turn))]
                     continue
                 searched = []
                 if item.search_question != item.question:

@@ -1,0 +1,94 @@
+"""Lists and counts the catalog knows exactly, written by code: every item named, every item cited.
+
+"Which papers did Parameswaran Raman co-author?" or "How many postings are in Boston?" have exact
+answers in the index metadata. A 1.5B model given those facts still drops items, miscounts, or
+says the sources do not say; so code writes the answer from the catalog match and the numbered
+context, and the citation check verifies it like any other answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.catalog import Match
+from assistant.citations import label_of
+from assistant.context import Context, Source
+from assistant.retrieve import Retrieval
+from ingest.entries import place_names
+
+ENTRY_WORDS = {
+    "paper": r"papers?|publications?|works?",
+    "posting": r"postings?|jobs?|job openings?|openings?|positions?|roles?|vacanc(?:y|ies)",
+}
+# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …".
+_ANY_ENTRY = "|".join(ENTRY_WORDS.values())
+LIST_QUESTION_RE = re.compile(
+    rf"\b(?:which|how many|list|name)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
+)
+PHRASES = {
+    "author": "{value} is an author of {count}",
+    "area": "{count} {are} listed under {value}",
+    "city": "{count} {are} in {value}",
+    "country": "{count} {are} in {value}",
+}
+NOUNS = {"paper": ("paper", "papers"), "posting": ("job posting", "job postings")}
+
+
+def asked_kinds(question: str) -> set[str]:
+    """The kinds of entry a list question asks for ("papers" → paper); empty if it is not one."""
+    if not LIST_QUESTION_RE.search(question):
+        return set()
+    return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
+
+
+def catalog_answer(retrieval: Retrieval, context: Context) -> str | None:
+    """The whole answer to a list or count question the catalog matched, or None to ask the model.
+
+    Each matched name gets one sentence: the exact count, then every entry, named and cited by the
+    number of the source that holds it. Falls back to the model when an entry did not fit in the
+    context (it could not be cited) or when the question asks about something else.
+    """
+    kinds = asked_kinds(retrieval.question)
+    if not kinds or not retrieval.matches:
+        return None
+    where = {entry_id: source for source in context.sources for entry_id in source.ids}
+    sentences = []
+    for match in retrieval.matches:
+        if match.field == "kind":
+            if match.value in kinds:
+                count = len(match.ids)
+                sentences.append(f"The index holds {_count(count, match.value)}.")
+            continue
+        ids = [i for i in match.ids if i.split("/", 1)[0] in kinds]
+        if not ids:
+            continue
+        if any(i not in where for i in ids):
+            return None
+        sentences.append(_sentence(match, ids, where))
+    return " ".join(sentences) or None
+
+
+def _count(count: int, kind: str) -> str:
+    singular, plural = NOUNS.get(kind, ("entry", "entries"))
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
+    kind = ids[0].split("/", 1)[0]
+    value = (place_names(match.value, "") or match.value) if match.field == "country" else match.value
+    lead = PHRASES[match.field].format(
+        value=value, count=_count(len(ids), kind), are="is" if len(ids) == 1 else "are"
+    )
+    items = []
+    for source in dict.fromkeys(where[i] for i in ids):  # one item per source, in context order
+        items.append(f"{_item(source, [i for i in ids if i in source.ids])} [{source.n}]")
+    return f"{lead}: {'; '.join(items)}."
+
+
+def _item(source: Source, ids: list[str]) -> str:
+    if source.kind == "posting":
+        cities = dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes if n.node_id in ids)
+        copies = f" ({len(ids)} postings with the same text)" if len(ids) > 1 else ""
+        return f"the {'/'.join(c for c in cities if c) or 'job'} posting{copies}"
+    area = source.nodes[0].metadata.get("area")
+    return f"“{label_of(source)}”" + (f" ({area})" if area else "")
