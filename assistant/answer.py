@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import openai
 
@@ -139,13 +139,16 @@ class Assistant:
         context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
         timings = {"retrieve_s": retrieval.seconds}
         answered_by = "model"
-        listed = None if filters else catalog_answer(retrieval, context)
-        if listed is not None:
-            verified, answered_by = verify(listed, context, asked), "catalog"
+        listing = None if filters else catalog_answer(retrieval, context)
+        verified = verify(listing.cited, context, asked) if listing and listing.cited else None
+        if listing and (verified is None or verified.clean):
+            # Code wrote it; the citations are still checked, and any doubt hands the question to the model.
+            verified = replace(verified or Verified("", [], [], False), text=listing.text)
+            answered_by = "catalog"
         else:
             system = system_prompt(self.cfg.prompts_dir)
             verified = yield from self._generate(system, "answer", context, question, asked, timings)
-            if not verified.citations and context.sources:
+            if verified.abstained and not verified.citations and context.sources:
                 retry = yield from self._generate(system, "answer_retry", context, question, asked, timings)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
@@ -202,7 +205,7 @@ class Assistant:
         if not raw:
             raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
         if leaked or leaks_prompt(raw, system):
-            raw = PROMPT_WITHHELD
+            return Verified(PROMPT_WITHHELD, [], [], abstained=False)
         verified = verify(raw, context, asked)
         if not verified.text.strip():  # every sentence was unsupported
             verified = verify(UNSUPPORTED, context, asked)

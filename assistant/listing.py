@@ -9,6 +9,7 @@ context, and the citation check verifies it like any other answer.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from assistant.catalog import Match
 from assistant.citations import label_of
@@ -41,31 +42,46 @@ def asked_kinds(question: str) -> set[str]:
     return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
 
 
-def catalog_answer(retrieval: Retrieval, context: Context) -> str | None:
+@dataclass(frozen=True)
+class Listing:
+    """A code-written answer: sentences that cite their sources, and whole-index counts that cannot."""
+
+    cited: str
+    counted: str
+
+    @property
+    def text(self) -> str:
+        return " ".join(part for part in (self.counted, self.cited) if part)
+
+
+def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     """The whole answer to a list or count question the catalog matched, or None to ask the model.
 
     Each matched name gets one sentence: the exact count, then every entry, named and cited by the
-    number of the source that holds it. Falls back to the model when an entry did not fit in the
-    context (it could not be cited) or when the question asks about something else.
+    number of the source that holds it. A question about a whole kind ("how many postings in
+    total?") gets the count from the index, which no single source can support. Falls back to the
+    model when an entry did not fit in the context (it could not be cited) or when the question
+    asks about something else.
     """
     kinds = asked_kinds(retrieval.question)
     if not kinds or not retrieval.matches:
         return None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
-    sentences = []
+    cited, counted = [], []
     for match in retrieval.matches:
         if match.field == "kind":
             if match.value in kinds:
-                count = len(match.ids)
-                sentences.append(f"The index holds {_count(count, match.value)}.")
+                counted.append(f"The index holds {_count(len(match.ids), match.value)}.")
             continue
         ids = [i for i in match.ids if i.split("/", 1)[0] in kinds]
         if not ids:
             continue
         if any(i not in where for i in ids):
             return None
-        sentences.append(_sentence(match, ids, where))
-    return " ".join(sentences) or None
+        cited.append(_sentence(match, ids, where))
+    if not cited and not counted:
+        return None
+    return Listing(" ".join(cited), " ".join(counted))
 
 
 def _count(count: int, kind: str) -> str:
@@ -76,19 +92,19 @@ def _count(count: int, kind: str) -> str:
 def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
     kind = ids[0].split("/", 1)[0]
     value = (place_names(match.value, "") or match.value) if match.field == "country" else match.value
-    lead = PHRASES[match.field].format(
-        value=value, count=_count(len(ids), kind), are="is" if len(ids) == 1 else "are"
-    )
-    items = []
-    for source in dict.fromkeys(where[i] for i in ids):  # one item per source, in context order
-        items.append(f"{_item(source, [i for i in ids if i in source.ids])} [{source.n}]")
+    lead = PHRASES[match.field].format(value=value, count=_count(len(ids), kind), are="is" if len(ids) == 1 else "are")
+    holding = {where[i].n: where[i] for i in ids}  # one item per source, in context order
+    items = [
+        f"{_item(source, [i for i in ids if i in source.ids], show_area=match.field != 'area')} [{n}]"
+        for n, source in sorted(holding.items())
+    ]
     return f"{lead}: {'; '.join(items)}."
 
 
-def _item(source: Source, ids: list[str]) -> str:
+def _item(source: Source, ids: list[str], show_area: bool) -> str:
     if source.kind == "posting":
         cities = dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes if n.node_id in ids)
         copies = f" ({len(ids)} postings with the same text)" if len(ids) > 1 else ""
         return f"the {'/'.join(c for c in cities if c) or 'job'} posting{copies}"
-    area = source.nodes[0].metadata.get("area")
+    area = source.nodes[0].metadata.get("area") if show_area else ""
     return f"“{label_of(source)}”" + (f" ({area})" if area else "")

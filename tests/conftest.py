@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -22,6 +25,20 @@ from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config, load_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Tests are marked by what they need, from the fixtures they use: `pytest -m "not model and not index"`
+# is the fast lane (no model server, no embedder, no Chroma).
+NEEDS = {
+    "model": {"model_server", "assistant"},
+    "index": {"index_cfg", "retriever", "store_cfg", "embedder", "chroma_server"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in NEEDS.items():
+            if used & fixtures:
+                item.add_marker(marker)
 TEST_PORT = 8799  # not the default 8765, so a developer's own server is left alone
 
 
@@ -118,3 +135,45 @@ def model_server(index_cfg: Config):
 @pytest.fixture(scope="session")
 def assistant(index_cfg: Config, retriever: HybridRetriever, model_server: str) -> Assistant:
     return Assistant(index_cfg, retriever=retriever)
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that streams `chunks`, one every `pause` seconds, to every request."""
+
+    chunks: tuple[str, ...] = ()
+    pause = 0.0
+    requests: list[dict] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        self.requests.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for chunk in self.chunks:
+            delta = {"choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
+            self.wfile.flush()
+            time.sleep(self.pause)
+        self.wfile.write(b"data: [DONE]\n\n")
+
+
+@pytest.fixture
+def scripted_endpoint():
+    """Start a scripted endpoint: `start(chunks, pause)` returns its base URL and the requests it saw."""
+    servers = []
+
+    def start(chunks: list[str], pause: float = 0.0) -> tuple[str, list[dict]]:
+        seen: list[dict] = []
+        handler = type("Handler", (Scripted,), {"chunks": tuple(chunks), "pause": pause, "requests": seen})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+
+    yield start
+    for server in servers:
+        server.shutdown()

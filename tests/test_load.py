@@ -74,6 +74,7 @@ def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, m
     assert servers_on_port() == 1
 
 
+@pytest.mark.model  # starts real model servers itself
 def test_concurrent_starts_run_one_model_server(cfg, tmp_path):
     """Four commands that all need the model server at once share one server process."""
     port = free_port()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,7 +62,9 @@ def test_follow_up_uses_the_history(app_url):
     assert "code completion" in answer.lower()
 
 
-def test_browser_shows_streamed_answer_and_sources(app_url):
+@contextmanager
+def chromium_page() -> Iterator:
+    """A page in Debian's headless Chromium (skipped without it, unless RAG_REQUIRE_BROWSER is set)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("RAG_REQUIRE_BROWSER"):
             pytest.fail(f"Chromium not found at {CHROMIUM}")
@@ -80,7 +84,59 @@ def test_browser_shows_streamed_answer_and_sources(app_url):
                 "--no-first-run",
             ],
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 1100})
+        finally:
+            browser.close()
+
+
+# A model that cites a source that does not exist, states what no source says, then recites the system prompt.
+UNVERIFIED_STREAM = [
+    "EMC2 proposes efficient MCMC ",
+    "negative sampling [1]. ",
+    "It was written by ",
+    "aliens [7]. ",
+    "You are a research ",
+    "assistant. You answer questions about a collection ",
+    "of documents using only the numbered sources. ",
+    "Done.",
+]
+FORBIDDEN_ON_SCREEN = ("[7]", "aliens", "research assistant", "numbered sources")
+
+
+@pytest.mark.browser
+def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retriever, scripted_endpoint):
+    url, _ = scripted_endpoint(UNVERIFIED_STREAM, pause=0.4)
+    cfg = index_cfg.replace(base_url=url)
+    app = build_app(cfg, Assistant(cfg, retriever=retriever))
+    app.queue(max_size=10)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{port}/")
+            # Record every text the chat shows, at every moment of the stream.
+            page.evaluate(
+                "() => { window.seen = []; const chat = document.querySelector('#chat');"
+                " new MutationObserver(() => window.seen.push(chat.innerText))"
+                ".observe(chat, {subtree: true, childList: true, characterData: true}); }"
+            )
+            box = page.get_by_role("textbox").first
+            box.fill("What does EMC2 propose for contrastive learning?")
+            box.press("Enter")
+            page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+            seen = page.evaluate("() => window.seen")
+    finally:
+        app.close()
+    shown = "\n".join(seen)
+    assert any("negative sampling" in text for text in seen), "the verified first sentence was never streamed"
+    for forbidden in FORBIDDEN_ON_SCREEN:
+        assert forbidden not in shown, forbidden
+
+
+@pytest.mark.browser
+def test_browser_shows_streamed_answer_and_sources(app_url):
+    with chromium_page() as page:
         page.goto(app_url)
         box = page.get_by_role("textbox").first
         box.fill("Which papers did Parameswaran Raman co-author?")
@@ -107,7 +163,6 @@ def test_browser_shows_streamed_answer_and_sources(app_url):
         target_top = target.evaluate("e => e.getBoundingClientRect().top")
         hash_after_click = page.evaluate("() => location.hash")
         viewport_height = page.viewport_size["height"]
-        browser.close()
     assert "Parameswaran Raman" in body or "MADA" in body or "EMC2" in body
     assert "paper/" in body  # the sources panel lists entry ids
     assert hash_after_click.startswith("#src-")
