@@ -115,6 +115,7 @@ def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retrieve
     try:
         with chromium_page() as page:
             page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#chat")
             # Record every text the chat shows, at every moment of the stream.
             page.evaluate(
                 "() => { window.seen = []; const chat = document.querySelector('#chat');"
