@@ -149,7 +149,9 @@ class Assistant:
             system = system_prompt(self.cfg.prompts_dir)
             verified = yield from self._generate(system, "answer", context, question, asked, timings)
             if verified.abstained and not verified.citations and context.sources:
-                retry = yield from self._generate(system, "answer_retry", context, question, asked, timings)
+                # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
+                strict = system_prompt(self.cfg.prompts_dir, abstain=False)
+                retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
         timings["total_s"] = time.perf_counter() - started

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.context import CITATION_RE, Context, Source, terms
+from assistant.questions import asks_for_entry
 
 MIN_SHARED = 0.5
 # A cited sentence must also find this share of its new words (those not in the question) in its
@@ -142,9 +143,21 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             return UNSUPPORTED
         text, kept = cite_checked(sentence)
         claim = terms(CITATION_RE.sub(" ", text))
-        if not any(not t.isdigit() for t in claim):
-            return text  # a list number, a bullet, punctuation: nothing stated
+        if not any(not t.isdigit() for t in claim):  # a bullet, a list number, or source numbers alone
+            if kept and question and not asks_for_entry(question):
+                unsupported.extend(kept)  # "[1]" does not answer "under which area does EMC2 appear?"
+                return ""
+            used.extend(n for n in kept if n not in used)
+            return text
         new = claim - asked
+        if not new and not (kept and asks_for_entry(question)):
+            # Only the question's own words: "The deadline of the Bengaluru posting is [1]." states
+            # nothing, unless the question asks which entry it is (then the number is named below).
+            if text.rstrip().endswith(":"):
+                return text  # a lead-in to a list
+            unsupported.extend(kept)
+            dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
+            return ""
         if kept:
             held = set().union(*(source_terms[n] for n in kept))
             if not new or len(new & held) >= MIN_NEW * len(new):

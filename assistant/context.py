@@ -222,6 +222,10 @@ def _group_key(node: BaseNode) -> str:
 
 def _display_text(node: BaseNode) -> str:
     text = node.get_content()
+    authors = [a for a in str(node.metadata.get("authors") or "").split("; ") if a]
+    if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
+        order = f"Author order: first {authors[0]}, last {authors[-1]} ({len(authors)} authors)"
+        text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)
     if node.metadata.get("kind") == "posting":
         text = text.split("\n", 1)[-1]  # the location is in the header
     return neutralise(text)

@@ -8,24 +8,15 @@ context, and the citation check verifies it like any other answer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from assistant.catalog import Match
 from assistant.citations import label_of
 from assistant.context import Context, Source
+from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
 from ingest.entries import place_names
 
-ENTRY_WORDS = {
-    "paper": r"papers?|publications?|works?",
-    "posting": r"postings?|jobs?|job openings?|openings?|positions?|roles?|vacanc(?:y|ies)",
-}
-# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …".
-_ANY_ENTRY = "|".join(ENTRY_WORDS.values())
-LIST_QUESTION_RE = re.compile(
-    rf"\b(?:which|how many|list|name)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
-)
 PHRASES = {
     "author": "{value} is an author of {count}",
     "area": "{count} {are} listed under {value}",
@@ -33,13 +24,6 @@ PHRASES = {
     "country": "{count} {are} in {value}",
 }
 NOUNS = {"paper": ("paper", "papers"), "posting": ("job posting", "job postings")}
-
-
-def asked_kinds(question: str) -> set[str]:
-    """The kinds of entry a list question asks for ("papers" → paper); empty if it is not one."""
-    if not LIST_QUESTION_RE.search(question):
-        return set()
-    return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def render(prompts_dir: Path, name: str, **values: str) -> str:
     return template.format(**values).strip()
 
 
-def system_prompt(prompts_dir: Path) -> str:
-    rules = render(prompts_dir, "citation_rules")
-    return render(prompts_dir, "system", citation_rules=rules)
+def system_prompt(prompts_dir: Path, abstain: bool = True) -> str:
+    """The system prompt; `abstain=False` leaves out the rule that lets the model say the sources do not
+    say (`abstain_rule.md`), for the second ask after an abstention."""
+    rule = render(prompts_dir, "abstain_rule") if abstain else ""
+    rules = render(prompts_dir, "citation_rules", abstain_rule=rule)
+    return re.sub(r"\n{3,}", "\n\n", render(prompts_dir, "system", citation_rules=rules))

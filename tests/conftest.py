@@ -39,6 +39,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker, fixtures in NEEDS.items():
             if used & fixtures:
                 item.add_marker(marker)
+
+
 TEST_PORT = 8799  # not the default 8765, so a developer's own server is left alone
 
 

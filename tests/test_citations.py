@@ -212,3 +212,14 @@ def test_a_source_named_only_by_its_number_gets_its_name():
     )
     named = verify("The paper is EMC2 [1].", _raman_papers())
     assert named.text == "The paper is EMC2 [1]."
+
+
+def test_a_sentence_of_the_questions_own_words_states_nothing():
+    question = "What is the application deadline for the paper on MCMC?"
+    result = verify("The application deadline for the paper on MCMC is [1].", _raman_papers(), question)
+    assert result.text == "" and result.citations == [] and result.dropped
+    assert verify("[1]", _raman_papers(), question).citations == []
+    # When the question asks which entry, the number is the answer, and it gets its name.
+    named = verify("The paper on MCMC is [1].", _raman_papers(), "Which paper is on MCMC?")
+    assert named.text == "The paper on MCMC is “EMC2: efficient MCMC negative sampling” [1]."
+    assert [c.n for c in named.citations] == [1]

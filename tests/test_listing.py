@@ -8,7 +8,8 @@ import pytest
 
 from assistant.citations import verify
 from assistant.context import build_context
-from assistant.listing import asked_kinds, catalog_answer
+from assistant.listing import catalog_answer
+from assistant.questions import asked_kinds, asks_for_entry
 from eval.exam import GOLD_EXAM, load_exam
 from eval.grade import grade_answer
 
@@ -36,6 +37,19 @@ def listed(retriever, question: str):
 )
 def test_list_questions_are_told_apart_from_others(question, kinds):
     assert asked_kinds(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Which paper is listed under the Causal inference area?", True),
+        ("What is the title of the paper by Di Wu?", True),
+        ("What is the application deadline for the Bengaluru posting?", False),
+        ("Under which research area does EMC2 appear?", False),
+    ],
+)
+def test_questions_answered_by_naming_an_entry(question, entry):
+    assert asks_for_entry(question) is entry
 
 
 def test_an_authors_papers_are_all_named_counted_and_cited(retriever):

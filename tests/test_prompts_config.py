@@ -16,6 +16,7 @@ SAMPLES = {
     "question": "Who?",
     "history": "User: hi",
     "citation_rules": "Cite.",
+    "abstain_rule": "- Say so.",
     "choices": "A. x\nB. y\nC. z\nD. w",
     "entry": "Paper: X",
     "n": "2",
@@ -37,6 +38,16 @@ def test_missing_placeholder_value_fails_fast():
 
 def test_system_prompt_includes_the_citation_rules():
     assert "square brackets" in system_prompt(PROMPTS_DIR)
+
+
+def test_the_abstention_phrase_the_code_checks_is_the_one_the_prompt_asks_for():
+    from assistant.citations import ABSTAIN_RE, UNSUPPORTED
+
+    rule = render(PROMPTS_DIR, "abstain_rule")
+    assert UNSUPPORTED in rule and ABSTAIN_RE.search(rule)
+    assert UNSUPPORTED in system_prompt(PROMPTS_DIR)
+    strict = system_prompt(PROMPTS_DIR, abstain=False)
+    assert UNSUPPORTED not in strict and "square brackets" in strict
 
 
 def test_config_precedence(tmp_path: Path):
