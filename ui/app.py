@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 
 import gradio as gr
@@ -13,6 +11,7 @@ from assistant.chat import ChatSession
 from assistant.citations import Citation
 from rag.config import Config
 from rag.errors import RagError
+from ui.safe import answer_markdown, plain, unescape_answer
 
 EXAMPLES = [
     "What does EMC2 propose for contrastive learning?",
@@ -39,14 +38,9 @@ def _history_pairs(history: list[dict]) -> list[tuple[str, str]]:
         if message.get("role") == "user":
             question = text
         elif message.get("role") == "assistant" and question is not None:
-            pairs.append((question, re.sub(r"\[\[(\d+)\]\]\(#[^)]*\)", r"[\1]", text)))
+            pairs.append((question, unescape_answer(text)))
             question = None
     return pairs
-
-
-def link_citations(text: str, turn: str) -> str:
-    """`[2]` → a link to source 2 of this answer's sources panel."""
-    return re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#src-{turn}-{m.group(1)})", text)
 
 
 def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> str:
@@ -56,15 +50,15 @@ def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> st
         meta = source.nodes[0].metadata
         details = []
         if meta.get("authors"):
-            details.append("Authors: " + str(meta["authors"]).replace("; ", ", "))
+            details.append("Authors: " + plain(str(meta["authors"]).replace("; ", ", ")))
         if meta.get("area"):
-            details.append("Area: " + str(meta["area"]))
-        ids = ", ".join(f"`{i}`" for i in c.ids)
+            details.append("Area: " + plain(str(meta["area"])))
+        ids = plain(", ".join(c.ids))
         lines.append(
-            f'<span id="src-{turn}-{c.n}"></span>**[{c.n}] {html.escape(c.label)}** ({c.kind}; {ids})  \n'
+            f'<span id="src-{turn}-{c.n}"></span>**\\[{c.n}\\] {plain(c.label)}** ({plain(c.kind)}; {ids})  \n'
             + ("  \n".join(details) + "  \n" if details else "")
             + "> "
-            + html.escape(source.passage[:700]).replace("\n", "\n> ")
+            + plain(source.passage[:700]).replace("  \n", "  \n> ")
         )
     return "\n\n".join(lines) or "No source was cited."
 
@@ -73,8 +67,8 @@ def context_markdown(answer: Answer) -> str:
     rows = ["| n | kind | entry | score |", "|---|---|---|---|"]
     for item in answer.retrieved():
         score = "catalog match" if item["score"] is None else f"{item['score']:.3f}"
-        rows.append(f"| {item['n']} | {item['kind']} | {html.escape(item['label'])} | {score} |")
-    facts = "\n".join(answer.context.facts)
+        rows.append(f"| {item['n']} | {plain(item['kind'])} | {plain(item['label'])} | {score} |")
+    facts = "\n".join(plain(fact) for fact in answer.context.facts)
     return "\n".join(rows) + (f"\n\n{facts}" if facts else "")
 
 
@@ -88,18 +82,18 @@ def make_chat_fn(assistant: Assistant):
         try:
             for item in session.stream(message, filters=filters):
                 if isinstance(item, Draft):  # verified whole sentences only; nothing unchecked is shown
-                    yield [gr.ChatMessage(content=link_citations(item.text, turn))]
+                    yield [gr.ChatMessage(content=answer_markdown(item.text, turn))]
                     continue
                 searched = []
                 if item.search_question != item.question:
                     searched = [
                         gr.ChatMessage(
-                            content=item.search_question, metadata={"title": "Searched for", "status": "done"}
+                            content=plain(item.search_question), metadata={"title": "Searched for", "status": "done"}
                         )
                     ]
                 yield [
                     *searched,
-                    gr.ChatMessage(content=link_citations(item.answer, turn)),
+                    gr.ChatMessage(content=answer_markdown(item.answer, turn)),
                     gr.ChatMessage(
                         content=sources_markdown(item.citations, item, turn),
                         metadata={"title": f"{SOURCES_TITLE} ({len(item.citations)})"},
@@ -110,7 +104,7 @@ def make_chat_fn(assistant: Assistant):
                     ),
                 ]
         except RagError as exc:
-            yield [gr.ChatMessage(content=f"⚠️ {exc}")]
+            yield [gr.ChatMessage(content=f"⚠️ {plain(str(exc))}")]
 
     return respond
 
