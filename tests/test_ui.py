@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
 from assistant.answer import Assistant
-from tests.conftest import free_port
+from assistant.retrieve import HybridRetriever
+from ingest.load import load_entries
+from ingest.store import ingest_entries
+from rag.config import BUNDLED_CORPUS, load_config
+from tests.conftest import TEST_PORT, free_port
 from ui.app import build_app
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output"
@@ -133,6 +139,70 @@ def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retrieve
     assert any("negative sampling" in text for text in seen), "the verified first sentence was never streamed"
     for forbidden in FORBIDDEN_ON_SCREEN:
         assert forbidden not in shown, forbidden
+
+
+@pytest.mark.browser
+class Trap(BaseHTTPRequestHandler):
+    """Records every request: an image or form target that must never be reached from the page."""
+
+    hits: list[str] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    do_POST = do_GET
+
+
+@pytest.mark.browser
+def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endpoint):
+    trap = ThreadingHTTPServer(("127.0.0.1", 0), type("T", (Trap,), {"hits": []}))
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    at = f"http://127.0.0.1:{trap.server_address[1]}"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "trap-note.md").write_text(
+        f"EMC2 trap note about negative sampling. ![pixel]({at}/doc.png) <img src={at}/img.png>\n"
+        f"<form action={at}/form><input type=password name=p></form> [click]({at}/link)\n"
+    )
+    cfg = load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
+    ingest_entries(cfg, load_entries([BUNDLED_CORPUS, folder]), embedder=embedder)
+    url, _ = scripted_endpoint(
+        [f"The EMC2 trap note is about negative sampling [{n}]. " for n in (1, 2, 3)]
+        + [f"![x]({at}/answer.png) <img src={at}/answer2.png> [y]({at}/answer-link)"],
+        pause=0.2,
+    )
+    cfg = cfg.replace(base_url=url)
+    app = build_app(cfg, Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
+    app.queue(max_size=10)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    requested: list[str] = []
+    try:
+        with chromium_page() as page:
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#chat")
+            box = page.get_by_role("textbox").first
+            box.fill("What does the EMC2 trap note say about negative sampling?")
+            box.press("Enter")
+            page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+            page.get_by_text("Retrieved context", exact=False).first.click()  # open every panel
+            page.wait_for_timeout(1000)
+            planted = page.locator(f"#chat img[src^='{at}'], #chat form, #chat a[href^='{at}']").count()
+            shown = page.inner_text("#chat")
+    finally:
+        app.close()
+        trap.shutdown()
+    assert "trap-note" in shown  # the planted document was retrieved and shown, as text
+    assert planted == 0
+    assert trap.RequestHandlerClass.hits == []
+    assert not [u for u in requested if not u.startswith(f"http://127.0.0.1:{port}/")]
 
 
 @pytest.mark.browser
