@@ -40,16 +40,7 @@ class Answer:
     model_citations: int = 0
 
     def retrieved(self) -> list[dict]:
-        return [
-            {
-                "n": s.n,
-                "ids": s.ids,
-                "kind": s.kind,
-                "label": label_of(s),
-                "score": None if s.score is None else round(float(s.score), 4),
-            }
-            for s in self.context.sources
-        ]
+        return retrieved(self.context)
 
     def as_json(self) -> dict:
         return {
@@ -67,6 +58,27 @@ class Answer:
             "model": self.model,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+def retrieved(context: Context) -> list[dict]:
+    """The numbered sources, one row each: number, entries, kind, label, retrieval score."""
+    return [
+        {
+            "n": s.n,
+            "ids": s.ids,
+            "kind": s.kind,
+            "label": label_of(s),
+            "score": None if s.score is None else round(float(s.score), 4),
+        }
+        for s in context.sources
+    ]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What the model is about to read, yielded as soon as retrieval is done, so it can be shown first."""
+
+    context: Context
 
 
 @dataclass(frozen=True)
@@ -125,8 +137,9 @@ class Assistant:
         k: int | None = None,
         mode: str | None = None,
         search_question: str | None = None,
-    ) -> Iterator[Draft | Answer]:
-        """Yield Drafts (verified text so far) as the model writes, then the verified Answer last.
+    ) -> Iterator[Retrieved | Draft | Answer]:
+        """Yield the Retrieved sources, then Drafts (verified text so far) as the model writes, then the
+        verified Answer last.
 
         A list or count question the catalog matched is answered by code. When the model says the
         sources do not say although it was given sources, it is asked once more without that way
@@ -137,6 +150,7 @@ class Assistant:
         started = time.perf_counter()
         retrieval = self.retriever.retrieve(asked, k=k, filters=filters, mode=mode)
         context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
+        yield Retrieved(context)
         timings = {"retrieve_s": retrieval.seconds}
         answered_by = "model"
         listing = None if filters else catalog_answer(retrieval, context)
@@ -224,7 +238,7 @@ def _whole_sentences(text: str) -> str:
     return text[: ends[-1]] if ends else ""
 
 
-def final_answer(stream: Iterator[Draft | Answer]) -> Answer:
+def final_answer(stream: Iterator[Retrieved | Draft | Answer]) -> Answer:
     """Drain a stream of Drafts and return the Answer it ends with."""
     result = None
     for item in stream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer import Answer, Assistant, Draft, check_question, final_answer
+from assistant.answer import Answer, Assistant, Draft, Retrieved, check_question, final_answer
 from assistant.llm import complete
 from assistant.prompts import render
 
@@ -30,7 +30,7 @@ class ChatSession:
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
         return rewritten or question
 
-    def stream(self, question: str, **options) -> Iterator[Draft | Answer]:
+    def stream(self, question: str, **options) -> Iterator[Retrieved | Draft | Answer]:
         """Like Assistant.stream, but follow-ups are condensed first and the turn is remembered."""
         question = check_question(self.assistant.cfg, question)
         search = self.standalone(question)

@@ -150,14 +150,14 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             used.extend(n for n in kept if n not in used)
             return text
         new = claim - asked
-        if not new and not (kept and asks_for_entry(question)):
-            # Only the question's own words: "The deadline of the Bengaluru posting is [1]." states
-            # nothing, unless the question asks which entry it is (then the number is named below).
-            if text.rstrip().endswith(":"):
-                return text  # a lead-in to a list
-            unsupported.extend(kept)
-            dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
-            return ""
+        if not new and question and not asks_for_entry(question) and not text.rstrip().endswith(":"):
+            # Only the question's own words, and only a source's number or title besides: "The deadline of
+            # the Bengaluru posting is [1]." states nothing, unless the question asks which entry it is.
+            titles = set().union(*(terms(label_of(sources[n])) for n in (kept or sources)))
+            if BARE_REFERENCE_RE.search(text) or claim <= titles:
+                unsupported.extend(kept)
+                dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
+                return ""
         if kept:
             held = set().union(*(source_terms[n] for n in kept))
             if not new or len(new & held) >= MIN_NEW * len(new):

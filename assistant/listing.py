@@ -8,6 +8,7 @@ context, and the citation check verifies it like any other answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.catalog import Match
@@ -49,7 +50,8 @@ def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     """
     kinds = asked_kinds(retrieval.question)
     if not kinds or not retrieval.matches:
-        return None
+        field = field_answer(retrieval.question, context)
+        return Listing(field, "") if field else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
     for match in retrieval.matches:
@@ -66,6 +68,58 @@ def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     if not cited and not counted:
         return None
     return Listing(" ".join(cited), " ".join(counted))
+
+
+# A question about one field of one paper the question names by its title (or its short name, "EMC2").
+FIELD_QUESTIONS = {
+    "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),
+    "last": re.compile(r"\blast(?: listed)? author\b", re.I),
+    "area": re.compile(r"\bresearch area\b|\bwhich area\b|\blisted under\b", re.I),
+    "authors": re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
+}
+# Questions with a condition or a second part are left to the model.
+COMPOUND_RE = re.compile(r"\b(?:besides|both|other than|except|also|apart from)\b|\band (?:what|which|who|how)\b", re.I)
+
+
+def field_answer(question: str, context: Context) -> str | None:
+    """ "Which research area is EMC2 listed under?" → "“EMC2: …” is listed under Contrastive learning [1]."
+
+    The title, authors and area of a paper are exact metadata: code states them, cited, when the
+    question names exactly one paper of the context and asks for exactly one of these fields.
+    """
+    if COMPOUND_RE.search(question):
+        return None
+    fields = [name for name, pattern in FIELD_QUESTIONS.items() if pattern.search(question)]
+    if {"first", "last"} & set(fields):  # "Who is the first author of …" asks for one name, not the list
+        fields = [f for f in fields if f != "authors"]
+    named = [s for s in context.sources if s.kind == "paper" and _names_paper(question, s)]
+    if len(fields) != 1 or len(named) != 1:
+        return None
+    source = named[0]
+    meta = source.nodes[0].metadata
+    title, area = f"“{label_of(source)}”", str(meta.get("area") or "")
+    authors = [a for a in str(meta.get("authors") or "").split("; ") if a]
+    if fields[0] == "area":
+        return f"{title} is listed under {area} [{source.n}]." if area else None
+    if not authors:
+        return None
+    if fields[0] == "authors":
+        names = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
+        return f"{title} is by {names} [{source.n}]."
+    position = "first" if fields[0] == "first" else "last"
+    return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
+
+
+def _names_paper(question: str, source: Source) -> bool:
+    """Does the question name this paper: its whole title, or the short name before a colon ("MADA")?"""
+    title = _words(label_of(source))
+    short = _words(label_of(source).split(":")[0]) if ":" in label_of(source) else ""
+    text = _words(question)
+    return title in text or (len(short.strip()) >= 3 and short in text)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 def _count(count: int, kind: str) -> str:

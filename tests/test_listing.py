@@ -80,3 +80,30 @@ def test_catalog_answers_to_the_gold_list_questions_grade_as_right(retriever, it
 
 def test_a_question_about_content_is_left_to_the_model(retriever):
     assert listed(retriever, "What does the Madrid posting say about Haul?")[0] is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who wrote MADA?", "“MADA: Meta-adaptive optimizers through hyper-gradient descent” is by Kaan Ozkara,"),
+        ("Which research area is the EMC2 paper listed under?", "is listed under Contrastive learning ["),
+        ("Who is the last listed author of MemoryLLM?", "is Julian McAuley ["),
+        ("Who is the first author of REPOFORMER?", "is Di Wu ["),
+    ],
+)
+def test_one_field_of_a_named_paper_is_stated_by_code(retriever, question, expected):
+    listing, context = listed(retriever, question)
+    assert listing is not None and expected in listing.cited
+    assert verify(listing.cited, context, question).clean
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do the authors of MADA propose?",  # about content, not the author list
+        "Which author appears on both the MADA paper and the EMC2 paper?",  # two papers, a condition
+        "Who wrote MADA, and what does it propose?",  # a second part
+    ],
+)
+def test_questions_beyond_one_field_go_to_the_model(retriever, question):
+    assert listed(retriever, question)[0] is None
