@@ -18,10 +18,8 @@ from assistant.catalog import FILTER_KEYS, Catalog, Match
 from ingest.embed import MiniLMEmbedding
 from ingest.entries import KINDS
 from ingest.store import bm25_dir, build_bm25, connect, current_version, entry_nodes
-from rag.config import Config
+from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
-
-RETRIEVERS = ("hybrid", "bm25", "dense")
 
 
 @dataclass

@@ -24,10 +24,10 @@ from assistant.llm import chat_once, endpoint_errors
 from assistant.prompts import render, system_prompt
 from eval.grade import grade_answer
 from eval.metrics import ItemResult, score
+from eval.options import MODES, SCORINGS
 from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
-MODES = ("rag", "chat", "closed-book", "oracle", "naive")
 LETTERS = ("A", "B", "C", "D")
 
 
@@ -134,7 +134,6 @@ def parse_choice(reply: str, choices: dict[str, str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-SCORINGS = ("text", "logprobs", "permuted", "cyclic")
 # Option orders each scoring asks in, as positions into A-D: the identity, the reverse, or all four
 # rotations (every option once at every letter, so a bias for a letter cancels exactly).
 ORDERS: dict[str, list[tuple[int, ...]]] = {

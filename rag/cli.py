@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from rag.config import Config, load_config
+from eval.options import AGGREGATE_NAMES, MODES, SCORINGS
+from rag.config import RETRIEVERS, Config, load_config
 from rag.errors import RagError
 
 
@@ -31,9 +32,7 @@ def common_options(func: Callable) -> Callable:
     @click.option("--collection", help="Index name [env RAG_COLLECTION; default guides].")
     @click.option("--top-k", "--k", "top_k", type=click.IntRange(1, 100), help="Entries to retrieve [default 6].")
     @click.option("--model", help="Model name at the endpoint [env RAG_MODEL / OPENAI_MODEL].")
-    @click.option(
-        "--retriever", type=click.Choice(["hybrid", "bm25", "dense"]), help="Retrieval mode [default hybrid]."
-    )
+    @click.option("--retriever", type=click.Choice(RETRIEVERS), help="Retrieval mode [default hybrid].")
     @functools.wraps(func)
     def wrapper(
         *args: Any,
@@ -359,7 +358,7 @@ report_option = click.option(
 @exam_file_option
 @click.option(
     "--mode",
-    type=click.Choice(["rag", "chat", "closed-book", "oracle", "naive"]),
+    type=click.Choice(MODES),
     default="rag",
     show_default=True,
     help="Context the model gets: retrieved, none, the gold source entries, or the naive llama-index peer; "
@@ -374,7 +373,7 @@ report_option = click.option(
 )
 @click.option(
     "--scoring",
-    type=click.Choice(["text", "logprobs", "permuted", "cyclic"]),
+    type=click.Choice(SCORINGS),
     default="cyclic",
     show_default=True,
     help="Read the letter from the reply text, from A-D log-probabilities, or from log-probabilities "
@@ -382,7 +381,7 @@ report_option = click.option(
 )
 @click.option(
     "--aggregate",
-    type=click.Choice(["mean-prob", "sum-logprob"]),
+    type=click.Choice(AGGREGATE_NAMES),
     default="mean-prob",
     show_default=True,
     help="How permuted/cyclic combine an option's scores over the orders: mean probability, or summed "

@@ -405,3 +405,10 @@ def test_candidates_are_parsed_from_json_lines():
 
     reply = 'Here you go:\n{"question": "Q?", "answer": "A"},\nnot json\n{"broken": \n{"question": "R?"}'
     assert parse_candidates(reply) == [{"question": "Q?", "answer": "A"}, {"question": "R?"}]
+
+
+def test_the_cli_choices_name_what_the_runner_accepts():
+    from eval.exam import AGGREGATES
+    from eval.options import AGGREGATE_NAMES
+
+    assert tuple(AGGREGATES) == AGGREGATE_NAMES
