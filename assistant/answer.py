@@ -161,7 +161,8 @@ class Assistant:
             answered_by = "catalog"
         else:
             system = system_prompt(self.cfg.prompts_dir)
-            verified = yield from self._generate(system, "answer", context, question, asked, timings)
+            prompt = self.cfg.answer_prompt
+            verified = yield from self._generate(system, prompt, context, question, asked, timings)
             if verified.abstained and not verified.citations and context.sources:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 strict = system_prompt(self.cfg.prompts_dir, abstain=False)

@@ -389,8 +389,10 @@ def run_exam(
         raise RagError(f"Unknown aggregate '{run.aggregate}'; use one of {', '.join(AGGREGATES)}")
     if run.mode == "naive":  # the peer brings its own retrieval and prompt; its letter is read from text
         run = replace(run, retriever="llama-index default", prompt="llama-index default", scoring="text")
-    if run.mode == "chat":  # open answers: no options, no letter; the chat's own prompts
-        run = replace(run, prompt="answer", scoring="open")
+    if run.mode == "chat":  # open answers: no options, no letter; the chat's own prompt, or a variant of it
+        prompt = assistant.cfg.answer_prompt if run.prompt == ExamRun.prompt else run.prompt
+        run = replace(run, prompt=prompt, scoring="open")
+        assistant = Assistant(assistant.cfg.replace(answer_prompt=prompt), assistant.retriever, assistant._client)
     if run.mode == "naive":
         ask = _naive_answerer(assistant)
     elif run.mode == "chat":

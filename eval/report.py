@@ -48,7 +48,7 @@ def run_name(result: dict) -> str:
     if c["mode"] == "rag":
         return f"{c['mode']}/{c['retriever']}/{c['prompt']}"
     if c["mode"] == "chat":
-        return f"chat/{c['retriever']}"
+        return f"chat/{c['retriever']}/{c['prompt']}"
     return f"{c['mode']}/{c['prompt']}"
 
 

@@ -44,7 +44,7 @@ def run_label(run: ExamRun) -> str:
     if run.mode == "rag":
         return f"rag/{run.retriever or '-'}/{run.prompt}"
     if run.mode == "chat":
-        return f"chat/{run.retriever or '-'}"
+        return f"chat/{run.retriever or '-'}/{run.prompt}"
     return "naive llama-index peer" if run.mode == "naive" else f"{run.mode}/{run.prompt}"
 
 

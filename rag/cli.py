@@ -369,7 +369,8 @@ report_option = click.option(
     "prompts",
     multiple=True,
     metavar="NAME",
-    help="Exam prompt file in prompts/ (repeat to compare variants) [default exam].",
+    help="Exam prompt file in prompts/ (repeat to compare variants) [default exam; with --mode chat, the chat's "
+    "answer prompt, default answer].",
 )
 @click.option(
     "--scoring",

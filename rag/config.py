@@ -36,6 +36,8 @@ class Config:
     collection: str = "guides"
     corpus: tuple[Path, ...] = (BUNDLED_CORPUS,)
     prompts_dir: Path = PROMPTS_DIR
+    # The chat's prompt file in prompts_dir; variants are compared with `rag exam --mode chat --prompt NAME`.
+    answer_prompt: str = "answer"
 
     # Chroma: embedded by default; a host switches to a Chroma server.
     chroma_host: str | None = None

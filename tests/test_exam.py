@@ -159,7 +159,7 @@ def test_compare_runs_every_configuration_with_report(index_cfg, model_server, m
     modes = [(r["config"]["mode"], r["config"]["retriever"]) for r in data["runs"]]
     assert [m for m, _ in modes] == ["rag", "chat", "oracle", "closed-book", "rag", "rag", "naive"]
     assert [r for m, r in modes if m == "rag"] == ["hybrid", "dense", "bm25"]
-    assert "| chat/hybrid |" in result.output
+    assert "| chat/hybrid/answer |" in result.output
     assert all(r["n"] == 2 for r in data["runs"])
     assert [item["id"] for item in data["item_analysis"]["items"]] == ["q01", "q02"]
     assert "Item analysis (2PL IRT)" in result.output
@@ -171,17 +171,18 @@ def test_chat_mode_grades_what_the_chat_shows(index_cfg, retriever, scripted_end
     from assistant.answer import Assistant
     from eval.exam import ExamRun, run_exam
 
-    # The same reply to every question: right for q01, about another paper for q02.
-    url, requests = scripted_endpoint(["EMC2 is listed under ", "Contrastive learning [1]. ", "It won a prize [9]."])
+    # The same reply to every question: right for q21 (a figure caption), about another entry for q29.
+    reply = ["Distribution drift was modeled as a change ", "from the numeral 0 to the numeral 1 in MNIST [1]. "]
+    url, requests = scripted_endpoint([*reply, "It won a prize [9]."])
     gold = {q.id: q for q in load_exam(GOLD_EXAM)}
     assistant = Assistant(index_cfg.replace(base_url=url), retriever=retriever)
-    result = run_exam(assistant, [gold["q01"], gold["q02"]], ExamRun("chat"))
+    result = run_exam(assistant, [gold["q21"], gold["q29"]], ExamRun("chat"))
     right, wrong = result["items"]
     assert result["config"]["mode"] == "chat" and result["n"] == 2
     assert right["correct"] and "[9]" not in right["reply"] and "prize" not in right["reply"]
-    assert right["cited"] == gold["q01"].sources and right["support"]["fact_sentences"] == 1
+    assert right["cited"] == gold["q21"].sources and right["support"]["fact_sentences"] == 1
     assert not requests[0]["messages"][-1]["content"].count("A. ")  # asked without the options
-    # q02's source does not support the reply, so the chat says the sources do not say: a false abstention.
+    # q29's source does not support the reply, so the chat says the sources do not say: a false abstention.
     assert not wrong["correct"] and wrong["abstained"] and wrong["reply"] == "The sources do not say."
     assert result["false_abstention"] == 0.5 and result["gold_recall"] == 0.5
     assert result["support_precision"] == 1.0 and result["support_recall"] == 1.0

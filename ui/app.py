@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from assistant.answer import Answer, Assistant, Draft
+from assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
 from assistant.chat import ChatSession
 from assistant.citations import Citation
+from assistant.context import Context
 from rag.config import Config
 from rag.errors import RagError
 from ui.safe import answer_markdown, plain, unescape_answer
@@ -63,12 +64,12 @@ def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> st
     return "\n\n".join(lines) or "No source was cited."
 
 
-def context_markdown(answer: Answer) -> str:
+def context_markdown(context: Context) -> str:
     rows = ["| n | kind | entry | score |", "|---|---|---|---|"]
-    for item in answer.retrieved():
+    for item in retrieved(context):
         score = "catalog match" if item["score"] is None else f"{item['score']:.3f}"
         rows.append(f"| {item['n']} | {plain(item['kind'])} | {plain(item['label'])} | {score} |")
-    facts = "\n".join(plain(fact) for fact in answer.context.facts)
+    facts = "\n".join(plain(fact) for fact in context.facts)
     return "\n".join(rows) + (f"\n\n{facts}" if facts else "")
 
 
@@ -80,9 +81,23 @@ def make_chat_fn(assistant: Assistant):
         session = ChatSession(assistant, _history_pairs(history))
         turn = str(len(history))
         try:
+            reading: list[gr.ChatMessage] = []
             for item in session.stream(message, filters=filters):
+                if isinstance(item, Retrieved):  # the sources first, while the model reads them
+                    count = len(item.context.sources)
+                    reading = [
+                        gr.ChatMessage(
+                            content=context_markdown(item.context),
+                            metadata={
+                                "title": f"Reading {count} source{'s' if count != 1 else ''}…",
+                                "status": "pending",
+                            },
+                        )
+                    ]
+                    yield reading
+                    continue
                 if isinstance(item, Draft):  # verified whole sentences only; nothing unchecked is shown
-                    yield [gr.ChatMessage(content=answer_markdown(item.text, turn))]
+                    yield [*reading, gr.ChatMessage(content=answer_markdown(item.text, turn))]
                     continue
                 searched = []
                 if item.search_question != item.question:
@@ -99,7 +114,7 @@ def make_chat_fn(assistant: Assistant):
                         metadata={"title": f"{SOURCES_TITLE} ({len(item.citations)})"},
                     ),
                     gr.ChatMessage(
-                        content=context_markdown(item),
+                        content=context_markdown(item.context),
                         metadata={"title": f"{CONTEXT_TITLE} ({len(item.context.sources)})", "status": "done"},
                     ),
                 ]
