@@ -125,6 +125,9 @@ def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
         pid = int(pid_path.read_text())
     except (OSError, ValueError):
         return False
+    if not is_our_server(pid, cfg):
+        pid_path.unlink(missing_ok=True)  # stale (a crash, a failed start): never used to signal anything
+        return False
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -141,6 +144,22 @@ def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
         os.kill(pid, signal.SIGKILL)
     pid_path.unlink(missing_ok=True)
     return True
+
+
+def is_our_server(pid: int, cfg: Config) -> bool:
+    """Is `pid` the llama-cpp-python server on this config's port? A pid file can outlive its process
+    and the number be reused, so the command line is checked before any signal is sent."""
+    if pid <= 1:
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    words = [a.decode(errors="replace") for a in argv]
+    port = str(cfg.server_port)
+    return "llama_cpp.server" in words and any(
+        a == port and b == "--port" for b, a in zip(words, words[1:], strict=False)
+    )
 
 
 def _last_log_line(cfg: Config) -> str:

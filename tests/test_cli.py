@@ -106,3 +106,21 @@ def test_ingest_then_reingest_reports_up_to_date(store_cfg, monkeypatch):
     assert f"Indexed 7 entries into '{store_cfg.collection}'" in first.output and "7 added" in first.output
     second = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
     assert second.exit_code == 0 and "is up to date" in second.output and "nothing re-embedded" in second.output
+
+
+def test_server_stop_never_signals_a_process_that_is_not_our_server(cfg, tmp_path):
+    """A stale pid file naming an unrelated process (a crash leaves the same) is removed, not used."""
+    import subprocess
+    import sys
+
+    from assistant.server import pid_file, stop_server
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        pid_file(cfg).parent.mkdir(parents=True, exist_ok=True)
+        pid_file(cfg).write_text(str(bystander.pid))
+        assert stop_server(cfg) is False
+        assert bystander.poll() is None  # still running
+        assert not pid_file(cfg).exists()
+    finally:
+        bystander.kill()
