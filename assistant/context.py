@@ -157,6 +157,9 @@ def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> 
     per_source = max(MIN_PASSAGE, budget_chars // max(len(groups_list), 1))
     used = 0
     for members in groups_list:
+        # Identical postings tie in retrieval and come back in any order; sorted, the same question
+        # always gets the same context (and the model the same prompt).
+        members = sorted(members, key=lambda member: member[0].node_id)
         nodes = [n for n, _ in members]
         scores = [s for _, s in members if s is not None]
         passage = select_passage(_display_text(nodes[0]), retrieval.question, per_source)

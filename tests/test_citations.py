@@ -223,3 +223,9 @@ def test_a_sentence_of_the_questions_own_words_states_nothing():
     named = verify("The paper on MCMC is [1].", _raman_papers(), "Which paper is on MCMC?")
     assert named.text == "The paper on MCMC is “EMC2: efficient MCMC negative sampling” [1]."
     assert [c.n for c in named.citations] == [1]
+
+
+def test_the_number_of_a_source_is_not_a_fact_it_states():
+    question = "How many citations has the paper on MCMC received?"
+    result = verify("The paper on MCMC has received 1 citation [1].", _raman_papers(), question)
+    assert result.citations == [] and result.dropped == ["The paper on MCMC has received 1 citation."]
