@@ -220,7 +220,7 @@ class Assistant:
         timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
         raw = raw.strip()
         if not raw:
-            raise RagError(f"The model at {self.cfg.endpoint} returned an empty answer")
+            raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")
         if leaked or leaks_prompt(raw, system):
             return Verified(PROMPT_WITHHELD, [], [], abstained=False)
         verified = verify(raw, context, asked)

@@ -25,13 +25,17 @@ def endpoint_errors(cfg: Config) -> Iterator[None]:
     try:
         yield
     except openai.APITimeoutError as exc:
-        raise RagError(f"The model server at {cfg.endpoint} did not answer within {cfg.llm_timeout:.0f} s") from exc
+        raise RagError(
+            f"The model server at {cfg.shown_endpoint} did not answer within {cfg.llm_timeout:.0f} s"
+        ) from exc
     except openai.APIConnectionError as exc:
-        raise RagError(SERVER_DOWN.format(endpoint=cfg.endpoint, reason="connection failed")) from exc
+        raise RagError(SERVER_DOWN.format(endpoint=cfg.shown_endpoint, reason="connection failed")) from exc
     except openai.APIStatusError as exc:
         raise RagError(f"The model server answered HTTP {exc.status_code}: {_status_detail(exc)}") from exc
     except (openai.APIResponseValidationError, ValueError, AttributeError, TypeError) as exc:
-        raise RagError(f"The model server at {cfg.endpoint} returned a malformed reply: {_short(str(exc))}") from exc
+        raise RagError(
+            f"The model server at {cfg.shown_endpoint} returned a malformed reply: {_short(str(exc))}"
+        ) from exc
 
 
 def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
@@ -50,7 +54,7 @@ def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]]
     with endpoint_errors(cfg):
         response = _create(client, cfg, messages, **options)
         if not response.choices:
-            raise RagError(f"The model server at {cfg.endpoint} returned no choices")
+            raise RagError(f"The model server at {cfg.shown_endpoint} returned no choices")
         return response.choices[0]
 
 

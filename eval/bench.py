@@ -165,7 +165,7 @@ def run_bench(
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": {
             "model": cfg.model,
-            "endpoint": cfg.endpoint,
+            "endpoint": cfg.shown_endpoint,
             "top_k": cfg.top_k,
             "retriever": cfg.retriever,
             "context_chars": cfg.context_chars,

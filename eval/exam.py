@@ -412,7 +412,7 @@ def run_exam(
         "scoring": run.scoring,
         "aggregate": run.aggregate if run.scoring in ("permuted", "cyclic") else None,
         "model": assistant.cfg.model,
-        "endpoint": assistant.cfg.endpoint,
+        "endpoint": assistant.cfg.shown_endpoint,
         "top_k": assistant.cfg.top_k,
         "context_chars": assistant.cfg.context_chars,
         "exam_sha256": exam_fingerprint(questions),

@@ -214,7 +214,7 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
 
     parsed = parse_filters(filters)
     session = ChatSession(Assistant(cfg))
-    click.echo(f"Asking {cfg.model} at {cfg.endpoint}. Empty line or Ctrl-D to quit.")
+    click.echo(f"Asking {cfg.model} at {cfg.shown_endpoint}. Empty line or Ctrl-D to quit.")
     while True:
         try:
             question = click.prompt("\nYou", default="", show_default=False)
@@ -319,26 +319,46 @@ def server_status(cfg: Config) -> None:
     from assistant.server import is_healthy
 
     if not is_healthy(cfg):
-        raise RagError(f"No model server answers at {cfg.endpoint}")
-    click.echo(f"Up: {cfg.endpoint} ({cfg.model})")
+        raise RagError(f"No model server answers at {cfg.shown_endpoint}")
+    click.echo(f"Up: {cfg.shown_endpoint} ({cfg.model})")
 
 
 @cli.command()
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; 0.0.0.0 exposes it.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def ui(cfg: Config, host: str, port: int) -> None:
+@click.option("--auth", multiple=True, metavar="USER:PASS", help="A login (repeatable); needed off loopback.")
+@click.option(
+    "--auth-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RAG_UI_AUTH",
+    help="A file of USER:PASS lines [env RAG_UI_AUTH].",
+)
+@click.option("--no-auth", is_flag=True, help="Serve a non-loopback address without a login (not recommended).")
+def ui(cfg: Config, host: str, port: int, auth: tuple[str, ...], auth_file: Path | None, no_auth: bool) -> None:
     """Start the Gradio chat (model server and index are prepared first if needed).
 
-    Example:
+    On an address other than loopback the chat asks for a login (--auth or RAG_UI_AUTH);
+    --no-auth serves it open, with a warning.
+
+    Examples:
 
     \b
         rag ui --port 7860
+        rag ui --host 0.0.0.0 --auth alice:s3cret
     """
-    from ui.app import launch
+    from ui.app import is_loopback, launch, login_pairs
 
+    logins = login_pairs(auth, auth_file)
+    if not logins and not is_loopback(host):
+        if not no_auth:
+            raise RagError(
+                f"Refusing to serve the chat on {host} without a login: give --auth USER:PASS "
+                "(or RAG_UI_AUTH=FILE), or --no-auth to serve it open"
+            )
+        click.echo(f"Warning: the chat on {host} has no login; anyone who reaches it can use it.", err=True)
     _prepare(cfg, ingest=True)
-    launch(cfg, host, port)
+    launch(cfg, host, port, auth=logins)
 
 
 exam_file_option = click.option(

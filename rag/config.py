@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from rag.errors import RagError
 
@@ -46,8 +47,8 @@ class Config:
     lock_timeout: float = 10.0
 
     # LLM endpoint: unset base_url means "start the bundled local model server".
-    base_url: str | None = None
-    api_key: str = "not-needed"
+    base_url: str | None = field(default=None, repr=False)  # may carry credentials; shown as shown_endpoint
+    api_key: str = field(default="not-needed", repr=False)  # never printed
     model: str = LOCAL_MODEL_NAME
     llm_timeout: float = 120.0
     max_tokens: int = 320
@@ -78,6 +79,13 @@ class Config:
     @property
     def endpoint(self) -> str:
         return self.base_url or f"http://{self.server_host}:{self.server_port}/v1"
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint as messages, pages and result files show it: no `user:pass@`, no query string."""
+        parts = urlsplit(self.endpoint)
+        host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client
 
@@ -240,3 +241,30 @@ def test_browser_shows_streamed_answer_and_sources(app_url):
         f"{sources_shown:.2f} s to the retrieved sources, {first_text:.2f} s to the first verified sentence, "
         f"{answered:.2f} s to the whole answer with its Sources panel, in the browser\n"
     )
+
+
+def test_off_loopback_the_page_and_the_api_need_a_login(index_cfg, scripted_endpoint):
+    from ui.app import launch
+
+    url, _ = scripted_endpoint(["Distribution drift was modeled as a change from the numeral 0 to the numeral 1 [1]."])
+    port = free_port()
+    app = launch(index_cfg.replace(base_url=url), "0.0.0.0", port, auth=[("alice", "s3cret")], prevent_thread_lock=True)
+    address = f"http://127.0.0.1:{port}/"
+    try:
+        assert httpx.get(address + "config", timeout=10).status_code in (401, 403)
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds
+            Client(address, verbose=False).predict("How was drift modeled?", "all", "all", "all", api_name="/chat")
+        client = Client(address, auth=("alice", "s3cret"), verbose=False)
+        answer, _ = messages(client.predict("How was drift modeled?", "all", "all", "all", api_name="/chat"))
+        assert "numeral" in answer
+    finally:
+        app.close()
+
+
+def test_the_cli_refuses_an_open_chat_off_loopback():
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    result = CliRunner().invoke(cli, ["ui", "--host", "0.0.0.0"])
+    assert result.exit_code == 1 and "without a login" in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
@@ -131,10 +133,10 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
     assert catalog is not None
     areas = [ALL, *sorted(catalog.values.get("area", set()))]
     cities = [ALL, *sorted(catalog.values.get("city", set()))]
-    with gr.Blocks(title="Ask the guides") as app:
+    with gr.Blocks(title="Ask the guides", analytics_enabled=False) as app:
         gr.Markdown(
             f"## Ask the guides\nAnswers cite the entries they come from; open **Sources** under an answer to "
-            f"check them. Model: `{cfg.model}` at `{cfg.endpoint}`."
+            f"check them. Model: `{cfg.model}` at `{cfg.shown_endpoint}`."
         )
         with gr.Row():
             kind = gr.Radio([ALL, "paper", "posting"], value=ALL, label="Search in")
@@ -151,9 +153,46 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def launch(cfg: Config, host: str, port: int, prevent_thread_lock: bool = False) -> gr.Blocks:
-    """Build and start the app with a bounded queue."""
+def launch(
+    cfg: Config,
+    host: str,
+    port: int,
+    auth: list[tuple[str, str]] | None = None,
+    prevent_thread_lock: bool = False,
+) -> gr.Blocks:
+    """Build and start the app with a bounded queue; a non-loopback host needs `auth` (checked by the caller)."""
     app = build_app(cfg, Assistant(cfg))
     app.queue(max_size=100)
-    app.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, show_error=True)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=prevent_thread_lock,
+        auth=auth or None,
+        show_error=False,  # an unexpected exception stays in the server log, not in a client's page
+        max_file_size="1kb",  # the chat takes no uploads
+    )
     return app
+
+
+def login_pairs(auth: tuple[str, ...], auth_file: Path | None) -> list[tuple[str, str]]:
+    """USER:PASS pairs from `--auth` and from a file of USER:PASS lines (RAG_UI_AUTH)."""
+    lines = list(auth)
+    if auth_file is not None:
+        try:
+            lines += [line.strip() for line in auth_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RagError(f"Cannot read the login file {auth_file}: {exc}") from exc
+    pairs = []
+    for line in lines:
+        user, sep, password = line.partition(":")
+        if not sep or not user or not password:
+            raise RagError("A login must be USER:PASS with neither part empty")
+        pairs.append((user, password))
+    return pairs
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
