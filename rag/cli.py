@@ -273,7 +273,13 @@ def _prepare(cfg: Config, ingest: bool) -> None:
 
 @cli.group()
 def server() -> None:
-    """Start, stop or check the local model server."""
+    """Start, stop or check the local model server.
+
+    Example:
+
+    \b
+        rag server status
+    """
 
 
 @server.command("start")

@@ -11,10 +11,16 @@ from click.testing import CliRunner
 from rag.cli import cli
 from tests.conftest import FIXTURES
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    """Every command and group, hidden aliases left out."""
     for name, command in group.commands.items():
+        if command.hidden:
+            continue
         if isinstance(command, click.Group):
+            yield (*prefix, name)
             yield from all_commands(command, (*prefix, name))
         else:
             yield (*prefix, name)
@@ -25,6 +31,12 @@ def test_every_command_has_help_with_an_example(path):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and "rag " in result.output
+
+
+@pytest.mark.parametrize("path", list(all_commands(cli)), ids=" ".join)
+def test_every_command_is_in_the_readme_command_table(path):
+    rows = [line for line in README.read_text().splitlines() if line.startswith("| `rag ")]
+    assert any(f"`rag {path[0]}" in row and all(part in row for part in path) for row in rows), path
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
