@@ -154,9 +154,10 @@ class Assistant:
         timings = {"retrieve_s": retrieval.seconds}
         answered_by = "model"
         listing = None if filters else catalog_answer(retrieval, context)
-        verified = verify(listing.cited, context, asked) if listing and listing.cited else None
+        # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
+        verified = verify(listing.cited, context) if listing and listing.cited else None
         if listing and (verified is None or verified.clean):
-            # Code wrote it; the citations are still checked, and any doubt hands the question to the model.
+            # Any doubt hands the question to the model.
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by = "catalog"
         else:
