@@ -571,7 +571,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the figures here [default eval/results/bench-<time>.json].",
+    help="Write the figures here [default <data dir>/results/bench-<time>.json].",
 )
 def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None) -> None:
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed.
@@ -583,7 +583,6 @@ def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out:
         rag bench --sizes 1000,10000,100000 --answers 10
     """
     from eval.bench import bench_table, run_bench
-    from rag.config import PROJECT_ROOT
 
     result = run_bench(
         cfg,
@@ -594,7 +593,7 @@ def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out:
         progress_bar=lambda total, label: _progress(total, label, "entry"),
     )
     click.echo(bench_table(result))
-    out = json_out or PROJECT_ROOT / "eval" / "results" / f"bench-{result['timestamp'].replace(':', '')}.json"
+    out = json_out or cfg.data_dir / "results" / f"bench-{result['timestamp'].replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     click.echo(f"Wrote {out}")

@@ -6,15 +6,16 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from rag.errors import RagError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus" / "amazon-icml-2024.txt"
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# Shipped inside the package (see pyproject.toml), so a checkout and an installed wheel find them alike.
+PROMPTS_DIR = Path(str(resources.files("rag.prompts")))
+BUNDLED_CORPUS = Path(str(resources.files("rag.corpus"))) / "amazon-icml-2024.txt"
 LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
 
 

@@ -1,0 +1,1 @@
+"""The bundled guide, shipped as package data of `rag`."""
