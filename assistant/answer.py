@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, label_of, verify
+from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
 from assistant.context import Context, build_context
 from assistant.listing import catalog_answer
 from assistant.llm import make_client, stream_chat
+from assistant.names import label_of
 from assistant.prompts import render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
 from rag.config import Config

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.context import CITATION_RE, Context, Source, terms
+from assistant.names import cities, label_of, short_name
 from assistant.questions import asks_for_entry
 
 MIN_SHARED = 0.5
@@ -281,31 +282,8 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
 def _names(text: str, source: Source) -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
-    name = terms(" ".join(_cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
+    name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
-
-
-def short_name(source: Source) -> str:
-    """How a list names a source: a paper's quoted title, or "the Boston posting"."""
-    if source.kind == "posting":
-        return f"the {'/'.join(_cities(source)) or 'job'} posting"
-    return f"“{label_of(source)}”"
-
-
-def _cities(source: Source) -> list[str]:
-    return [c for c in dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes) if c]
-
-
-def label_of(source: Source) -> str:
-    meta = source.nodes[0].metadata
-    if source.kind == "posting":
-        places = list(
-            dict.fromkeys(
-                ", ".join(str(n.metadata.get(k)) for k in ("city", "region", "country")) for n in source.nodes
-            )
-        )
-        return "Job posting, " + "; ".join(places)
-    return str(meta.get("title") or source.ids[0])
 
 
 def _citation(source: Source) -> Citation:

@@ -18,6 +18,7 @@ from functools import lru_cache
 import Stemmer
 from llama_index.core.schema import BaseNode
 
+from assistant.names import node_label, place_of
 from assistant.retrieve import Retrieval
 
 STOPWORDS = set(
@@ -110,7 +111,7 @@ class Source:
     def header(self) -> str:
         meta = self.nodes[0].metadata
         if self.kind == "posting":
-            locations = [_location(n.metadata) for n in self.nodes]
+            locations = [place_of(n) for n in self.nodes]
             if len(locations) == 1:
                 return f"[{self.n}] Job posting in {locations[0]}"
             counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
@@ -186,7 +187,7 @@ def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
 def _facts(retrieval: Retrieval, context: Context) -> list[str]:
     """Counts and lists the model cannot be trusted to make: every entry a name selects."""
     where = {i: s.n for s in context.sources for i in s.ids}
-    labels = {n.node_id: _short_label(n) for s in context.sources for n in s.nodes}
+    labels = {n.node_id: node_label(n) for s in context.sources for n in s.nodes}
     facts = []
     for match in retrieval.matches:
         kinds: dict[str, int] = {}
@@ -207,13 +208,6 @@ def _facts(retrieval: Retrieval, context: Context) -> list[str]:
         else:
             facts.append(f"- Entries {label} {match.value}: {counted}")
     return facts
-
-
-def _short_label(node: BaseNode) -> str:
-    meta = node.metadata
-    if meta.get("kind") == "posting":
-        return f"posting in {meta.get('city')}"
-    return str(meta.get("title") or node.node_id)
 
 
 def _group_key(node: BaseNode) -> str:
@@ -295,7 +289,3 @@ def terms(text: str) -> set[str]:
 def _stemmer() -> Stemmer.Stemmer:
     # The Snowball stemmer BM25 retrieval already uses (PyStemmer, via llama-index-retrievers-bm25).
     return Stemmer.Stemmer("english")
-
-
-def _location(meta: dict) -> str:
-    return ", ".join(str(meta.get(k)) for k in ("city", "region", "country") if meta.get(k))

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.catalog import Match
-from assistant.citations import label_of
 from assistant.context import Context, Source
+from assistant.names import label_of, short_name
 from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
 from ingest.entries import place_names
@@ -141,8 +141,7 @@ def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
 
 def _item(source: Source, ids: list[str], show_area: bool) -> str:
     if source.kind == "posting":
-        cities = dict.fromkeys(str(n.metadata.get("city") or "") for n in source.nodes if n.node_id in ids)
         copies = f" ({len(ids)} postings with the same text)" if len(ids) > 1 else ""
-        return f"the {'/'.join(c for c in cities if c) or 'job'} posting{copies}"
+        return f"{short_name(source, ids)}{copies}"
     area = source.nodes[0].metadata.get("area") if show_area else ""
     return f"“{label_of(source)}”" + (f" ({area})" if area else "")

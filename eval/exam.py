@@ -303,10 +303,10 @@ def context_from_saved(sources: list[dict]) -> Context:
     )
 
 
-def support_counts(answer_text: str, context: Context, question: str) -> dict[str, int]:
+def support_counts(answer_text: str, context: Context) -> dict[str, int]:
     """ALCE-style counts on the answer as shown: its citations the verifier's check holds, and its
     sentences that state a fact with a citation that supports them."""
-    checked = verify(answer_text, context, question)
+    checked = verify(answer_text, context)  # support only: a sentence of the question's own words still counts
     return {
         "model_citations": checked.model_citations,
         "held_citations": checked.model_citations - len(checked.invalid) - len(checked.unsupported),
@@ -343,7 +343,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         graded=grade.correct,
         abstained=grade.abstained,
         grade=grade.as_json(),
-        support=support_counts(answer.answer, answer.context, question.question),
+        support=support_counts(answer.answer, answer.context),
         sources_shown=shown_sources(answer.context),
     )
 

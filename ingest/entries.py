@@ -34,7 +34,7 @@ class Entry:
 
     @property
     def location(self) -> str:
-        return ", ".join(p for p in (self.city, self.region, self.country) if p)
+        return place(self.city, self.region, self.country)
 
     @property
     def label(self) -> str:
@@ -92,6 +92,11 @@ class Entry:
         data.pop("extra")
         data.update(self.extra)
         return data
+
+
+def place(city: str, region: str, country: str) -> str:
+    """ "Boston, MA, US": how a posting's location reads everywhere (parts that are empty left out)."""
+    return ", ".join(p for p in (city, region, country) if p)
 
 
 @lru_cache(maxsize=4096)  # body() asks for the same few places over and over

@@ -261,7 +261,7 @@ def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
     cfg = load_config()
     respond = make_chat_fn(Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
     replies = list(respond("What does EMC2 propose?", [], "all", "all", "all"))
-    assert replies[-1][0].content.startswith("⚠️ Cannot reach the model server at http://127.0.0.1:9/v1")
+    assert replies[-1][0].content.startswith("⚠️ `` Cannot reach the model server at http://127.0.0.1:9/v1")
 
 
 def listening_addresses(port: int) -> set[str]:

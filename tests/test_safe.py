@@ -7,7 +7,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ui.safe import answer_markdown, plain, unescape_answer
+from ui.safe import answer_markdown, code, plain, unescape_answer
 
 PAYLOADS = [
     "![x](http://127.0.0.1:9/t.png)",
@@ -34,6 +34,9 @@ def test_document_and_model_text_render_as_text_only(payload):
         rendered = RENDER.render(shown)
         assert not re.search(r"<(img|a|form|input|style|script|iframe|h1|ul|ol|hr|pre|code)\b", rendered), rendered
         assert not re.search(r"(https?|javascript):", rendered, re.I), rendered
+    # An error message is shown verbatim in a code span: its URL is text, not a link.
+    rendered = RENDER.render(code(payload))
+    assert not re.search(r"<(img|a|form|input|style|script|iframe|h1|ul|ol|hr|pre)\b", rendered), rendered
 
 
 def test_answers_keep_their_own_citation_links_and_bold():

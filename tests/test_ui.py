@@ -56,7 +56,7 @@ def test_answer_cites_an_entry_shown_in_the_sources_panel(app_url):
 
 def test_empty_question_is_a_message_in_the_chat(app_url):
     result = Client(app_url, verbose=False).predict("   ", "all", "all", "all", api_name="/chat")
-    assert result[0]["content"] == "⚠️ The question is empty"
+    assert result[0]["content"] == "⚠️ `` The question is empty ``"
 
 
 def test_follow_up_uses_the_history(app_url):

@@ -14,7 +14,7 @@ from assistant.citations import Citation
 from assistant.context import Context
 from rag.config import Config
 from rag.errors import RagError
-from ui.safe import answer_markdown, plain, unescape_answer
+from ui.safe import answer_markdown, code, plain, unescape_answer
 
 EXAMPLES = [
     "What does EMC2 propose for contrastive learning?",
@@ -121,7 +121,7 @@ def make_chat_fn(assistant: Assistant):
                     ),
                 ]
         except RagError as exc:
-            yield [gr.ChatMessage(content=f"⚠️ {plain(str(exc))}")]
+            yield [gr.ChatMessage(content=f"⚠️ {code(str(exc))}")]
 
     return respond
 

@@ -51,6 +51,12 @@ def plain(text: str) -> str:
     return text.replace("\n", "  \n")
 
 
+def code(text: str) -> str:
+    """Text shown verbatim in a code span (an error message with a URL in it): never a link, image or tag."""
+    flat = _visible(str(text)).replace("`", "'").replace("\n", " ")
+    return f"`` {flat} ``"
+
+
 def answer_markdown(text: str, turn: str) -> str:
     """A verified answer: plain text, with each `[n]` a link to source n of this answer's Sources panel
     and `**bold**` kept."""

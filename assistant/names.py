@@ -1,0 +1,46 @@
+"""How an entry or a numbered source is named to a person: one home for every display name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llama_index.core.schema import BaseNode
+
+from ingest.entries import place
+
+if TYPE_CHECKING:
+    from assistant.context import Source
+
+
+def node_label(node: BaseNode) -> str:
+    """An entry in a facts line: its title, or "posting in Boston"."""
+    meta = node.metadata
+    if meta.get("kind") == "posting":
+        return f"posting in {meta.get('city')}"
+    return str(meta.get("title") or node.node_id)
+
+
+def label_of(source: Source) -> str:
+    """A source's full name: a paper's title, or "Job posting, Boston, MA, US; Bellevue, WA, US"."""
+    if source.kind == "posting":
+        places = dict.fromkeys(place_of(n) for n in source.nodes)
+        return "Job posting, " + "; ".join(places)
+    return str(source.nodes[0].metadata.get("title") or source.ids[0])
+
+
+def place_of(node: BaseNode) -> str:
+    meta = node.metadata
+    return place(str(meta.get("city") or ""), str(meta.get("region") or ""), str(meta.get("country") or ""))
+
+
+def cities(source: Source, ids: list[str] | None = None) -> list[str]:
+    """The cities of a posting source's entries (of `ids` only, when given), in order, once each."""
+    chosen = (n for n in source.nodes if ids is None or n.node_id in ids)
+    return [c for c in dict.fromkeys(str(n.metadata.get("city") or "") for n in chosen) if c]
+
+
+def short_name(source: Source, ids: list[str] | None = None) -> str:
+    """How a sentence names a source: a paper's quoted title, or "the Boston posting"."""
+    if source.kind == "posting":
+        return f"the {'/'.join(cities(source, ids)) or 'job'} posting"
+    return f"“{label_of(source)}”"
