@@ -50,8 +50,8 @@ def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     """
     kinds = asked_kinds(retrieval.question)
     if not kinds or not retrieval.matches:
-        field = field_answer(retrieval.question, context)
-        return Listing(field, "") if field else None
+        written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
+        return Listing(written, "") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
     for match in retrieval.matches:
@@ -108,6 +108,32 @@ def field_answer(question: str, context: Context) -> str | None:
         return f"{title} is by {names} [{source.n}]."
     position = "first" if fields[0] == "first" else "last"
     return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
+
+
+SHARED_RE = re.compile(
+    r"\bauthors?\b.*\b(?:both|in common|shared|each of)\b|\b(?:both|in common)\b.*\bauthors?\b", re.I
+)
+
+
+def shared_authors(question: str, context: Context) -> str | None:
+    """ "Which author appears on both MADA and EMC2 (besides X)?" → the authors the named papers share.
+
+    A set intersection: exact in code, and a relation the citation check cannot verify in a
+    model's sentence (each name it writes is on one of the papers, just not on both).
+    """
+    if not SHARED_RE.search(question):
+        return None
+    named = [s for s in context.sources if s.kind == "paper" and _names_paper(question, s)]
+    if len(named) < 2:
+        return None
+    lists = [[a for a in str(s.nodes[0].metadata.get("authors") or "").split("; ") if a] for s in named]
+    common = [a for a in lists[0] if all(a in other for other in lists[1:])]
+    shared = [a for a in common if _words(a) not in _words(question)]  # "besides Parameswaran Raman"
+    papers = ("both " if len(named) == 2 else "all of ") + " and ".join(f"{short_name(s)} [{s.n}]" for s in named)
+    if not shared:
+        return f"No {'other ' if common else ''}author is listed on {papers}."
+    who = ", ".join(shared[:-1]) + f" and {shared[-1]}" if len(shared) > 1 else shared[0]
+    return f"{who} {'is an author' if len(shared) == 1 else 'are authors'} of {papers}."
 
 
 def _names_paper(question: str, source: Source) -> bool:

@@ -101,7 +101,6 @@ def test_one_field_of_a_named_paper_is_stated_by_code(retriever, question, expec
     "question",
     [
         "What do the authors of MADA propose?",  # about content, not the author list
-        "Which author appears on both the MADA paper and the EMC2 paper?",  # two papers, a condition
         "Who wrote MADA, and what does it propose?",  # a second part
     ],
 )
@@ -122,3 +121,11 @@ def test_the_assistant_answers_from_the_catalog_without_asking_the_model(
     assert answer.answered_by == "catalog" and requests == []
     assert grade_answer(q.question, q.choices, q.answer, answer.answer, facts=q.facts).correct, answer.answer
     assert {i for c in answer.citations for i in c.ids} >= set(q.sources)
+
+
+def test_the_authors_two_named_papers_share_are_computed(retriever):
+    listing, context = listed(retriever, "Which author appears on both MADA and EMC2 besides Parameswaran Raman?")
+    assert listing.cited.startswith("Mingyi Hong is an author of both ")
+    assert verify(listing.cited, context).clean
+    none, _ = listed(retriever, "Who is an author of both COLLAGE and MADA?")
+    assert none.cited.startswith("No author is listed on both ")
