@@ -43,6 +43,9 @@ class Citation:
     kind: str
     label: str
     snippet: str
+    # The sentences of the source's passage that support what the citation is attached to, chosen by
+    # the same check that kept the citation: (start, end) offsets into the passage, and their text.
+    support: tuple[tuple[int, int, str], ...] = ()
 
     def as_json(self) -> dict:
         return {
@@ -52,6 +55,7 @@ class Citation:
             "kind": self.kind,
             "label": self.label,
             "snippet": self.snippet,
+            "support": [{"start": start, "end": end, "text": text} for start, end, text in self.support],
         }
 
 
@@ -100,6 +104,7 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
     dropped: list[str] = []
     auto_cited: list[int] = []
     counts = {"model": 0, "supported": 0, "facts": 0}
+    claims_for: dict[int, list[set[str]]] = {}  # what each kept citation was checked against
 
     def supports(n: int, group: list[int], claims: list[set[str]]) -> bool:
         if not claims:
@@ -113,10 +118,10 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
                 return True
         return False
 
-    def cite_checked(sentence: str) -> tuple[str, list[int]]:
+    def cite_checked(sentence: str) -> tuple[str, list[tuple[int, list[set[str]]]]]:
         sentence_claim = terms(CITATION_RE.sub(" ", sentence))
         previous_end = 0
-        kept_here: list[int] = []
+        kept_here: list[tuple[int, list[set[str]]]] = []
 
         def keep_valid(match: re.Match[str]) -> str:
             nonlocal previous_end
@@ -133,7 +138,7 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
                     unsupported.append(n)
                     continue
                 kept.append(n)
-            kept_here.extend(kept)
+            kept_here.extend((n, claims) for n in kept)
             return "".join(f"[{n}]" for n in kept)
 
         return CITATION_RE.sub(keep_valid, sentence), kept_here
@@ -143,13 +148,20 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             return sentence
         if ABSTAIN_RE.search(sentence):
             return UNSUPPORTED
-        text, kept = cite_checked(sentence)
+        text, checked = cite_checked(sentence)
+        kept = [n for n, _ in checked]
+
+        def accept(numbers: list[int]) -> None:
+            used.extend(n for n in numbers if n not in used)
+            for n, claims in checked:
+                claims_for.setdefault(n, []).extend(c - asked or c for c in claims)
+
         claim = terms(CITATION_RE.sub(" ", text))
         if not any(not t.isdigit() for t in claim):  # a bullet, a list number, or source numbers alone
             if kept and question and not asks_for_entry(question):
                 unsupported.extend(kept)  # "[1]" does not answer "under which area does EMC2 appear?"
                 return ""
-            used.extend(n for n in kept if n not in used)
+            accept(kept)
             return text
         new = claim - asked
         if not new and question and not (kept and asks_for_entry(question)) and not text.rstrip().endswith(":"):
@@ -164,7 +176,7 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             if not new or len(new & held) >= MIN_NEW * len(new):
                 counts["facts"] += 1
                 counts["supported"] += 1
-                used.extend(n for n in kept if n not in used)
+                accept(kept)
                 return text
             unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
@@ -176,13 +188,14 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
         auto_cited.append(best)
         if best not in used:
             used.append(best)
+        claims_for.setdefault(best, []).append(new or claim)
         return re.sub(r"^(.*?)[ \t]*([.!?:]?)[ \t]*$", rf"\1 [{best}]\2", text.rstrip(), flags=re.S)
 
     parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
     text = "".join(check_sentence(part) for part in parts)
     text = _tidy_removals(_collapse_abstentions(text))
     text = name_bare_references(name_bare_lists(text, sources), sources)
-    citations = [_citation(sources[n]) for n in used]
+    citations = [_citation(sources[n], claims_for.get(n, [])) for n in used]
     return Verified(
         text,
         citations,
@@ -286,6 +299,20 @@ def _names(text: str, source: Source) -> bool:
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
 
 
-def _citation(source: Source) -> Citation:
+def _citation(source: Source, claims: list[set[str]]) -> Citation:
     snippet = source.passage if len(source.passage) <= 300 else source.passage[:297] + "…"
-    return Citation(source.n, tuple(source.ids), source.kind, label_of(source), snippet)
+    return Citation(source.n, tuple(source.ids), source.kind, label_of(source), snippet, support_spans(source, claims))
+
+
+def support_spans(source: Source, claims: list[set[str]]) -> tuple[tuple[int, int, str], ...]:
+    """For each claim, the sentence (or line) of the passage holding most of its words; shorter wins a tie."""
+    sentences = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\n.!?]+(?:[.!?]+|$)", source.passage, re.M)]
+    sentences = [(a + len(t) - len(t.lstrip()), t.strip()) for a, _, t in sentences if terms(t)]
+    sentences = [(start, start + len(text), text) for start, text in sentences]
+    spans = set()
+    for claim in claims:
+        scored = [(len(claim & terms(text)), -len(text), (start, end, text)) for start, end, text in sentences]
+        best = max(scored, default=None)
+        if best and best[0] > 0:
+            spans.add(best[2])
+    return tuple(sorted(spans))

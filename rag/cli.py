@@ -155,6 +155,8 @@ def _print_answer(answer: Any) -> None:
         for c in answer.citations:
             ids = c.ids[0] + (f" (+{len(c.ids) - 1} with the same text)" if len(c.ids) > 1 else "")
             click.echo(f"  [{c.n}] {c.label} — {ids}")
+            for _, _, sentence in c.support:  # what in the source supports the answer, chosen by the check
+                click.echo(f"      “{sentence}”")
     if answer.unsupported_citations:
         click.echo(
             f"\n(removed citations whose source does not support the sentence: {answer.unsupported_citations})",

@@ -229,3 +229,24 @@ def test_the_number_of_a_source_is_not_a_fact_it_states():
     question = "How many citations has the paper on MCMC received?"
     result = verify("The paper on MCMC has received 1 citation [1].", _raman_papers(), question)
     assert result.citations == [] and result.dropped == ["The paper on MCMC has received 1 citation."]
+
+
+def test_each_citation_carries_the_passage_sentences_that_support_it():
+    node = TextNode(id_="posting/madrid-1", text="", metadata={"kind": "posting", "city": "Madrid"})
+    passage = (
+        "At Amazon, we are customer-centric. You will be joining the Tamale team to work on Haul.\n"
+        "The role improves the endless scroll experience. Travel is limited."
+    )
+    context = Context([Source(1, [node], passage)])
+    result = verify(
+        "The hire joins the Tamale team [1]. It improves the endless scroll experience [1].",
+        context,
+        "Which team will the Madrid hire join, and what does it improve?",
+    )
+    (citation,) = result.citations
+    assert [text for _, _, text in citation.support] == [
+        "You will be joining the Tamale team to work on Haul.",
+        "The role improves the endless scroll experience.",
+    ]
+    assert all(passage[start:end] == text for start, end, text in citation.support)
+    assert citation.as_json()["support"][0] == {"start": 36, "end": 88, "text": citation.support[0][2]}

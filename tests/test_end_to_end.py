@@ -39,6 +39,9 @@ def test_rag_ask_json_cites_the_emc2_paper(cli_index, model_server):
     assert set(cited) <= retrieved_ids  # every citation points at an entry that was in the context
     assert "MCMC" in data["answer"] or "negative sampling" in data["answer"]
     assert data["timings"]["total_s"] > 0
+    # The cited entry's supporting sentence, chosen by the citation check, names what the answer says.
+    emc2 = next(c for c in data["citations"] if c["id"] == EMC2)
+    assert emc2["support"] and any("MCMC" in s["text"] for s in emc2["support"])
 
 
 def test_plain_ask_prints_answer_and_sources(index_cfg, model_server, monkeypatch):

@@ -52,6 +52,8 @@ def test_answer_cites_an_entry_shown_in_the_sources_panel(app_url):
     sources = next(v for k, v in panels.items() if k.startswith("Sources"))
     assert "paper/emc2-efficient-mcmc-negative-sampling" in sources
     assert any(k.startswith("Retrieved context") for k in panels)
+    # The passage's supporting sentence is highlighted (bold) in the quoted passage.
+    assert any(line.startswith(">") and "**" in line for line in sources.splitlines())
 
 
 def test_empty_question_is_a_message_in_the_chat(app_url):

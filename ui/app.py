@@ -61,9 +61,21 @@ def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> st
             f'<span id="src-{turn}-{c.n}"></span>**\\[{c.n}\\] {plain(c.label)}** ({plain(c.kind)}; {ids})  \n'
             + ("  \n".join(details) + "  \n" if details else "")
             + "> "
-            + plain(source.passage[:700]).replace("  \n", "  \n> ")
+            + highlighted(source.passage, c.support).replace("  \n", "  \n> ")
         )
     return "\n\n".join(lines) or "No source was cited."
+
+
+def highlighted(passage: str, support: tuple[tuple[int, int, str], ...], limit: int = 700) -> str:
+    """The passage as plain text with the sentences that support the answer in bold, cut after `limit`
+    characters (or after the last supporting sentence)."""
+    end = max([limit, *(stop for _, stop, _ in support)])
+    pieces, at = [], 0
+    for start, stop, _ in support:
+        pieces += [plain(passage[at:start]), f"**{plain(passage[start:stop])}**"]
+        at = stop
+    pieces.append(plain(passage[at:end]) + ("…" if len(passage) > end else ""))
+    return "".join(pieces)
 
 
 def context_markdown(context: Context) -> str:
