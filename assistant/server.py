@@ -6,15 +6,12 @@ the configured port is reused rather than started again.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,6 +19,7 @@ import httpx
 from assistant.local_model import is_installed, model_path
 from rag.config import Config
 from rag.errors import MODEL_MISSING, RagError
+from rag.locks import file_lock
 
 
 def pid_file(cfg: Config) -> Path:
@@ -41,19 +39,11 @@ def is_healthy(cfg: Config, timeout: float = 2.0) -> bool:
         return False
 
 
-@contextmanager
-def _start_lock(cfg: Config) -> Iterator[None]:
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(cfg.data_dir / "server.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
 def ensure_server(cfg: Config) -> str:
     """Return the endpoint, starting the local server first if it is the default and down."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
-    with _start_lock(cfg):
+    with file_lock(cfg.data_dir / "server.lock"):  # concurrent starts make one server
         if is_healthy(cfg):  # another process started it while we waited
             return cfg.endpoint
         if _port_open(cfg):

@@ -9,7 +9,6 @@ failed or killed ingest therefore leaves the previous version untouched and quer
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import sqlite3
 import time
@@ -25,13 +24,13 @@ from chromadb.config import Settings
 from llama_index.core.schema import TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from ingest.embed import MiniLMEmbedding
+from ingest.embed import BATCH, MiniLMEmbedding
 from ingest.entries import Entry
 from rag.config import Config
 from rag.errors import NOT_INGESTED, RagError
+from rag.locks import file_lock
 
 PAGE = 1000
-EMBED_BATCH = 64
 Progress = Callable[[int], None]
 
 
@@ -157,10 +156,15 @@ def entry_nodes(version: IndexVersion) -> list[TextNode]:
     """All nodes of a version (text and metadata), page by page."""
     store = ChromaVectorStore(chroma_collection=version.collection)
     nodes: list[TextNode] = []
-    for offset in range(0, max(version.collection.count(), 1), PAGE):
-        got = version.collection.get(limit=PAGE, offset=offset)
-        nodes.extend(store.get_nodes(node_ids=got["ids"]) if got["ids"] else [])
+    for page in _pages(version):
+        nodes.extend(store.get_nodes(node_ids=page["ids"]) if page["ids"] else [])
     return nodes
+
+
+def _pages(version: IndexVersion, include: list[str] | None = None) -> Iterator[dict]:
+    """The version's records, PAGE at a time (a large collection is never read in one call)."""
+    for offset in range(0, version.collection.count(), PAGE):
+        yield version.collection.get(limit=PAGE, offset=offset, **({"include": include} if include else {}))
 
 
 def bm25_dir(cfg: Config, version_name: str) -> Path:
@@ -170,12 +174,8 @@ def bm25_dir(cfg: Config, version_name: str) -> Path:
 @contextmanager
 def ingest_lock(cfg: Config) -> Iterator[None]:
     """One ingest at a time per data directory."""
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(cfg.data_dir / "ingest.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RagError(f"Another `rag ingest` is running on {cfg.data_dir}; wait for it to finish") from exc
+    busy = f"Another `rag ingest` is running on {cfg.data_dir}; wait for it to finish"
+    with file_lock(cfg.data_dir / "ingest.lock", busy=busy):
         yield
 
 
@@ -261,8 +261,8 @@ def _write_nodes(
     store = ChromaVectorStore(chroma_collection=collection)
     vectors = dict(reuse)
     nodes: list[TextNode] = []
-    for start in range(0, len(entries), EMBED_BATCH):
-        batch = entries[start : start + EMBED_BATCH]
+    for start in range(0, len(entries), BATCH):
+        batch = entries[start : start + BATCH]
         fresh = [e for e in batch if e.id not in vectors]
         if fresh:
             t0 = time.perf_counter()
@@ -294,9 +294,7 @@ def build_bm25(cfg: Config, version_name: str, nodes: list[TextNode]) -> Path:
 
 def _vectors_by_hash(version: IndexVersion) -> dict[str, tuple[str, list[float]]]:
     out: dict[str, tuple[str, list[float]]] = {}
-    total = version.collection.count()
-    for offset in range(0, total, PAGE):
-        got = version.collection.get(limit=PAGE, offset=offset, include=["metadatas", "embeddings"])
+    for got in _pages(version, include=["metadatas", "embeddings"]):
         for entry_id, meta, vector in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
             out[entry_id] = (str((meta or {}).get("content_hash", "")), list(vector))
     return out
