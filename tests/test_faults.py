@@ -293,7 +293,7 @@ def test_servers_the_project_starts_listen_on_loopback_only(index_cfg, model_ser
         app.close()
 
 
-def test_stale_files_are_left_alone(tmp_path: Path):
+def test_parse_creates_no_data_directory(tmp_path: Path):
     """`rag parse` reads only; it creates no data directory."""
     code, _ = run_cli("parse", str(BUNDLED_CORPUS))
     assert code == 0 and not (tmp_path / "data").exists()
