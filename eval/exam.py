@@ -12,10 +12,12 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.answer import Assistant
 from assistant.citations import ABSTAIN_RE, CITATION_RE, verify
@@ -31,17 +33,60 @@ GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
 LETTERS = ("A", "B", "C", "D")
 
 
-@dataclass(frozen=True)
-class ExamQuestion:
-    """One multiple-choice item."""
+class ExamQuestion(BaseModel):
+    """One multiple-choice item, as a line of an exam file (JSON lines) holds it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: str
     question: str
     choices: dict[str, str]
     answer: str
     kind: str = "other"
-    sources: list[str] = field(default_factory=list)
-    facts: list[str] = field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+
+    @field_validator("id", "question", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> str:
+        if not isinstance(value, str | int) or not str(value).strip():
+            raise ValueError("must be non-empty text")
+        return str(value)
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _four_choices(cls, value: object) -> dict[str, str]:
+        if not isinstance(value, dict) or sorted(value) != list(LETTERS):
+            raise ValueError("must have exactly the keys A, B, C, D")
+        if not all(isinstance(v, str) and v.strip() for v in value.values()):
+            raise ValueError("must all be non-empty text")
+        return {letter: value[letter] for letter in LETTERS}
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _letter(cls, value: object) -> str:
+        if value not in LETTERS:
+            raise ValueError(f"must be one of A, B, C, D, not {value!r}")
+        return str(value)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> str:
+        return str(value or "other")
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _entry_ids(cls, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+            raise ValueError("must be a list of entry ids")
+        return value
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _facts(cls, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(f, str) and f.strip() for f in value):
+            raise ValueError("must be a list of non-empty texts")
+        return value
 
     @property
     def abstain_letter(self) -> str | None:
@@ -53,12 +98,21 @@ class ExamQuestion:
         return self.abstain_letter == self.answer
 
 
+def first_problem(exc: ValidationError) -> str:
+    """A pydantic error as one line: "missing 'answer'" or "'answer' must be one of A, B, C, D, not 'E'"."""
+    missing = [".".join(map(str, e["loc"])) for e in exc.errors() if e["type"] == "missing"]
+    if missing:
+        return "missing " + ", ".join(repr(name) for name in missing)
+    error = exc.errors()[0]
+    return f"{'.'.join(map(str, error['loc']))!r} {error['msg'].removeprefix('Value error, ')}"
+
+
 def exam_fingerprint(questions: list[ExamQuestion]) -> str:
     """Changes when any question, option or answer changes; the same for the same items in any order.
 
     `facts` only guide the open-answer grader, so they are left out: multiple-choice runs stay comparable.
     """
-    rows = [{k: v for k, v in asdict(q).items() if k != "facts"} for q in questions]
+    rows = [q.model_dump(exclude={"facts"}) for q in questions]
     canonical = json.dumps(sorted(rows, key=lambda q: q["id"]), sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -87,36 +141,14 @@ def load_exam(path: Path) -> list[ExamQuestion]:
             raise RagError(f"{where}: not valid JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
             raise RagError(f"{where}: expected a JSON object")
-        missing = [k for k in ("id", "question", "choices", "answer") if k not in row]
-        if missing:
-            raise RagError(f"{where}: missing {', '.join(repr(m) for m in missing)}")
-        choices = row["choices"]
-        if not isinstance(choices, dict) or sorted(choices) != list(LETTERS):
-            raise RagError(f"{where}: 'choices' must have exactly the keys A, B, C, D")
-        if not all(isinstance(v, str) and v.strip() for v in choices.values()):
-            raise RagError(f"{where}: every choice must be non-empty text")
-        if row["answer"] not in LETTERS:
-            raise RagError(f"{where}: 'answer' must be one of A, B, C, D, not {row['answer']!r}")
-        if str(row["id"]) in seen:
-            raise RagError(f"{where}: duplicate id {row['id']!r}")
-        sources = row.get("sources", [])
-        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise RagError(f"{where}: 'sources' must be a list of entry ids")
-        facts = row.get("facts", [])
-        if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
-            raise RagError(f"{where}: 'facts' must be a list of non-empty texts")
-        seen.add(str(row["id"]))
-        questions.append(
-            ExamQuestion(
-                str(row["id"]),
-                str(row["question"]),
-                {k: choices[k] for k in LETTERS},
-                row["answer"],
-                str(row.get("kind") or "other"),
-                sources,
-                facts,
-            )
-        )
+        try:
+            question = ExamQuestion.model_validate(row)
+        except ValidationError as exc:
+            raise RagError(f"{where}: {first_problem(exc)}") from exc
+        if question.id in seen:
+            raise RagError(f"{where}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
     if not questions:
         raise RagError(f"Exam {path} has no questions")
     return questions

@@ -5,21 +5,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from rag.errors import RagError
 
-RESULT_FIELDS = (
-    "accuracy",
-    "n",
-    "ci95",
-    "per_kind",
-    "config",
-    "items",
-    "hit_at_5",
-    "mrr",
-    "citation_precision",
-    "abstention_accuracy",
-    "latency_p50_s",
-)
+
+class SavedItem(BaseModel):
+    """What comparing runs needs of an item; the rest of it is kept as it is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    correct: bool
+
+
+class SavedRun(BaseModel):
+    """The top-level fields of a `rag exam --json` result that `compare-saved` reads."""
+
+    model_config = ConfigDict(extra="allow")
+
+    accuracy: float
+    n: int
+    ci95: tuple[float, float]
+    per_kind: dict[str, dict]
+    config: dict
+    items: list[SavedItem]
+    hit_at_5: float | None
+    mrr: float | None
+    citation_precision: float | None
+    abstention_accuracy: float | None
+    latency_p50_s: float
+
+
+RESULT_FIELDS = tuple(name for name, info in SavedRun.model_fields.items() if info.is_required())
 
 
 def load_results(path: Path) -> list[dict]:
@@ -34,11 +52,19 @@ def load_results(path: Path) -> list[dict]:
     if not isinstance(runs, list) or not runs:
         raise RagError(f"{path} holds no exam runs")
     for run in runs:
-        missing = [f for f in RESULT_FIELDS if not isinstance(run, dict) or f not in run]
-        if missing:
-            raise RagError(f"{path} is not a result of `rag exam --json` (missing {', '.join(missing)})")
-        if not all(isinstance(item, dict) and {"id", "correct"} <= item.keys() for item in run["items"]):
-            raise RagError(f"{path} has items without an 'id' or 'correct'")
+        if not isinstance(run, dict):
+            raise RagError(f"{path} is not a result of `rag exam --json` (a run is not a JSON object)")
+        try:
+            SavedRun.model_validate(run)
+        except ValidationError as exc:
+            errors = exc.errors()
+            missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
+            if missing:
+                raise RagError(f"{path} is not a result of `rag exam --json` (missing {', '.join(missing)})") from exc
+            if any(e["loc"][0] == "items" for e in errors):
+                raise RagError(f"{path} has items without an 'id' or 'correct'") from exc
+            where = ".".join(map(str, errors[0]["loc"])) or "run"
+            raise RagError(f"{path}: {where!r} {errors[0]['msg']}") from exc
     return runs
 
 

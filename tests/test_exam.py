@@ -222,6 +222,7 @@ def test_compare_saved_runs_without_the_model(tmp_path):
         ("{not json", "is not JSON"),
         ('{"accuracy": 1}', "is not a result of `rag exam --json` (missing n, ci95"),
         ('{"runs": []}', "holds no exam runs"),
+        ('{"runs": [1]}', "a run is not a JSON object"),
         (json.dumps(dict.fromkeys(RESULT_FIELDS, 0) | {"items": [{"id": "q1"}]}), "has items without an 'id' or"),
     ],
 )
@@ -251,13 +252,12 @@ def test_compare_rejects_runs_of_another_version_of_the_exam(tmp_path):
 
 
 def test_exam_fingerprint_follows_the_content_not_the_order():
-    from dataclasses import replace
 
     from eval.exam import exam_fingerprint
 
     gold = load_exam(GOLD_EXAM)
     assert exam_fingerprint(gold) == exam_fingerprint(list(reversed(gold)))
-    changed = [replace(gold[0], choices={**gold[0].choices, "D": "Other"}), *gold[1:]]
+    changed = [gold[0].model_copy(update={"choices": {**gold[0].choices, "D": "Other"}}), *gold[1:]]
     assert exam_fingerprint(changed) != exam_fingerprint(gold)
 
 
