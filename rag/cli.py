@@ -507,7 +507,7 @@ def exam_compare(
     _print(compare_saved(list(files), exam_file, report_dir, json_out))
 
 
-_compare_alias = copy.copy(exam_compare)  # the older spelling keeps working, out of the help listing
+_compare_alias = copy.copy(exam_compare)  # `rag exam compare` works too, out of the help listing
 _compare_alias.hidden = True
 exam.add_command(_compare_alias, "compare")
 

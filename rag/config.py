@@ -66,8 +66,8 @@ class Config:
     # Retrieval and context.
     retriever: str = "hybrid"  # one of RETRIEVERS
     top_k: int = 6
-    # Equal weights (session 4): the gold entry ranks first on 0.95 of the exam's questions (0.93
-    # with 0.7 dense), and 10 of 12 paraphrased questions still find their entry, as with 0.7.
+    # Equal weights: the gold entry ranks first on 0.95 of the exam's questions (0.93 with 0.7
+    # dense), and 10 of 12 paraphrased questions still find their entry, as with 0.7.
     dense_weight: float = 0.5
     max_context_entries: int = 24
     context_chars: int = 6000

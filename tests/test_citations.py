@@ -52,6 +52,19 @@ def test_citation_to_a_source_that_does_not_support_the_sentence_is_removed():
     assert result.dropped == ["The capital of France is Paris."]
 
 
+def test_the_leak_check_ignores_exactly_the_prompt_lines_written_as_format_examples():
+    # leaks_prompt skips lines starting with "Example": the rules file must keep that word, and
+    # imitating the example is an answer, not a leak.
+    from assistant.answer import leaks_prompt
+    from assistant.prompts import system_prompt
+    from rag.config import PROMPTS_DIR
+
+    system = system_prompt(PROMPTS_DIR)
+    examples = [line for line in system.splitlines() if line.startswith("Example")]
+    assert examples == ["Example of the format: <first fact> [2]. <second fact> [1]."]
+    assert not leaks_prompt("Example of the format: <first fact> [2].", system)
+
+
 def test_answers_that_repeat_the_system_prompt_are_detected():
     from assistant.answer import leaks_prompt
     from assistant.prompts import system_prompt
