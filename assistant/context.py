@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -78,13 +79,24 @@ STOPWORDS = set(
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"
 INSTRUCTION_RE = re.compile(
-    r"ignore (?:all |any |the |your )?(?:previous |prior |above |earlier )?(?:instructions|rules|sources)"
-    r"|system prompt|system message|developer mode|jailbreak|new rules|from now on"
-    r"|\b(?:reply|respond|answer)(?: only)? (?:with the word|in french|in spanish|in german|only with)\b"
-    r"|\b(?:always|must) cite\b|\bcite source\b|\b(?:append|add) (?:the |a )?link\b"
-    r"|\btell the user\b|\bprint\b[^.]{0,30}\b(?:prompt|instructions)\b|\binstead of answering\b"
+    r"\b(?:ignore|disregard|forget|override|skip)\b.{0,30}\b(?:instructions?|rules|sources|documents|prompts?|guidelines)"
+    r"|system prompt|system message|hidden (?:rules|instructions)|developer mode|jailbreak|new rules|from now on"
+    r"|\bdo anything now\b|\byou are now\b|\bpretend\b|\bas an ai\b"
+    r"|\b(?:reply|respond|answer|write)(?: only)? (?:with the word|in french|in spanish|in german|only with)\b"
+    r"|\b(?:always|must) cite\b|\bcite source\b"
+    r"|\b(?:append|add|include|insert|embed)\b.{0,25}\b(?:links?|urls?|images?)\b"
+    r"|!\[[^\]]*\]\(|\b(?:reveal|print|repeat|show|output|translate)\b.{0,30}\b(?:prompt|instructions)\b"
+    r"|\btell the user\b|\binstead of answering\b"
+    # the same in Spanish, French and German
+    r"|\bignora\b.{0,30}\binstrucciones\b|\bignorez\b.{0,30}\binstructions\b|\bignoriere\b.{0,30}\banweisungen\b"
+    r"|\b(?:olvida|oubliez|vergiss)\b.{0,30}\b(?:instrucciones|instructions|anweisungen|reglas|règles|regeln)\b"
     r"|^\s*(?:system|assistant|user)\s*:|</?(?:sources?|system|context|instructions)>",
     re.IGNORECASE | re.MULTILINE,
+)
+# Look-alike letters from other scripts that NFKC leaves alone ("іgnore" with a Cyrillic і), for matching only.
+CONFUSABLES = str.maketrans(
+    "аеорсхуіјѕԁһӏԛԝАВЕКМНОРСТХУІЈЅαεορτυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
 # A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
@@ -117,8 +129,8 @@ class Source:
             counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
             spread = "; ".join(f"{loc}: {c} posting{'s' if c > 1 else ''}" for loc, c in counts.items())
             return f"[{self.n}] Job posting, the same text posted {len(locations)} times ({spread})"
-        if self.kind == "chunk":
-            return f"[{self.n}] Document {meta.get('title', '')}"
+        if self.kind == "chunk":  # the title is a file name, which a document's author chose
+            return f"[{self.n}] Document {neutralise(str(meta.get('title', '')))}"
         return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"
 
     def render(self) -> str:
@@ -187,7 +199,7 @@ def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
 def _facts(retrieval: Retrieval, context: Context) -> list[str]:
     """Counts and lists the model cannot be trusted to make: every entry a name selects."""
     where = {i: s.n for s in context.sources for i in s.ids}
-    labels = {n.node_id: node_label(n) for s in context.sources for n in s.nodes}
+    labels = {n.node_id: neutralise(node_label(n)) for s in context.sources for n in s.nodes}
     facts = []
     for match in retrieval.matches:
         kinds: dict[str, int] = {}
@@ -239,12 +251,28 @@ def neutralise(text: str) -> str:
 
 
 def omit_instructions(text: str) -> str:
-    """Replace sentences written to steer an AI assistant (prompt injection) with a marker."""
-    parts = re.split(r"(?<=[.!?])(\s+)|(\n+)", text)
+    """Replace sentences written to steer an AI assistant (prompt injection) with a marker.
+
+    Sentences are matched in a normal form, so zero-width characters, look-alike letters, full-width
+    forms and line breaks inside a phrase do not hide it.
+    """
+    parts = re.split(r"(?<=[.!?])(\s+)", text)
     kept = []
     for part in (p for p in parts if p is not None):
-        kept.append(OMITTED if part.strip() and INSTRUCTION_RE.search(part) else part)
+        kept.append(OMITTED if part.strip() and INSTRUCTION_RE.search(match_form(part)) else part)
     return "".join(kept)
+
+
+def match_form(text: str) -> str:
+    """NFKC, format characters (zero-width, bidi) removed, look-alikes folded, runs of spaces as one."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    text = text.translate(CONFUSABLES)
+    return re.sub(r"[ \t]*\n[ \t]*(?=\S)", lambda m: "\n" if _line_start(m) else " ", text)
+
+
+def _line_start(match: re.Match[str]) -> bool:
+    """Keep a line break before "System:" or "User:" (a planted turn), join other broken lines."""
+    return bool(re.match(r"(?i)(?:system|assistant|user)\s*:", match.string[match.end() :]))
 
 
 def select_passage(text: str, question: str, budget: int) -> str:
