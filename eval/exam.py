@@ -377,6 +377,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         grade=grade.as_json(),
         support=support_counts(answer.answer, answer.context),
         sources_shown=shown_sources(answer.context),
+        answered_by=answer.answered_by,
     )
 
 

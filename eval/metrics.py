@@ -32,6 +32,7 @@ class ItemResult:
     grade: dict = field(default_factory=dict)
     support: dict = field(default_factory=dict)
     sources_shown: list[dict] = field(default_factory=list)  # the numbered context: n, ids, kind, passage
+    answered_by: str = ""  # open answers: "model", "model, asked again" or "catalog"
 
     @property
     def correct(self) -> bool:
@@ -120,6 +121,8 @@ def _open_answer_metrics(items: list[ItemResult]) -> dict:
     with_sources = [i for i in answerable if i.sources]
     total = lambda key: sum(int(i.support.get(key, 0)) for i in items)  # noqa: E731
     return {
+        "answered_by_code": _share(sum(i.answered_by == "catalog" for i in items), len(items)),
+        "asked_again": _share(sum(i.answered_by == "model, asked again" for i in items), len(items)),
         "false_abstention": _share(sum(bool(i.abstained) and not i.correct for i in answerable), len(answerable)),
         "gold_recall": _share(sum(set(i.sources) <= set(i.cited) for i in with_sources), len(with_sources)),
         "support_precision": _share(total("held_citations"), total("model_citations")),
