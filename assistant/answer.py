@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -39,6 +42,7 @@ class Answer:
     dropped_sentences: list[str] = field(default_factory=list)
     auto_cited: list[int] = field(default_factory=list)
     model_citations: int = 0
+    cached: bool = False  # served from the answer cache: same question, filters, index, prompts and model
 
     def retrieved(self) -> list[dict]:
         return retrieved(self.context)
@@ -55,6 +59,7 @@ class Answer:
             "auto_cited": self.auto_cited,
             "abstained": self.abstained,
             "answered_by": self.answered_by,
+            "cached": self.cached,
             "retrieved": self.retrieved(),
             "model": self.model,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
@@ -116,6 +121,27 @@ def check_question(cfg: Config, question: str) -> str:
     return question
 
 
+class AnswerCache:
+    """The last answers, by what they depend on; an identical question is answered again at once."""
+
+    def __init__(self, size: int = 256):
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Answer | None:
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+            return self._answers.get(key)
+
+    def put(self, key: tuple, answer: Answer) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+
+
 class Assistant:
     """Holds the retriever and the model client; safe to share between threads."""
 
@@ -123,6 +149,7 @@ class Assistant:
         self.cfg = cfg
         self.retriever = retriever or HybridRetriever(cfg)
         self._client = client
+        self._cache = AnswerCache()
 
     @property
     def client(self) -> openai.OpenAI:
@@ -153,6 +180,12 @@ class Assistant:
         context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
         yield Retrieved(context)
         timings = {"retrieve_s": retrieval.seconds}
+        key = self._cache_key(asked, filters, k, mode, retrieval.version)
+        hit = self._cache.get(key)
+        if hit is not None:
+            timings["total_s"] = time.perf_counter() - started
+            yield replace(hit, question=question, timings=timings, cached=True)
+            return
         answered_by = "model"
         listing = None if filters else catalog_answer(retrieval, context)
         # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
@@ -172,7 +205,7 @@ class Assistant:
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
         timings["total_s"] = time.perf_counter() - started
-        yield Answer(
+        answer = Answer(
             question=question,
             answer=verified.text,
             citations=verified.citations,
@@ -188,6 +221,25 @@ class Assistant:
             dropped_sentences=verified.dropped,
             auto_cited=verified.auto_cited,
             model_citations=verified.model_citations,
+        )
+        self._cache.put(key, answer)
+        yield answer
+
+    def _cache_key(self, asked: str, filters: dict | None, k: int | None, mode: str | None, version: str) -> tuple:
+        """What an answer depends on: the (normalised) question, filters, index version, prompts and model."""
+        normal = re.sub(r"\s+", " ", asked.lower()).strip().rstrip("?.! ")
+        prompts = hashlib.sha256(
+            b"".join(p.read_bytes() for p in sorted(self.cfg.prompts_dir.glob("*.md")))
+        ).hexdigest()
+        settings = (k or self.cfg.top_k, mode or self.cfg.retriever, self.cfg.answer_prompt, self.cfg.context_chars)
+        return (
+            normal,
+            tuple(sorted((filters or {}).items())),
+            version,
+            prompts,
+            self.cfg.model,
+            self.cfg.endpoint,
+            settings,
         )
 
     def _generate(

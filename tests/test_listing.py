@@ -129,3 +129,23 @@ def test_the_authors_two_named_papers_share_are_computed(retriever):
     assert verify(listing.cited, context).clean
     none, _ = listed(retriever, "Who is an author of both COLLAGE and MADA?")
     assert none.cited.startswith("No author is listed on both ")
+
+
+def test_a_repeated_question_is_answered_from_the_cache_until_the_prompts_change(
+    index_cfg, retriever, scripted_endpoint, tmp_path
+):
+    import shutil
+
+    from assistant.answer import Assistant
+
+    url, requests = scripted_endpoint(["Distribution drift was modeled as a change from the numeral 0 to 1 [1]."])
+    prompts = tmp_path / "prompts"
+    shutil.copytree(index_cfg.prompts_dir, prompts)
+    assistant = Assistant(index_cfg.replace(base_url=url, prompts_dir=prompts), retriever=retriever)
+    first = assistant.ask("How was distribution drift modeled?")
+    again = assistant.ask("  how was distribution drift MODELED ")
+    assert not first.cached and again.cached and len(requests) == 1
+    assert again.answer == first.answer and again.question == "how was distribution drift MODELED"
+    assert not assistant.ask("How was distribution drift modeled?", filters={"kind": "paper"}).cached
+    (prompts / "answer.md").write_text((prompts / "answer.md").read_text() + "\nBe brief.\n")
+    assert not assistant.ask("How was distribution drift modeled?").cached  # a prompt edit invalidates

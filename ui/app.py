@@ -125,7 +125,9 @@ def make_chat_fn(assistant: Assistant):
                     gr.ChatMessage(content=answer_markdown(item.answer, turn)),
                     gr.ChatMessage(
                         content=sources_markdown(item.citations, item, turn),
-                        metadata={"title": f"{SOURCES_TITLE} ({len(item.citations)})"},
+                        metadata={
+                            "title": f"{SOURCES_TITLE} ({len(item.citations)})" + (" · cached" if item.cached else "")
+                        },
                     ),
                     gr.ChatMessage(
                         content=context_markdown(item.context),
