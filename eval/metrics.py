@@ -30,9 +30,10 @@ class ItemResult:
     graded: bool | None = None
     abstained: bool | None = None
     grade: dict = field(default_factory=dict)
-    support: dict = field(default_factory=dict)
     sources_shown: list[dict] = field(default_factory=list)  # the numbered context: n, ids, kind, passage
     answered_by: str = ""  # open answers: "model", "model, asked again" or "catalog"
+    support: dict = field(default_factory=dict)  # ALCE-style counts of the shown answer
+    highlights: dict[str, list[str]] = field(default_factory=dict)  # cited entry -> its supporting sentences
 
     @property
     def correct(self) -> bool:
