@@ -91,8 +91,10 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
     cited sources together must also hold half of its words that are not in the question.
     Numbers that name no source are reported as `invalid`, real sources that fail the check as
     `unsupported`; both are removed from the text. A sentence left without a citation is cited
-    by code when one source holds nearly all of it, and dropped otherwise; an abstaining sentence
-    becomes "The sources do not say.".
+    by code when one source holds nearly all of it, and dropped otherwise; a sentence made only of
+    the question's words states nothing and is dropped too, unless the question asks which entry
+    it is. An abstaining sentence becomes "The sources do not say.". Without a `question`, only the
+    citations are checked against their sources (code-written answers, the exam's option texts).
     """
     sources = context.by_number()
     # Without the "[n]" of the header: the number of a source is not a fact it states.
