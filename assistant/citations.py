@@ -93,8 +93,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
     `unsupported`; both are removed from the text. A sentence left without a citation is cited
     by code when one source holds nearly all of it, and dropped otherwise; a sentence made only of
     the question's words states nothing and is dropped too, unless the question asks which entry
-    it is. An abstaining sentence becomes "The sources do not say.". Without a `question`, only the
-    citations are checked against their sources (code-written answers, the exam's option texts).
+    it is. An abstaining sentence becomes "The sources do not say.". Without a `question` every word
+    counts as new (code-written answers, whose words may all be the question's).
     """
     sources = context.by_number()
     # Without the "[n]" of the header: the number of a source is not a fact it states.
