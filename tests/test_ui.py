@@ -270,3 +270,26 @@ def test_the_cli_refuses_an_open_chat_off_loopback():
 
     result = CliRunner().invoke(cli, ["ui", "--host", "0.0.0.0"])
     assert result.exit_code == 1 and "without a login" in result.output
+
+
+def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["MADA proposes meta-adaptive optimizers [1]."])
+    cfg = index_cfg.replace(base_url=url)
+    app = build_app(cfg, Assistant(cfg, retriever=retriever))
+    app.queue(max_size=10)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    try:
+        alice = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        bob = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        alice.predict("Who wrote REPOFORMER?", "all", "all", "all", api_name="/chat")
+        bob.predict("What is the MADA paper about?", "all", "all", "all", api_name="/chat")
+        alice.predict("Which area is it in?", "all", "all", "all", api_name="/chat")
+        bob.predict("Who wrote it?", "all", "all", "all", api_name="/chat")
+    finally:
+        app.close()
+    condensed = [r["messages"][-1]["content"] for r in requests if "Last question:" in r["messages"][-1]["content"]]
+    of_alice = next(c for c in condensed if "Which area is it in?" in c)
+    of_bob = next(c for c in condensed if "Who wrote it?" in c)
+    assert "REPOFORMER" in of_alice and "MADA" not in of_alice
+    assert "MADA" in of_bob and "REPOFORMER" not in of_bob
