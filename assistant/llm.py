@@ -8,7 +8,7 @@ from typing import Any
 
 import openai
 
-from assistant.server import ensure_server
+from assistant.server import endpoint_key, ensure_server
 from rag.config import Config
 from rag.errors import SERVER_DOWN, RagError
 
@@ -16,7 +16,7 @@ from rag.errors import SERVER_DOWN, RagError
 def make_client(cfg: Config) -> openai.OpenAI:
     """A client for the configured endpoint, starting the local server if needed."""
     endpoint = ensure_server(cfg)
-    return openai.OpenAI(base_url=endpoint, api_key=cfg.api_key, timeout=cfg.llm_timeout, max_retries=0)
+    return openai.OpenAI(base_url=endpoint, api_key=endpoint_key(cfg), timeout=cfg.llm_timeout, max_retries=0)
 
 
 @contextmanager

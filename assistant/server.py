@@ -7,6 +7,7 @@ the configured port is reused rather than started again.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,10 +31,41 @@ def log_file(cfg: Config) -> Path:
     return cfg.data_dir / "server.log"
 
 
+def key_file(cfg: Config) -> Path:
+    # Beside the model, per port: every data directory on this account shares the server on a port.
+    return cfg.model_dir / f"server-{cfg.server_port}.key"
+
+
+def server_key(cfg: Config) -> str:
+    """The key the local server is started with, made once and readable by this account only, so other
+    local users and web pages cannot use the model server."""
+    path = key_file(cfg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(32)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def endpoint_key(cfg: Config) -> str:
+    """The key to send: the local server's own, or the configured one for a remote endpoint only."""
+    if not cfg.uses_local_server:
+        return cfg.api_key
+    try:
+        return key_file(cfg).read_text().strip()
+    except OSError:
+        return "none"  # no key was ever made, so no server of ours asks for one
+
+
 def is_healthy(cfg: Config, timeout: float = 2.0) -> bool:
     """True when an OpenAI-compatible server answers /models at the endpoint."""
     try:
-        response = httpx.get(f"{cfg.endpoint}/models", timeout=timeout)
+        headers = {"Authorization": f"Bearer {endpoint_key(cfg)}"}
+        response = httpx.get(f"{cfg.endpoint}/models", timeout=timeout, headers=headers)
         return response.status_code == 200 and "data" in response.json()
     except (httpx.HTTPError, ValueError):
         return False
@@ -100,9 +132,11 @@ def _spawn(cfg: Config) -> subprocess.Popen:
         "False",
     ]
     # A new session: the server outlives the command that started it and is reused.
+    # The key goes in the environment (readable by this account only), not on the command line.
+    env = os.environ | {"API_KEY": server_key(cfg)}
     with open(log_file(cfg), "ab") as log:
         process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
         )
     pid_file(cfg).write_text(str(process.pid))
     return process

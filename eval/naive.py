@@ -13,7 +13,7 @@ from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from llama_index.core.query_engine import BaseQueryEngine
 from llama_index.llms.openai_like import OpenAILike
 
-from assistant.server import ensure_server
+from assistant.server import endpoint_key, ensure_server
 from ingest.embed import MiniLMEmbedding
 from rag.config import Config
 
@@ -25,7 +25,7 @@ def build_naive_engine(cfg: Config, paths: list[Path], embedder: MiniLMEmbedding
     llm = OpenAILike(
         model=cfg.model,
         api_base=ensure_server(cfg),
-        api_key=cfg.api_key,
+        api_key=endpoint_key(cfg),
         is_chat_model=True,
         timeout=cfg.llm_timeout,
         max_tokens=cfg.max_tokens,

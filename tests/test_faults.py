@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -297,3 +298,15 @@ def test_parse_creates_no_data_directory(tmp_path: Path):
     """`rag parse` reads only; it creates no data directory."""
     code, _ = run_cli("parse", str(BUNDLED_CORPUS))
     assert code == 0 and not (tmp_path / "data").exists()
+
+
+def test_the_local_model_server_answers_only_with_its_key(index_cfg, model_server):
+    """Other local users and web pages cannot use the model server: it asks for a key only this account reads."""
+    from assistant.server import endpoint_key, key_file, pid_file
+
+    assert httpx.get(f"{model_server}/models", timeout=10).status_code == 401
+    headers = {"Authorization": f"Bearer {endpoint_key(index_cfg)}"}
+    assert httpx.get(f"{model_server}/models", timeout=10, headers=headers).status_code == 200
+    assert key_file(index_cfg).stat().st_mode & 0o777 == 0o600
+    command_line = Path(f"/proc/{pid_file(index_cfg).read_text().strip()}/cmdline").read_bytes()
+    assert endpoint_key(index_cfg).encode() not in command_line
