@@ -32,6 +32,9 @@ def test_bench_reports_every_figure(cfg, model_server):
         assert 0 < row["retrieval_p50_ms"] <= row["retrieval_p95_ms"]
     answers = result["answers"]
     assert answers["questions"] == 1
+    # The first gold questions are answered by code; they and a repeated question are timed apart.
+    assert answers["code_answers"] >= 1 and answers["code_answer_p50_s"] is not None
+    assert answers["repeated_question_p50_s"] is not None
     assert 0 < answers["first_token_p50_s"] <= answers["answer_p50_s"]
     assert answers["answer_latency_ratio_ours_to_naive"] > 0
     assert result["model_server_peak_memory_mb"] > 0
