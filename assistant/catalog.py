@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
+from assistant.filters import FILTER_KEYS
+
 COUNTRY_NAMES = {
     "US": ("united states", "usa", "u.s."),
     "IN": ("india",),
@@ -27,7 +29,6 @@ COUNTRY_NAMES = {
     "CN": ("china",),
     "AU": ("australia",),
 }
-FILTER_KEYS = ("kind", "area", "city", "country", "guide")
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
 KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)

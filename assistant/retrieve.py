@@ -14,9 +14,8 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from assistant.catalog import FILTER_KEYS, Catalog, Match
+from assistant.catalog import Catalog, Match
 from ingest.embed import MiniLMEmbedding
-from ingest.entries import KINDS
 from ingest.store import bm25_dir, build_bm25, connect, current_version, entry_nodes
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
@@ -32,22 +31,6 @@ class Retrieval:
     expanded: list[BaseNode] = field(default_factory=list)
     seconds: float = 0.0
     version: str = ""
-
-
-def parse_filters(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """`["kind=paper", "city=Boston"]` → dict, rejecting unknown keys and kinds."""
-    filters: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if not sep or not value:
-            raise RagError(f"Filter '{pair}' is not KEY=VALUE")
-        if key not in FILTER_KEYS:
-            raise RagError(f"Unknown filter key '{key}'; use one of {', '.join(FILTER_KEYS)}")
-        if key == "kind" and value not in KINDS:
-            raise RagError(f"Unknown kind '{value}'; use one of {', '.join(KINDS)}")
-        filters[key] = value
-    return filters
 
 
 class HybridRetriever:

@@ -138,12 +138,22 @@ def parse(path: Path, as_json: bool) -> None:
             click.echo(f"{entry.id}\t{entry.kind}\t{entry.label}")
 
 
+def _parse_filters(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+    from assistant.filters import parse_filters
+
+    try:
+        return parse_filters(value)
+    except RagError as exc:  # a usage error at parse time, like any other bad flag
+        raise click.BadParameter(str(exc)) from None
+
+
 def _filters_option(func: Callable) -> Callable:
     return click.option(
         "--filter",
         "filters",
         multiple=True,
         metavar="KEY=VALUE",
+        callback=_parse_filters,
         help="Restrict to kind, area, city, country or guide (repeatable).",
     )(func)
 
@@ -173,7 +183,7 @@ def _print_answer(answer: Any) -> None:
 @_filters_option
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, retrieved, model, timings}.")
-def ask(cfg: Config, question: str, filters: tuple[str, ...], as_json: bool) -> None:
+def ask(cfg: Config, question: str, filters: dict[str, str], as_json: bool) -> None:
     """Answer one question from the index, with verified [n] citations.
 
     Examples:
@@ -184,13 +194,11 @@ def ask(cfg: Config, question: str, filters: tuple[str, ...], as_json: bool) -> 
         rag ask "What does the team work on?" --filter city=Madrid
     """
     from assistant.answer import Assistant, check_question
-    from assistant.retrieve import parse_filters
 
     question = check_question(cfg, question)
-    parsed = parse_filters(filters)
     assistant = Assistant(cfg)
     # The verified text is printed, not the raw stream, so removed citations never show.
-    answer = assistant.ask(question, filters=parsed)
+    answer = assistant.ask(question, filters=filters)
     if as_json:
         click.echo(json.dumps(answer.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -212,9 +220,7 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
     """
     from assistant.answer import Assistant
     from assistant.chat import ChatSession
-    from assistant.retrieve import parse_filters
 
-    parsed = parse_filters(filters)
     session = ChatSession(Assistant(cfg))
     click.echo(f"Asking {cfg.model} at {cfg.shown_endpoint}. Empty line or Ctrl-D to quit.")
     while True:
@@ -225,7 +231,7 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
         if not question.strip():
             return
         try:
-            answer = session.ask(question, filters=parsed)
+            answer = session.ask(question, filters=filters)
         except RagError as exc:
             click.echo(f"Error: {exc}", err=True)
             continue

@@ -65,7 +65,6 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
         (lambda t: ["ask", ""], "The question is empty"),
         (lambda t: ["ask", "   \n\t "], "The question is empty"),
         (lambda t: ["ask", "x" * 10_000], "The question is 10000 characters long; the limit is 2000"),
-        (lambda t: ["ask", "hi", "--filter", "colour=red"], "Unknown filter key 'colour'"),
         (lambda t: ["ask", "hi"], "run `rag ingest` first"),
     ],
     ids=[
@@ -80,7 +79,6 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
         "empty-question",
         "blank-question",
         "huge-question",
-        "bad-filter",
         "not-ingested",
     ],
 )
@@ -90,6 +88,19 @@ def test_bad_input_gets_one_line_error(tmp_path, make_args, error):
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("Error: ") and error in lines[-1], result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "hi", "--filter", "colour=red"], "Unknown filter key 'colour'"),
+        (["ask", "hi", "--filter", "kind=poem"], "Unknown kind 'poem'"),
+        (["ask", "hi", "--retriever", "magic"], "'magic' is not one of"),
+    ],
+)
+def test_bad_flag_values_are_usage_errors_at_parse_time(args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output, result.output
 
 
 def test_unknown_option_is_a_usage_error():

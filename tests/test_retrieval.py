@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.context import build_context, neutralise
-from assistant.retrieve import parse_filters
+from assistant.filters import parse_filters
 from rag.errors import RagError
 
 

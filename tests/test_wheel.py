@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +20,13 @@ def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None =
 
 
 def test_a_wheel_installed_elsewhere_finds_its_prompts_corpus_and_exam(tmp_path):
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", ROOT)
+    # Built from a copy, so the build leaves nothing in the checkout.
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "results", "test-output")
+    shutil.copytree(ROOT, source, ignore=skip)
+    run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", source
+    )
     wheel = next((tmp_path / "dist").glob("rag_guides-*.whl"))
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
