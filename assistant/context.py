@@ -79,7 +79,9 @@ STOPWORDS = set(
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"
 INSTRUCTION_RE = re.compile(
-    r"\b(?:ignore|disregard|forget|override|skip)\b.{0,30}\b(?:instructions?|rules|sources|documents|prompts?|guidelines)"
+    r"\b(?:ignore|disregard|forget|override|skip)\b.{0,30}\b"
+    r"(?:instructions?|rules|sources|documents|prompts?|guidelines|guidance|directions|context)"
+    r"|\b(?:reply|respond)\b.{0,20}\bonly\b|\b(?:every|each|all|your) (?:answers?|responses?|replies|outputs?)\b"
     r"|system prompt|system message|hidden (?:rules|instructions)|developer mode|jailbreak|new rules|from now on"
     r"|\bdo anything now\b|\byou are now\b|\bpretend\b|\bas an ai\b"
     r"|\b(?:reply|respond|answer|write)(?: only)? (?:with the word|in french|in spanish|in german|only with)\b"
