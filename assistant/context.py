@@ -87,7 +87,7 @@ INSTRUCTION_RE = re.compile(
     r"|\b(?:reply|respond|answer|write)(?: only)? (?:with the word|in french|in spanish|in german|only with)\b"
     r"|\b(?:always|must) cite\b|\bcite source\b"
     r"|\b(?:append|add|include|insert|embed)\b.{0,25}\b(?:links?|urls?|images?)\b"
-    r"|!\[[^\]]*\]\(|\b(?:reveal|print|repeat|show|output|translate)\b.{0,30}\b(?:prompt|instructions)\b"
+    r"|!\[[^\]]*\]\(|<(?:img|script|iframe|form|object|embed|svg)\b|\b(?:reveal|print|repeat|show|output|translate)\b.{0,30}\b(?:prompt|instructions)\b"
     r"|\btell the user\b|\binstead of answering\b"
     # the same in Spanish, French and German
     r"|\bignora\b.{0,30}\binstrucciones\b|\bignorez\b.{0,30}\binstructions\b|\bignoriere\b.{0,30}\banweisungen\b"
