@@ -74,17 +74,16 @@ def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, m
         results = [job.result(timeout=900) for job in jobs]
     finally:
         app.close()
-    for (question, paper_id, title), result in zip(questions, results, strict=True):
+    for (_, paper_id, title), result in zip(questions, results, strict=True):
         panels = {m["metadata"]["title"]: m["content"] for m in result if (m.get("metadata") or {}).get("title")}
         assert not result[0]["content"].startswith("⚠️"), result[0]["content"]
         context = next(v for k, v in panels.items() if k.startswith("Retrieved context"))
         assert context.count("| paper |") == 1
         assert context.splitlines()[2].startswith(f"| 1 | paper | {plain(title)}")
+        # Each client's later questions are follow-ups, condensed by the model (in 12 tokens here), so
+        # which path answers varies; the right paper must still be the one retrieved first, above.
         sources = next(v for k, v in panels.items() if k.startswith("Sources"))
-        if question.startswith("Who wrote"):  # written by code, so always cited
-            assert paper_id in sources
-        else:
-            assert paper_id in sources or sources == "No source was cited."
+        assert paper_id in sources or sources == "No source was cited."
     assert servers_on_port() == 1
 
 
