@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from eval.options import AGGREGATE_NAMES, MODES, SCORINGS
 from rag.config import RETRIEVERS, Config, load_config
@@ -464,6 +465,13 @@ def exam(
         rag exam generate --per-entry 2 --out candidates.jsonl
     """
     if ctx.invoked_subcommand is not None:
+        # `rag exam --mode chat generate …` would silently drop --mode: options go after the subcommand.
+        given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name) != ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to `rag exam` itself, not to "
+                f"`rag exam {ctx.invoked_subcommand}`; give its own options after the subcommand"
+            )
         return
     from eval.exam import ExamRun
     from eval.runs import comparison_runs, exam

@@ -147,3 +147,8 @@ def test_server_stop_never_signals_a_process_that_is_not_our_server(cfg, tmp_pat
         assert not pid_file(cfg).exists()
     finally:
         bystander.kill()
+
+
+def test_exam_options_before_a_subcommand_are_an_error_not_ignored(tmp_path):
+    result = CliRunner().invoke(cli, ["exam", "--mode", "chat", "generate", "--out", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2 and "--mode belongs to `rag exam` itself" in result.output
