@@ -307,14 +307,26 @@ def _citation(source: Source, claims: list[set[str]]) -> Citation:
 
 
 def support_spans(source: Source, claims: list[set[str]]) -> tuple[tuple[int, int, str], ...]:
-    """For each claim, the sentence (or line) of the passage holding most of its words; shorter wins a tie."""
+    """For each claim, the sentence (or line) of the passage that supports it; shorter wins a tie.
+
+    An answer names its entry by title, so the words of the title identify rather than support: the
+    sentence holding most of the claim's other words wins, else the one holding most of its words
+    outside the title line, else the title line itself.
+    """
     sentences = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\n.!?]+(?:[.!?]+|$)", source.passage, re.M)]
     sentences = [(a + len(t) - len(t.lstrip()), t.strip()) for a, _, t in sentences if terms(t)]
     sentences = [(start, start + len(text), text) for start, text in sentences]
+    title = terms(label_of(source)) if source.kind == "paper" else set()
     spans = set()
     for claim in claims:
-        scored = [(len(claim & terms(text)), -len(text), (start, end, text)) for start, end, text in sentences]
-        best = max(scored, default=None)
-        if best and best[0] > 0:
-            spans.add(best[2])
+        for wanted, candidates in (
+            (claim - title, sentences),
+            (claim, [s for s in sentences if not title or terms(s[2]) - title - {"paper"}]),
+            (claim, sentences),
+        ):
+            scored = [(len(wanted & terms(text)), -len(text), (start, end, text)) for start, end, text in candidates]
+            best = max(scored, default=None)
+            if best and best[0] > 0:
+                spans.add(best[2])
+                break
     return tuple(sorted(spans))

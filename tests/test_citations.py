@@ -263,3 +263,16 @@ def test_each_citation_carries_the_passage_sentences_that_support_it():
     ]
     assert all(passage[start:end] == text for start, end, text in citation.support)
     assert citation.as_json()["support"][0] == {"start": 36, "end": 88, "text": citation.support[0][2]}
+
+
+def test_a_papers_supporting_line_is_the_one_holding_the_fact_not_its_title():
+    title = "MADA: Meta-adaptive optimizers through hyper-gradient descent"
+    passage = f"Paper: {title}\nAuthors: Kaan Ozkara, Parameswaran Raman\nResearch area: Learning algorithms"
+    node = TextNode(id_="paper/mada", text="", metadata={"kind": "paper", "title": title})
+    context = Context([Source(1, [node], passage)])
+    area = verify(f"“{title}” is listed under Learning algorithms [1].", context)
+    assert [text for _, _, text in area.citations[0].support] == ["Research area: Learning algorithms"]
+    author = verify(f"Parameswaran Raman is an author of “{title}” [1].", context)
+    assert [text for _, _, text in author.citations[0].support] == ["Authors: Kaan Ozkara, Parameswaran Raman"]
+    about = verify("MADA proposes meta-adaptive optimizers through hyper-gradient descent [1].", context)
+    assert [text for _, _, text in about.citations[0].support] == [f"Paper: {title}"]
