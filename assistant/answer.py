@@ -169,9 +169,11 @@ class Assistant:
         """Yield the Retrieved sources, then Drafts (verified text so far) as the model writes, then the
         verified Answer last.
 
-        A list or count question the catalog matched is answered by code. When the model says the
-        sources do not say although it was given sources, it is asked once more without that way
-        out, and the second answer is kept only if every sentence and citation of it is verified.
+        What the index metadata answers exactly (a list, a count, one field of a named paper, the
+        authors two papers share) is written by code. When the model says the sources do not say
+        although it was given sources, it is asked once more without that way out, silently, and the
+        second answer is kept only if every sentence and citation of it is verified. An identical
+        question against the same index, prompts and model is answered from the cache.
         """
         question = check_question(self.cfg, question)
         asked = search_question or question
@@ -201,7 +203,7 @@ class Assistant:
             if verified.abstained and not verified.citations and context.sources:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 strict = system_prompt(self.cfg.prompts_dir, abstain=False)
-                retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings)
+                retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
         timings["total_s"] = time.perf_counter() - started
@@ -243,9 +245,17 @@ class Assistant:
         )
 
     def _generate(
-        self, system: str, prompt: str, context: Context, question: str, asked: str, timings: dict[str, float]
+        self,
+        system: str,
+        prompt: str,
+        context: Context,
+        question: str,
+        asked: str,
+        timings: dict[str, float],
+        show: bool = True,
     ) -> Generator[Draft, None, Verified]:
-        """Stream one model answer, yielding Drafts of its verified whole sentences; return it verified."""
+        """Stream one model answer, yielding Drafts of its verified whole sentences (when `show`: an
+        answer that may still be rejected as a whole is not shown while it is written); return it verified."""
         messages = [
             {"role": "system", "content": system},
             {
@@ -259,7 +269,7 @@ class Assistant:
             timings.setdefault("first_token_s", time.perf_counter() - llm_started)
             timings["output_chunks"] = timings.get("output_chunks", 0) + 1
             raw += delta
-            if leaked:
+            if leaked or not show:
                 continue
             complete = _whole_sentences(raw)
             if not complete:
