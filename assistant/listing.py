@@ -1,9 +1,10 @@
-"""Lists and counts the catalog knows exactly, written by code: every item named, every item cited.
+"""Answers the index metadata gives exactly, written by code: every item named, every item cited.
 
-"Which papers did Parameswaran Raman co-author?" or "How many postings are in Boston?" have exact
-answers in the index metadata. A 1.5B model given those facts still drops items, miscounts, or
-says the sources do not say; so code writes the answer from the catalog match and the numbered
-context, and the citation check verifies it like any other answer.
+"Which papers did Parameswaran Raman co-author?", "How many postings are in Boston?", "Which area
+is MADA listed under?" and "Which author do MADA and EMC2 share?" have exact answers in the
+metadata. A 1.5B model given those facts still drops items, miscounts, picks the wrong end of an
+author list or says the sources do not say; so code writes the answer from the catalog match and
+the numbered context, and the citation check verifies its citations like any other answer's.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Listing:
 
 
 def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
-    """The whole answer to a list or count question the catalog matched, or None to ask the model.
+    """The whole answer to a list or count question the catalog matched (or to a question about one
+    field of a named paper, or the authors named papers share), or None to ask the model.
 
     Each matched name gets one sentence: the exact count, then every entry, named and cited by the
     number of the source that holds it. A question about a whole kind ("how many postings in
