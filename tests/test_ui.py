@@ -99,6 +99,19 @@ def chromium_page() -> Iterator:
             browser.close()
 
 
+@contextmanager
+def served(cfg, retriever) -> Iterator[str]:
+    """The chat app for `cfg` on a free loopback port, closed afterwards; yields its address."""
+    app = build_app(cfg, Assistant(cfg, retriever=retriever))
+    app.queue(max_size=10)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
 # A model that cites a source that does not exist, states what no source says, then recites the system prompt.
 UNVERIFIED_STREAM = [
     "EMC2 proposes efficient MCMC ",
@@ -116,35 +129,26 @@ FORBIDDEN_ON_SCREEN = ("[7]", "aliens", "research assistant", "numbered sources"
 @pytest.mark.browser
 def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retriever, scripted_endpoint):
     url, _ = scripted_endpoint(UNVERIFIED_STREAM, pause=0.4)
-    cfg = index_cfg.replace(base_url=url)
-    app = build_app(cfg, Assistant(cfg, retriever=retriever))
-    app.queue(max_size=10)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
-    try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#chat")
-            # Record every text the chat shows, at every moment of the stream.
-            page.evaluate(
-                "() => { window.seen = []; const chat = document.querySelector('#chat');"
-                " new MutationObserver(() => window.seen.push(chat.innerText))"
-                ".observe(chat, {subtree: true, childList: true, characterData: true}); }"
-            )
-            box = page.get_by_role("textbox").first
-            box.fill("What does EMC2 propose for contrastive learning?")
-            box.press("Enter")
-            page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
-            seen = page.evaluate("() => window.seen")
-    finally:
-        app.close()
+    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+        page.goto(address)
+        page.wait_for_selector("#chat")
+        # Record every text the chat shows, at every moment of the stream.
+        page.evaluate(
+            "() => { window.seen = []; const chat = document.querySelector('#chat');"
+            " new MutationObserver(() => window.seen.push(chat.innerText))"
+            ".observe(chat, {subtree: true, childList: true, characterData: true}); }"
+        )
+        box = page.get_by_role("textbox").first
+        box.fill("What does EMC2 propose for contrastive learning?")
+        box.press("Enter")
+        page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+        seen = page.evaluate("() => window.seen")
     shown = "\n".join(seen)
     assert any("negative sampling" in text for text in seen), "the verified first sentence was never streamed"
     for forbidden in FORBIDDEN_ON_SCREEN:
         assert forbidden not in shown, forbidden
 
 
-@pytest.mark.browser
 class Trap(BaseHTTPRequestHandler):
     """Records every request: an image or form target that must never be reached from the page."""
 
@@ -169,9 +173,11 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
     at = f"http://127.0.0.1:{trap.server_address[1]}"
     folder = tmp_path / "docs"
     folder.mkdir()
+    # Markup, not instructions: the instruction filter leaves it, so only the page sanitiser can stop it.
     (folder / "trap-note.md").write_text(
-        f"EMC2 trap note about negative sampling. ![pixel]({at}/doc.png) <img src={at}/img.png>\n"
-        f"<form action={at}/form><input type=password name=p></form> [click]({at}/link)\n"
+        f"EMC2 trap note about negative sampling. See [click]({at}/link) and <a href='{at}/a'>this</a>.\n"
+        f"<input type=password name=p> <style>body{{background:url({at}/bg.png)}}</style> "
+        f"<audio src='{at}/a.mp3' autoplay></audio> <video poster='{at}/v.png'></video>\n"
     )
     cfg = load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
     ingest_entries(cfg, load_entries([BUNDLED_CORPUS, folder]), embedder=embedder)
@@ -180,32 +186,34 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
         + [f"![x]({at}/answer.png) <img src={at}/answer2.png> [y]({at}/answer-link)"],
         pause=0.2,
     )
-    cfg = cfg.replace(base_url=url)
-    app = build_app(cfg, Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
-    app.queue(max_size=10)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
     requested: list[str] = []
+    planted_markup = (f"a[href^='{at}']", f"img[src^='{at}']", "input[type=password]", "audio", "video", "form")
+    markup = ", ".join(f"#chat {selector}" for selector in planted_markup)
+    cfg = cfg.replace(base_url=url)
     try:
-        with chromium_page() as page:
+        with served(cfg, HybridRetriever(cfg, embedder=embedder)) as address, chromium_page() as page:
             page.on("request", lambda request: requested.append(request.url))
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(address)
             page.wait_for_selector("#chat")
             box = page.get_by_role("textbox").first
-            box.fill("What does the EMC2 trap note say about negative sampling?")
+            box.fill("What does the EMC2 trap note say?")  # the answer states more than the question
             box.press("Enter")
             page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
             page.get_by_text("Retrieved context", exact=False).first.click()  # open every panel
             page.wait_for_timeout(1000)
-            planted = page.locator(f"#chat img[src^='{at}'], #chat form, #chat a[href^='{at}']").count()
+            planted = page.locator(markup).evaluate_all("els => els.map(e => e.outerHTML.slice(0, 200))")
+            # Gradio's own icons carry <style>; a planted one would name the trap.
+            planted += page.locator("#chat style").evaluate_all(
+                f"els => els.filter(e => e.textContent.includes('{at}')).map(e => e.outerHTML)"
+            )
             shown = page.inner_text("#chat")
     finally:
-        app.close()
         trap.shutdown()
-    assert "trap-note" in shown  # the planted document was retrieved and shown, as text
-    assert planted == 0
+    assert "trap-note" in shown and "Sources (0)" not in shown  # the planted passage was cited and shown
+    assert planted == []
     assert trap.RequestHandlerClass.hits == []
-    assert not [u for u in requested if not u.startswith(f"http://127.0.0.1:{port}/")]
+    assert "[click]" in shown or "this" in shown  # the markup's text is shown as text
+    assert not [u for u in requested if not u.startswith(address)]
 
 
 @pytest.mark.browser
@@ -275,20 +283,13 @@ def test_the_cli_refuses_an_open_chat_off_loopback():
 
 def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scripted_endpoint):
     url, requests = scripted_endpoint(["MADA proposes meta-adaptive optimizers [1]."])
-    cfg = index_cfg.replace(base_url=url)
-    app = build_app(cfg, Assistant(cfg, retriever=retriever))
-    app.queue(max_size=10)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
-    try:
-        alice = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        bob = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with served(index_cfg.replace(base_url=url), retriever) as address:
+        alice = Client(address, verbose=False)
+        bob = Client(address, verbose=False)
         alice.predict("Who wrote REPOFORMER?", "all", "all", "all", api_name="/chat")
         bob.predict("What is the MADA paper about?", "all", "all", "all", api_name="/chat")
         alice.predict("Which area is it in?", "all", "all", "all", api_name="/chat")
         bob.predict("Who wrote it?", "all", "all", "all", api_name="/chat")
-    finally:
-        app.close()
     condensed = [r["messages"][-1]["content"] for r in requests if "Last question:" in r["messages"][-1]["content"]]
     of_alice = next(c for c in condensed if "Which area is it in?" in c)
     of_bob = next(c for c in condensed if "Who wrote it?" in c)
