@@ -263,7 +263,7 @@ class Assistant:
                 "content": render(self.cfg.prompts_dir, prompt, context=context.text(), question=question),
             },
         ]
-        raw, shown, leaked = "", "", False
+        raw, checked, shown, leaked = "", "", "", False
         llm_started = time.perf_counter()
         for delta in stream_chat(self.client, self.cfg, messages):
             timings.setdefault("first_token_s", time.perf_counter() - llm_started)
@@ -272,8 +272,9 @@ class Assistant:
             if leaked or not show:
                 continue
             complete = _whole_sentences(raw)
-            if not complete:
+            if complete == checked:  # no new whole sentence since the last check
                 continue
+            checked = complete
             if leaks_prompt(complete, system):
                 leaked = True
                 continue
