@@ -265,10 +265,14 @@ def omit_instructions(text: str) -> str:
     return "".join(kept)
 
 
+def visible(text: str) -> str:
+    """NFKC (full-width and compatibility forms folded), format characters (zero-width, bidi) removed."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+
+
 def match_form(text: str) -> str:
-    """NFKC, format characters (zero-width, bidi) removed, look-alikes folded, runs of spaces as one."""
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
-    text = text.translate(CONFUSABLES)
+    """`visible`, look-alike letters folded, a phrase broken over lines joined."""
+    text = visible(text).translate(CONFUSABLES)
     return re.sub(r"[ \t]*\n[ \t]*(?=\S)", lambda m: "\n" if _line_start(m) else " ", text)
 
 

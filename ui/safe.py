@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from assistant.context import visible
 
 # ASCII characters Markdown gives a meaning to anywhere in a line; a backslash makes them literal.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
@@ -22,12 +23,6 @@ LINE_START_RE = re.compile(r"(?m)^(\s*)([-+=]|\d+(?=[.)]))([.)]?)")
 URL_RE = re.compile(r"\b((?:https?|ftp|file|javascript|data|vbscript|mailto):)(//)?|\b(www)\.", re.I)
 CITATION_LINK_RE = re.compile(r"\\\[(\d+)\\\]")
 BOLD_RE = re.compile(r"\\\*\\\*([^*\n]{1,200}?)\\\*\\\*")
-
-
-def _visible(text: str) -> str:
-    """Look-alike letters folded (NFKC) and format characters (zero-width spaces, bidi controls) removed."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _defang(text: str) -> str:
@@ -43,7 +38,7 @@ def _defang(text: str) -> str:
 
 def plain(text: str) -> str:
     """Any text shown as itself: no HTML, no Markdown, no links or images; line breaks kept."""
-    text = MARKDOWN_SPECIAL.sub(r"\\\1", _defang(_visible(str(text))))
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", _defang(visible(str(text))))
     text = LINE_START_RE.sub(
         lambda m: m.group(1) + (f"{m.group(2)}\\{m.group(3)}" if m.group(3) else f"\\{m.group(2)}"), text
     )
@@ -53,7 +48,7 @@ def plain(text: str) -> str:
 
 def code(text: str) -> str:
     """Text shown verbatim in a code span (an error message with a URL in it): never a link, image or tag."""
-    flat = _visible(str(text)).replace("`", "'").replace("\n", " ")
+    flat = visible(str(text)).replace("`", "'").replace("\n", " ")
     return f"`` {flat} ``"
 
 
