@@ -315,16 +315,13 @@ def support_spans(source: Source, claims: list[set[str]]) -> tuple[tuple[int, in
     """
     sentences = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\n.!?]+(?:[.!?]+|$)", source.passage, re.M)]
     sentences = [(a + len(t) - len(t.lstrip()), t.strip()) for a, _, t in sentences if terms(t)]
-    sentences = [(start, start + len(text), text) for start, text in sentences]
+    sentences = [(start, start + len(text), text, terms(text)) for start, text in sentences]
     title = terms(label_of(source)) if source.kind == "paper" else set()
+    beyond_title = [s for s in sentences if not title or s[3] - title - {"paper"}]
     spans = set()
     for claim in claims:
-        for wanted, candidates in (
-            (claim - title, sentences),
-            (claim, [s for s in sentences if not title or terms(s[2]) - title - {"paper"}]),
-            (claim, sentences),
-        ):
-            scored = [(len(wanted & terms(text)), -len(text), (start, end, text)) for start, end, text in candidates]
+        for wanted, candidates in ((claim - title, sentences), (claim, beyond_title), (claim, sentences)):
+            scored = [(len(wanted & held), -len(text), (start, end, text)) for start, end, text, held in candidates]
             best = max(scored, default=None)
             if best and best[0] > 0:
                 spans.add(best[2])

@@ -96,7 +96,8 @@ def finish(
     results: list[dict], questions: list[ExamQuestion], report_dir: Path | None, json_out: Path | None, several: bool
 ) -> Outcome:
     """The table and, for three runs or more, the item analysis; the report and the JSON written."""
-    outcome = Outcome([exam_table(results)])
+    table = exam_table(results)
+    outcome = Outcome([table])
     analysis = None
     if len(results) > 2:
         import numpy as np
@@ -112,7 +113,7 @@ def finish(
         )
     if report_dir:
         by_id = {q.id: {"question": q.question, "choices": q.choices} for q in questions}
-        outcome.lines.append(f"Wrote {write_report(results, exam_table(results), by_id, report_dir)}")
+        outcome.lines.append(f"Wrote {write_report(results, table, by_id, report_dir)}")
     if json_out:
         write_exam_json(json_out, results, analysis, several=several, complete=True)
         outcome.lines.append(f"Wrote {json_out}")
