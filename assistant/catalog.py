@@ -43,7 +43,9 @@ class Match:
     ids: tuple[str, ...]
 
 
-def _norm(text: str) -> str:
+def phrase_form(text: str) -> str:
+    """ " emc2 efficient mcmc ": lower-cased words between spaces, bracketed asides dropped, so one
+    name is found inside a question with `in`."""
     text = re.sub(r"\([^)]*\)", " ", text.lower())
     return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
 
@@ -67,21 +69,21 @@ class Catalog:
                     self._names[(key, str(meta[key]))].add(node.node_id)
             if meta.get("country"):
                 self._names[("country", str(meta["country"]))].add(node.node_id)
-        self._patterns = [(field, value, _norm(value)) for field, value in self._names]
+        self._patterns = [(field, value, phrase_form(value)) for field, value in self._names]
         for code, names in COUNTRY_NAMES.items():
             if ("country", code) in self._names:
-                self._patterns += [("country", code, _norm(name)) for name in names]
+                self._patterns += [("country", code, phrase_form(name)) for name in names]
 
     def find(self, question: str) -> list[Match]:
         """Every author, city, country or area named in the question, longest names first."""
-        text = _norm(question)
+        text = phrase_form(question)
         found: dict[tuple[str, str], Match] = {}
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():
-                if any(_norm(word) in text for word in words):
+                if any(phrase_form(word) in text for word in words):
                     ids = tuple(sorted(i for i, n in self.nodes.items() if n.metadata.get("kind") == kind))
                     if ids:
                         found[("kind", kind)] = Match("kind", kind, ids)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.catalog import Match
+from assistant.catalog import Match, phrase_form
 from assistant.context import Context, Source
 from assistant.names import label_of, short_name
 from assistant.questions import asked_kinds
@@ -130,7 +130,7 @@ def shared_authors(question: str, context: Context) -> str | None:
         return None
     lists = [[a for a in str(s.nodes[0].metadata.get("authors") or "").split("; ") if a] for s in named]
     common = [a for a in lists[0] if all(a in other for other in lists[1:])]
-    shared = [a for a in common if _words(a) not in _words(question)]  # "besides Parameswaran Raman"
+    shared = [a for a in common if phrase_form(a) not in phrase_form(question)]  # "besides Parameswaran Raman"
     papers = ("both " if len(named) == 2 else "all of ") + " and ".join(f"{short_name(s)} [{s.n}]" for s in named)
     if not shared:
         return f"No {'other ' if common else ''}author is listed on {papers}."
@@ -140,14 +140,10 @@ def shared_authors(question: str, context: Context) -> str | None:
 
 def _names_paper(question: str, source: Source) -> bool:
     """Does the question name this paper: its whole title, or the short name before a colon ("MADA")?"""
-    title = _words(label_of(source))
-    short = _words(label_of(source).split(":")[0]) if ":" in label_of(source) else ""
-    text = _words(question)
+    title = phrase_form(label_of(source))
+    short = phrase_form(label_of(source).split(":")[0]) if ":" in label_of(source) else ""
+    text = phrase_form(question)
     return title in text or (len(short.strip()) >= 3 and short in text)
-
-
-def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 def _count(count: int, kind: str) -> str:
