@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunk import split_text
@@ -14,22 +16,61 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".rst"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories expand to the text and Markdown files below them."""
-    files: list[Path] = []
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest and the name it goes by: its path below the folder it was found in."""
+
+    path: Path
+    name: str
+
+
+def expand_paths(
+    paths: Iterable[Path], follow_symlinks: bool = False, warn: Callable[[str], None] | None = None
+) -> list[SourceFile]:
+    """Files as given; directories expand to the text and Markdown files below them.
+
+    A file inside a folder that is a symlink to somewhere outside that folder is skipped
+    (with a warning) unless `follow_symlinks`: ingesting a folder someone else wrote must
+    not read the rest of the disk. Names are relative to the folder given, or to the
+    common parent of files given one by one, so `a/notes.md` and `b/notes.md` differ.
+    """
+    found: list[tuple[Path, Path]] = []  # (file, folder its name is relative to)
     for path in paths:
         if not path.exists():
             raise RagError(f"No such file or directory: {path}")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
-            if not found:
+            files = _files_below(path, follow_symlinks, warn)
+            if not files:
                 raise RagError(f"No .txt or .md files under {path}")
-            files.extend(found)
+            found.extend((file, path) for file in files)
         elif path.suffix.lower() not in TEXT_SUFFIXES:
             raise RagError(f"{path}: unsupported file type '{path.suffix}'; give .txt or .md files")
         else:
-            files.append(path)
-    return list(dict.fromkeys(files))
+            found.append((path, Path()))
+    loose = [file.parent for file, root in found if root == Path()]
+    common = Path(os.path.commonpath([str(p.absolute()) for p in loose])) if loose else Path()
+    named = {}
+    for file, root in found:
+        base = root if root != Path() else common
+        named.setdefault(file, SourceFile(file, file.absolute().relative_to(base.absolute()).as_posix()))
+    return list(named.values())
+
+
+def _files_below(folder: Path, follow_symlinks: bool, warn: Callable[[str], None] | None) -> list[Path]:
+    root = folder.resolve()
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=follow_symlinks):
+        dirnames.sort()
+        for name in sorted(filenames):
+            file = Path(dirpath) / name
+            if file.suffix.lower() not in TEXT_SUFFIXES or not file.is_file():
+                continue
+            if not follow_symlinks and not file.resolve().is_relative_to(root):
+                if warn:
+                    warn(f"Skipped {file}: it links to {file.resolve()}, outside {folder} (--follow-symlinks reads it)")
+                continue
+            files.append(file)
+    return files
 
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -56,12 +97,17 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     return text
 
 
-def load_entries(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> list[Entry]:
+def load_entries(
+    paths: Iterable[Path],
+    max_bytes: int = MAX_FILE_BYTES,
+    follow_symlinks: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[Entry]:
     """Parse every file into entries; ids must be unique across all files."""
     entries: list[Entry] = []
     seen: dict[str, str] = {}
-    for path in expand_paths(paths):
-        for entry in load_file(path, max_bytes):
+    for file in expand_paths(paths, follow_symlinks, warn):
+        for entry in load_file(file.path, max_bytes, file.name):
             if entry.id in seen:
                 raise RagError(f"Entry id '{entry.id}' occurs in both {seen[entry.id]} and {entry.source}")
             seen[entry.id] = entry.source
@@ -69,10 +115,10 @@ def load_entries(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> list
     return entries
 
 
-def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> list[Entry]:
+def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> list[Entry]:
     """One file → entries, choosing the guide parser or the generic splitter."""
     text = read_text(path, max_bytes)
     source = str(path)
     if is_guide(text):
         return parse_guide(text, source)
-    return split_text(text, source)
+    return split_text(text, source, name or path.name)

@@ -81,11 +81,11 @@ def _progress(total: int, desc: str, unit: str = "it", scale: bool = False):
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, disable=None, file=sys.stderr)
 
 
-def _ingest(cfg: Config, paths: tuple[Path, ...]) -> None:
+def _ingest(cfg: Config, paths: tuple[Path, ...], follow_symlinks: bool = False) -> None:
     from ingest.load import load_entries
     from ingest.store import ingest_entries
 
-    entries = load_entries(paths or cfg.corpus)
+    entries = load_entries(paths or cfg.corpus, follow_symlinks=follow_symlinks, warn=lambda m: click.echo(m, err=True))
     with _progress(len(entries), "Indexing", "entry") as bar:
         report = ingest_entries(cfg, entries, progress=bar.update)
     if not report.changed:
@@ -102,7 +102,10 @@ def _ingest(cfg: Config, paths: tuple[Path, ...]) -> None:
 @cli.command()
 @common_options
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def ingest(cfg: Config, paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--follow-symlinks", is_flag=True, help="Also read files a folder links to outside itself (skipped by default)."
+)
+def ingest(cfg: Config, paths: tuple[Path, ...], follow_symlinks: bool) -> None:
     """Index guides and text/Markdown files (default: the bundled ICML 2024 guide).
 
     The index becomes exactly these files' entries: unchanged entries keep their
@@ -114,7 +117,7 @@ def ingest(cfg: Config, paths: tuple[Path, ...]) -> None:
         rag ingest
         rag ingest guides/ notes.md
     """
-    _ingest(cfg, paths)
+    _ingest(cfg, paths, follow_symlinks)
 
 
 @cli.command()

@@ -185,3 +185,28 @@ def test_parse_json_prints_one_entry_per_line():
     assert set(rows[0]) >= {"id", "kind", "title", "authors", "area", "country", "region", "city", "text"}
     boston = [r for r in rows if r["city"] == "Boston"]
     assert len(boston) == 5 and boston[0]["country"] == "US"
+
+
+def test_same_named_files_in_different_folders_get_different_ids(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.md").write_text(f"Notes kept by team {folder}.")
+    from_folder = [e.id for e in load_entries([tmp_path])]
+    one_by_one = [e.id for e in load_entries([tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"])]
+    assert from_folder == one_by_one == ["chunk/a/notes/1", "chunk/b/notes/1"]
+    assert [e.id for e in load_entries([tmp_path / "a" / "notes.md"])] == ["chunk/notes/1"]
+
+
+def test_symlinks_out_of_the_folder_are_skipped_unless_asked(tmp_path):
+    folder, outside = tmp_path / "docs", tmp_path / "private"
+    folder.mkdir(), outside.mkdir()
+    (folder / "readme.md").write_text("The readme of the shared folder.")
+    (outside / "secret.md").write_text("A private note that must not be indexed.")
+    (folder / "link.md").symlink_to(outside / "secret.md")
+    (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
+    warnings: list[str] = []
+    entries = load_entries([folder], warn=warnings.append)
+    assert [e.id for e in entries] == ["chunk/readme/1"]
+    assert len(warnings) == 1 and "link.md" in warnings[0] and "outside" in warnings[0]
+    followed = load_entries([folder], follow_symlinks=True)
+    assert "private note" in " ".join(e.text for e in followed)
