@@ -16,7 +16,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.catalog import Catalog, Match
 from ingest.embed import MiniLMEmbedding
-from ingest.store import bm25_dir, build_bm25, connect, current_version, entry_nodes
+from ingest.store import IndexVersion, connect, current_version, ensure_bm25
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
 
@@ -53,19 +53,27 @@ class HybridRetriever:
             return self._version
         with self._lock:
             if version.name != self._version:
-                path = bm25_dir(self.cfg, version.name)
-                if not path.exists():  # e.g. a Chroma server ingested from another machine
-                    build_bm25(self.cfg, version.name, entry_nodes(version))
                 try:
-                    bm25 = BM25Retriever.from_persist_dir(str(path))
-                except (OSError, ValueError, KeyError) as exc:
-                    raise RagError(f"BM25 index in {path} is unreadable; run `rag ingest` again") from exc
-                store = ChromaVectorStore(chroma_collection=version.collection)
-                self._index = VectorStoreIndex.from_vector_store(store, embed_model=self.embedder)
-                self._bm25 = bm25
-                self.catalog = Catalog(_bm25_nodes(bm25))
-                self._version = version.name
+                    self._load(version)
+                except RagError:
+                    # An ingest may have replaced this version while it was loading: load the new one.
+                    newer = current_version(self.cfg, self._client)
+                    if newer.name == version.name:
+                        raise
+                    self._load(newer)
         return self._version
+
+    def _load(self, version: IndexVersion) -> None:
+        path = ensure_bm25(self.cfg, version)
+        try:
+            bm25 = BM25Retriever.from_persist_dir(str(path))
+        except (OSError, ValueError, KeyError) as exc:
+            raise RagError(f"BM25 index in {path} is unreadable; run `rag ingest` again") from exc
+        store = ChromaVectorStore(chroma_collection=version.collection)
+        self._index = VectorStoreIndex.from_vector_store(store, embed_model=self.embedder)
+        self._bm25 = bm25
+        self.catalog = Catalog(_bm25_nodes(bm25))
+        self._version = version.name
 
     def check_filters(self, filters: dict[str, str]) -> None:
         """Reject filter values that match nothing in the index, naming what exists."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -172,11 +173,28 @@ def bm25_dir(cfg: Config, version_name: str) -> Path:
 
 
 @contextmanager
-def ingest_lock(cfg: Config) -> Iterator[None]:
-    """One ingest at a time per data directory."""
-    busy = f"Another `rag ingest` is running on {cfg.data_dir}; wait for it to finish"
+def ingest_lock(cfg: Config, wait: bool = False) -> Iterator[None]:
+    """One writer at a time per data directory: an ingest, or a reader building a missing BM25 index.
+
+    An ingest fails at once when the lock is held; a reader (`wait`) waits for it.
+    """
+    busy = None if wait else f"Another `rag ingest` is running on {cfg.data_dir}; wait for it to finish"
     with file_lock(cfg.data_dir / "ingest.lock", busy=busy):
         yield
+
+
+def ensure_bm25(cfg: Config, version: IndexVersion) -> Path:
+    """The version's BM25 folder; a reader builds it when missing (e.g. a Chroma server ingested elsewhere).
+
+    Under the ingest lock, so two processes opening a new version never build it at once and an
+    ingest never cleans up a folder a reader is writing.
+    """
+    path = bm25_dir(cfg, version.name)
+    if not path.exists():
+        with ingest_lock(cfg, wait=True):
+            if not path.exists():
+                build_bm25(cfg, version.name, entry_nodes(version))
+    return path
 
 
 def to_node(entry: Entry, embedding: list[float] | None = None) -> TextNode:
@@ -283,12 +301,17 @@ def build_bm25(cfg: Config, version_name: str, nodes: list[TextNode]) -> Path:
     from llama_index.retrievers.bm25 import BM25Retriever
 
     target = bm25_dir(cfg, version_name)
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    BM25Retriever(nodes=nodes, similarity_top_k=min(10, len(nodes))).persist(str(partial), show_progress=False)
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A private folder, renamed into place whole: nobody ever reads or deletes a half-written index.
+    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        BM25Retriever(nodes=nodes, similarity_top_k=min(10, len(nodes))).persist(str(partial), show_progress=False)
+        partial.rename(target)
+    except OSError:
+        if not target.exists():  # else another builder finished first: theirs is the same index
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
@@ -301,10 +324,12 @@ def _vectors_by_hash(version: IndexVersion) -> dict[str, tuple[str, list[float]]
 
 
 def _drop_incomplete(cfg: Config, client: ClientAPI) -> None:
-    """Remove what a killed ingest left behind; it was never visible to readers."""
+    """Remove what a killed ingest or BM25 build left behind; it was never visible to readers."""
     for collection in _versions(client, cfg.collection):
         if not _is_complete(collection):
             _drop(cfg, client, collection.name)
+    for partial in (cfg.data_dir / "bm25").glob(".*"):  # builders hold the lock we hold: these are dead
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _drop(cfg: Config, client: ClientAPI, name: str) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from assistant.retrieve import HybridRetriever
 from ingest.embed import MiniLMEmbedding
 from ingest.load import load_entries
-from ingest.store import current_version, ingest_entries
-from rag.config import Config
+from ingest.store import bm25_dir, current_version, ingest_entries, ingest_lock
+from rag.config import Config, load_config
 from rag.errors import RagError
 from tests.conftest import FIXTURES
 
@@ -66,3 +71,46 @@ def test_fallback_reader_splits_markdown_with_positions():
     assert entries[0].id == "chunk/notes/1" and entries[0].source.endswith("notes.md")
     assert "on-call rotation" in " ".join(e.text for e in entries)
     assert int(entries[0].extra["end_char"]) > int(entries[0].extra["start_char"])
+
+
+# A reader process: open the newest version's BM25 index (building it if missing), print its size.
+OPEN_BM25 = """
+import sys
+from pathlib import Path
+from llama_index.retrievers.bm25 import BM25Retriever
+from ingest.store import current_version, ensure_bm25
+from rag.config import load_config
+cfg = load_config(env={}, data_dir=Path(sys.argv[1]))
+print(len(BM25Retriever.from_persist_dir(str(ensure_bm25(cfg, current_version(cfg)))).corpus))
+"""
+
+
+def _open_bm25(data_dir: Path) -> subprocess.Popen:
+    root = Path(__file__).parents[1]
+    return subprocess.Popen(
+        [sys.executable, "-c", OPEN_BM25, str(data_dir)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_readers_build_a_missing_bm25_index_under_the_ingest_lock(tmp_path, embedder, corpus_entries):
+    cfg = load_config(env={}, data_dir=tmp_path / "data")
+    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    folder = bm25_dir(cfg, current_version(cfg).name)
+    shutil.rmtree(folder)  # as when the Chroma server was filled from another machine
+
+    with ingest_lock(cfg):  # an ingest is running: readers wait instead of building beside it
+        waiting = _open_bm25(cfg.data_dir)
+        time.sleep(3)
+        assert waiting.poll() is None and not folder.exists()
+    assert waiting.communicate(timeout=120)[0].strip() == "35"
+
+    shutil.rmtree(folder)
+    readers = [_open_bm25(cfg.data_dir) for _ in range(2)]  # two processes open the new version at once
+    results = [reader.communicate(timeout=120) for reader in readers]
+    assert [r.returncode for r in readers] == [0, 0], [err for _, err in results]
+    assert [out.strip() for out, _ in results] == ["35", "35"]
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no private build folder left
