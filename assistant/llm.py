@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,23 @@ def make_client(cfg: Config) -> openai.OpenAI:
     """A client for the configured endpoint, starting the local server if needed."""
     endpoint = ensure_server(cfg)
     return openai.OpenAI(base_url=endpoint, api_key=endpoint_key(cfg), timeout=cfg.llm_timeout, max_retries=0)
+
+
+_SLOTS: dict[str, threading.BoundedSemaphore] = {}
+_SLOTS_GUARD = threading.Lock()
+
+
+@contextmanager
+def model_slot(cfg: Config) -> Iterator[None]:
+    """Hold one of the endpoint's `cfg.model_calls` slots: every caller in this process waits in one line."""
+    with _SLOTS_GUARD:
+        slot = _SLOTS.setdefault(cfg.endpoint, threading.BoundedSemaphore(max(1, cfg.model_calls)))
+    if not slot.acquire(timeout=cfg.llm_timeout):
+        raise RagError(f"The model at {cfg.shown_endpoint} is busy answering others; ask again in a moment")
+    try:
+        yield
+    finally:
+        slot.release()
 
 
 @contextmanager
@@ -40,7 +58,7 @@ def endpoint_errors(cfg: Config) -> Iterator[None]:
 
 def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
     """Yield the reply's text deltas; every endpoint failure becomes one RagError."""
-    with endpoint_errors(cfg):
+    with model_slot(cfg), endpoint_errors(cfg):
         for chunk in _create(client, cfg, messages, stream=True, **options):
             if not getattr(chunk, "choices", None):
                 continue
@@ -51,7 +69,7 @@ def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str
 
 def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
     """One non-streamed completion (the exam uses it for log-probabilities)."""
-    with endpoint_errors(cfg):
+    with model_slot(cfg), endpoint_errors(cfg):
         response = _create(client, cfg, messages, **options)
         if not response.choices:
             raise RagError(f"The model server at {cfg.shown_endpoint} returned no choices")

@@ -52,6 +52,9 @@ class Config:
     api_key: str = field(default="not-needed", repr=False)  # never printed
     model: str = LOCAL_MODEL_NAME
     llm_timeout: float = 120.0
+    # Model calls running at once in one process, whoever asks (chat page, its API, exams): the
+    # local server answers one at a time, so more would only share its 2 cores.
+    model_calls: int = 1
     max_tokens: int = 320
     temperature: float = 0.0
 

@@ -145,6 +145,8 @@ class Scripted(BaseHTTPRequestHandler):
     chunks: tuple[str, ...] = ()
     pause = 0.0
     requests: list[dict] = []
+    load: dict[str, int] = {}  # requests in flight now, and the most ever at once
+    guard = threading.Lock()
 
     def log_message(self, *args) -> None:
         pass
@@ -152,25 +154,45 @@ class Scripted(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.requests.append(body)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for chunk in self.chunks:
-            delta = {"choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
-            self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
-            self.wfile.flush()
-            time.sleep(self.pause)
-        self.wfile.write(b"data: [DONE]\n\n")
+        with self.guard:
+            self.load["now"] = self.load.get("now", 0) + 1
+            self.load["most"] = max(self.load.get("most", 0), self.load["now"])
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for chunk in self.chunks:
+                delta = {"choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(self.pause)
+            self.wfile.write(b"data: [DONE]\n\n")
+        finally:
+            with self.guard:
+                self.load["now"] -= 1
+
+
+class Seen(list):
+    """The requests a scripted endpoint received, and its load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.load: dict[str, int] = {}
 
 
 @pytest.fixture
 def scripted_endpoint():
-    """Start a scripted endpoint: `start(chunks, pause)` returns its base URL and the requests it saw."""
+    """Start a scripted endpoint: `start(chunks, pause)` returns its base URL and the requests it saw
+    (a list whose `load` attribute holds the most requests it ever served at once)."""
     servers = []
 
     def start(chunks: list[str], pause: float = 0.0) -> tuple[str, list[dict]]:
-        seen: list[dict] = []
-        handler = type("Handler", (Scripted,), {"chunks": tuple(chunks), "pause": pause, "requests": seen})
+        seen = Seen()
+        handler = type(
+            "Handler",
+            (Scripted,),
+            {"chunks": tuple(chunks), "pause": pause, "requests": seen, "load": seen.load, "guard": threading.Lock()},
+        )
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)

@@ -295,3 +295,30 @@ def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scr
     of_bob = next(c for c in condensed if "Who wrote it?" in c)
     assert "REPOFORMER" in of_alice and "MADA" not in of_alice
     assert "MADA" in of_bob and "REPOFORMER" not in of_bob
+
+
+@pytest.mark.browser
+def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC ", "negative sampling [1]. "], pause=1.0)
+    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+        page.goto(address)
+        page.wait_for_selector("#chat")
+        api_answers: list[list] = []
+        callers = [
+            threading.Thread(
+                target=lambda q=q: api_answers.append(
+                    Client(address, verbose=False).predict(q, "all", "all", "all", api_name="/chat")
+                )
+            )
+            for q in ("What is the MADA paper about?", "What does the figure for the anomaly-thresholding paper show?")
+        ]
+        box = page.get_by_role("textbox").first
+        box.fill("What does EMC2 propose for contrastive learning?")
+        box.press("Enter")
+        for caller in callers:
+            caller.start()
+        page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+        for caller in callers:
+            caller.join(60)
+    assert len(api_answers) == 2 and len(requests) >= 3
+    assert requests.load["most"] == 1, "the page and the API called the model at the same time"

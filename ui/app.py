@@ -25,6 +25,7 @@ EXAMPLES = [
     "What do Amazon's ICML 2024 papers lean toward?",
 ]
 ALL = "all"
+SESSIONS_AT_ONCE = 8
 SOURCES_TITLE = "Sources"
 CONTEXT_TITLE = "Retrieved context"
 
@@ -162,7 +163,9 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             additional_inputs=[kind, area, city],
             examples=[[q, ALL, ALL, ALL] for q in EXAMPLES],
             api_name="chat",
-            concurrency_limit=1,  # one local model server answers one request at a time
+            # Several sessions retrieve and show sources at once; the model calls themselves wait in
+            # one line shared with the API and every other caller (assistant.llm.model_slot).
+            concurrency_limit=SESSIONS_AT_ONCE,
         )
     return app
 
