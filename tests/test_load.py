@@ -19,7 +19,7 @@ from gradio_client import Client
 
 from assistant.answer import Assistant
 from tests.conftest import TEST_PORT, free_port
-from ui.app import build_app
+from ui.app import build_app, serve
 from ui.safe import plain
 
 N = 50
@@ -62,10 +62,10 @@ def test_fifty_concurrent_questions_through_the_library(light_cfg, retriever, mo
 
 
 def test_fifty_concurrent_questions_through_the_ui_queue(light_cfg, retriever, model_server, questions):
-    app = build_app(light_cfg, Assistant(light_cfg, retriever=retriever))
-    app.queue(max_size=100)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    app = serve(
+        build_app(light_cfg, Assistant(light_cfg, retriever=retriever)), "127.0.0.1", port, prevent_thread_lock=True
+    )
     try:
         clients = [Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(5)]
         jobs = [

@@ -21,7 +21,8 @@ from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, load_config
 from tests.conftest import TEST_PORT, free_port
-from ui.app import build_app
+from ui.app import build_app, serve
+from ui.headers import CONTENT_SECURITY_POLICY
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,10 +30,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.fixture(scope="module")
 def app_url(index_cfg, retriever, model_server):
-    app = build_app(index_cfg, Assistant(index_cfg, retriever=retriever))
-    app.queue(max_size=100)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    app = serve(
+        build_app(index_cfg, Assistant(index_cfg, retriever=retriever)), "127.0.0.1", port, prevent_thread_lock=True
+    )
     yield f"http://127.0.0.1:{port}/"
     app.close()
 
@@ -102,10 +103,8 @@ def chromium_page() -> Iterator:
 @contextmanager
 def served(cfg, retriever) -> Iterator[str]:
     """The chat app for `cfg` on a free loopback port, closed afterwards; yields its address."""
-    app = build_app(cfg, Assistant(cfg, retriever=retriever))
-    app.queue(max_size=10)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    app = serve(build_app(cfg, Assistant(cfg, retriever=retriever)), "127.0.0.1", port, prevent_thread_lock=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -322,3 +321,36 @@ def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, 
             caller.join(60)
     assert len(api_answers) == 2 and len(requests) >= 3
     assert requests.load["most"] == 1, "the page and the API called the model at the same time"
+
+
+@pytest.mark.browser
+def test_the_page_forbids_external_images_and_form_targets(index_cfg, retriever, scripted_endpoint):
+    """The second wall behind the sanitiser: markup planted in the page itself still cannot reach out."""
+    trap = ThreadingHTTPServer(("127.0.0.1", 0), type("T", (Trap,), {"hits": []}))
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    at = f"http://127.0.0.1:{trap.server_address[1]}"
+    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]. "])
+    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+        assert httpx.get(address).headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        page.goto(address)
+        page.wait_for_selector("#chat")
+        violated = page.evaluate(
+            """(at) => new Promise(resolve => {
+                const seen = [];
+                document.addEventListener('securitypolicyviolation', e => seen.push(e.effectiveDirective));
+                document.body.insertAdjacentHTML('beforeend',
+                  `<img src="${at}/planted.png"><form id="planted" method="post" action="${at}/planted-form">` +
+                  `<input type="password" name="p" value="x"></form>`);
+                document.getElementById('planted').submit();
+                setTimeout(() => resolve(seen), 1500);
+            })""",
+            at,
+        )
+        page.goto(address)  # and the chat itself still works under the policy
+        box = page.get_by_role("textbox").first
+        box.fill("What does EMC2 propose for contrastive learning?")
+        box.press("Enter")
+        page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+    trap.shutdown()
+    assert trap.RequestHandlerClass.hits == []
+    assert {"img-src", "form-action"} <= set(violated)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
 from assistant.chat import ChatSession
@@ -14,6 +15,7 @@ from assistant.citations import Citation
 from assistant.context import Context
 from rag.config import Config
 from rag.errors import RagError
+from ui.headers import SecurityHeaders
 from ui.safe import answer_markdown, code, plain, unescape_answer
 
 EXAMPLES = [
@@ -177,8 +179,18 @@ def launch(
     auth: list[tuple[str, str]] | None = None,
     prevent_thread_lock: bool = False,
 ) -> gr.Blocks:
-    """Build and start the app with a bounded queue; a non-loopback host needs `auth` (checked by the caller)."""
-    app = build_app(cfg, Assistant(cfg))
+    """Build and start the app; a non-loopback host needs `auth` (checked by the caller)."""
+    return serve(build_app(cfg, Assistant(cfg)), host, port, auth, prevent_thread_lock)
+
+
+def serve(
+    app: gr.Blocks,
+    host: str,
+    port: int,
+    auth: list[tuple[str, str]] | None = None,
+    prevent_thread_lock: bool = False,
+) -> gr.Blocks:
+    """Start a built app with a bounded queue and the page's security headers."""
     app.queue(max_size=100)
     app.launch(
         server_name=host,
@@ -187,6 +199,7 @@ def launch(
         auth=auth or None,
         show_error=False,  # an unexpected exception stays in the server log, not in a client's page
         max_file_size="1kb",  # the chat takes no uploads
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
     )
     return app
 
