@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import time
@@ -17,7 +16,7 @@ from assistant.context import Context, build_context
 from assistant.listing import catalog_answer
 from assistant.llm import make_client, stream_chat
 from assistant.names import label_of
-from assistant.prompts import render, system_prompt
+from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
 from rag.config import Config
 from rag.errors import RagError
@@ -230,9 +229,7 @@ class Assistant:
     def _cache_key(self, asked: str, filters: dict | None, k: int | None, mode: str | None, version: str) -> tuple:
         """What an answer depends on: the (normalised) question, filters, index version, prompts and model."""
         normal = re.sub(r"\s+", " ", asked.lower()).strip().rstrip("?.! ")
-        prompts = hashlib.sha256(
-            b"".join(p.read_bytes() for p in sorted(self.cfg.prompts_dir.glob("*.md")))
-        ).hexdigest()
+        prompts = prompts_fingerprint(self.cfg.prompts_dir)
         settings = (k or self.cfg.top_k, mode or self.cfg.retriever, self.cfg.answer_prompt, self.cfg.context_chars)
         return (
             normal,
@@ -256,13 +253,7 @@ class Assistant:
     ) -> Generator[Draft, None, Verified]:
         """Stream one model answer, yielding Drafts of its verified whole sentences (when `show`: an
         answer that may still be rejected as a whole is not shown while it is written); return it verified."""
-        messages = [
-            {"role": "system", "content": system},
-            {
-                "role": "user",
-                "content": render(self.cfg.prompts_dir, prompt, context=context.text(), question=question),
-            },
-        ]
+        messages = prompt_messages(self.cfg, system, prompt, context, question)
         raw, checked, shown, leaked = "", "", "", False
         llm_started = time.perf_counter()
         for delta in stream_chat(self.client, self.cfg, messages):
@@ -283,19 +274,30 @@ class Assistant:
                 shown = draft
                 yield Draft(draft)
         timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
-        raw = raw.strip()
-        if not raw:
+        if not raw.strip():
             raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")
-        if leaked or leaks_prompt(raw, system):
-            return Verified(PROMPT_WITHHELD, [], [], abstained=False)
-        verified = verify(raw, context, asked)
-        if not verified.text.strip():  # every sentence was unsupported
-            verified = verify(UNSUPPORTED, context, asked)
-        return verified
+        return check_reply(raw, system, context, asked, leaked)
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
         return final_answer(self.stream(question, **options))
+
+
+def prompt_messages(cfg: Config, system: str, prompt: str, context: Context, question: str) -> list[dict[str, str]]:
+    """The chat messages for one model answer: the system prompt, then prompt file `prompt` filled in."""
+    user = render(cfg.prompts_dir, prompt, context=context.text(), question=question)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def check_reply(raw: str, system: str, context: Context, asked: str, leaked: bool = False) -> Verified:
+    """What may be shown of a model's reply: the prompt withheld if it leaks, else the verified sentences."""
+    raw = raw.strip()
+    if leaked or leaks_prompt(raw, system):
+        return Verified(PROMPT_WITHHELD, [], [], abstained=False)
+    verified = verify(raw, context, asked)
+    if not verified.text.strip():  # every sentence was unsupported
+        verified = verify(UNSUPPORTED, context, asked)
+    return verified
 
 
 def _whole_sentences(text: str) -> str:

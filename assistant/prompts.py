@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from pathlib import Path
@@ -38,3 +39,8 @@ def system_prompt(prompts_dir: Path, abstain: bool = True) -> str:
     rule = render(prompts_dir, "abstain_rule") if abstain else ""
     rules = render(prompts_dir, "citation_rules", abstain_rule=rule)
     return re.sub(r"\n{3,}", "\n\n", render(prompts_dir, "system", citation_rules=rules))
+
+
+def prompts_fingerprint(prompts_dir: Path) -> str:
+    """A hash of every prompt file: answers, cache entries and votes name the prompts they came from."""
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(prompts_dir.glob("*.md")))).hexdigest()

@@ -45,6 +45,9 @@ class ExamQuestion(BaseModel):
     kind: str = "other"
     sources: list[str] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)
+    # Where the item came from: "written" by a person, "generated" (`rag exam generate`) or "feedback"
+    # (`rag feedback export`), each reviewed by a person before it entered an exam file.
+    origin: str = "written"
 
     @field_validator("id", "question", mode="before")
     @classmethod
@@ -110,9 +113,10 @@ def first_problem(exc: ValidationError) -> str:
 def exam_fingerprint(questions: list[ExamQuestion]) -> str:
     """Changes when any question, option or answer changes; the same for the same items in any order.
 
-    `facts` only guide the open-answer grader, so they are left out: multiple-choice runs stay comparable.
+    `facts` only guide the open-answer grader and `origin` only labels an item, so they are left out:
+    multiple-choice runs stay comparable.
     """
-    rows = [q.model_dump(exclude={"facts"}) for q in questions]
+    rows = [q.model_dump(exclude={"facts", "origin"}) for q in questions]
     canonical = json.dumps(sorted(rows, key=lambda q: q["id"]), sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 

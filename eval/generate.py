@@ -99,14 +99,19 @@ def generate_exam(
                 continue
             counts["kept"] += 1
             kept_terms.append(terms(candidate["question"]))
-            rows.append(_shuffled(candidate, node, len(rows) + 1, rng))
+            kind = str(node.metadata.get("kind", "other"))
+            rows.append(shuffled(candidate, f"gen{len(rows) + 1:04d}", kind, [node.node_id], rng))
         if progress:
             progress(1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    # The reviewer sees what the filters dropped and why, next to what they kept.
-    rejected_path(out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejected), encoding="utf-8")
+    write_candidates(out, rows, rejected)
     return counts
+
+
+def write_candidates(out: Path, kept: list[dict], rejected: list[dict]) -> None:
+    """The kept candidates in `out`; beside them what the filters dropped and why, for the reviewer."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for path, rows in ((out, kept), (rejected_path(out), rejected)):
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 def rejected_path(out: Path) -> Path:
@@ -114,8 +119,8 @@ def rejected_path(out: Path) -> Path:
     return out.with_name(out.stem + ".rejected" + out.suffix)
 
 
-def _shuffled(candidate: dict, node: BaseNode, number: int, rng: random.Random) -> dict:
-    """Move the right option to a random letter, so generated exams are not biased to one letter."""
+def shuffled(candidate: dict, item_id: str, kind: str, sources: list[str], rng: random.Random) -> dict:
+    """An exam row with the right option moved to a random letter, so exams are not biased to one letter."""
     right = candidate["choices"][candidate["answer"]]
     wrong = [v for k, v in candidate["choices"].items() if k != candidate["answer"]]
     position = rng.choice(LETTERS)
@@ -123,10 +128,10 @@ def _shuffled(candidate: dict, node: BaseNode, number: int, rng: random.Random) 
     for letter in LETTERS:
         choices[letter] = right if letter == position else wrong.pop()
     return {
-        "id": f"gen{number:04d}",
+        "id": item_id,
         "question": candidate["question"].strip(),
         "choices": choices,
         "answer": position,
-        "kind": str(node.metadata.get("kind", "other")),
-        "sources": [node.node_id],
+        "kind": kind,
+        "sources": sources,
     }

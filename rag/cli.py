@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -467,14 +468,7 @@ def exam(
         rag exam --prompt exam --prompt exam_loose
         rag exam generate --per-entry 2 --out candidates.jsonl
     """
-    if ctx.invoked_subcommand is not None:
-        # `rag exam --mode chat generate …` would silently drop --mode: options go after the subcommand.
-        given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name) != ParameterSource.DEFAULT]
-        if given:
-            raise click.UsageError(
-                f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to `rag exam` itself, not to "
-                f"`rag exam {ctx.invoked_subcommand}`; give its own options after the subcommand"
-            )
+    if _subcommand(ctx):
         return
     from eval.exam import ExamRun
     from eval.runs import comparison_runs, exam
@@ -485,6 +479,20 @@ def exam(
         runs = [ExamRun(mode, cfg.retriever, p, scoring, aggregate) for p in (prompts or ("exam",))]
     progress = lambda total, label: _progress(total, label, "q")  # noqa: E731
     _print(exam(cfg, exam_file, runs, limit, report_dir, json_out, progress_bar=progress))
+
+
+def _subcommand(ctx: click.Context) -> bool:
+    """Whether a group's subcommand runs; the group's own options given before it are a usage error,
+    since `rag exam --mode chat generate …` would silently drop --mode."""
+    if ctx.invoked_subcommand is None:
+        return False
+    given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name) != ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to `rag {ctx.command.name}` itself, not "
+            f"to `rag {ctx.command.name} {ctx.invoked_subcommand}`; give its own options after the subcommand"
+        )
+    return True
 
 
 def _print(outcome: Any) -> None:
@@ -524,6 +532,36 @@ def exam_compare(
     _print(compare_saved(list(files), exam_file, report_dir, json_out))
 
 
+@exam.command("redteam")
+@common_options
+@click.option(
+    "--cases",
+    "cases_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Red-team cases (JSON lines: file, text, question); default: the bundled set.",
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write every case here.")
+def exam_redteam(cfg: Config, cases_file: Path | None, json_out: Path | None) -> None:
+    """Plant instructions beside the guide and count which defence stopped each (filter, model, checks, page).
+
+    Builds its own temporary index; asks each case twice (as shipped, and with the filter off).
+
+    Example:
+
+    \b
+        rag exam redteam --json redteam.json
+    """
+    from eval.redteam import CASES_FILE, load_cases, run, summary_lines, write_json
+
+    cases = load_cases(cases_file or CASES_FILE)
+    with _progress(len(cases), "Red team", "case") as bar:
+        results = run(cfg, cases, progress=bar.update)
+    for line in summary_lines(results):
+        click.echo(line)
+    if json_out:
+        write_json(results, json_out)
+
+
 _compare_alias = copy.copy(exam_compare)  # `rag exam compare` works too, out of the help listing
 _compare_alias.hidden = True
 exam.add_command(_compare_alias, "compare")
@@ -556,6 +594,73 @@ def exam_generate(cfg: Config, per_entry: int, limit: int | None, out: Path) -> 
     click.echo(
         f"Kept {counts['kept']} questions in {out}; rejected {rejected} (see {rejected_path(out)}). "
         "Review them before use."
+    )
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+@common_options
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="Only votes cast at or after this time (UTC).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The summary and every vote as one JSON object.")
+def feedback(ctx: click.Context, cfg: Config, since: datetime | None, as_json: bool) -> None:
+    """The chat's 👍/👎 votes: share of 👍 overall and by kind of question, then each vote.
+
+    Votes live in the data directory (feedback.jsonl), appended as they are cast.
+
+    Examples:
+
+    \b
+        rag feedback --since 2026-12-01
+        rag feedback export --out eval/exams/feedback-candidates.jsonl
+    """
+    if _subcommand(ctx):
+        return
+    from eval.feedback import feedback_path, read_votes, summary, summary_lines
+
+    votes, warnings = read_votes(feedback_path(cfg), since.replace(tzinfo=UTC) if since else None)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if as_json:
+        click.echo(
+            json.dumps(summary(votes) | {"items": [v.model_dump(mode="json") for v in votes]}, ensure_ascii=False)
+        )
+    else:
+        click.echo("\n".join(summary_lines(votes)))
+
+
+@feedback.command("export")
+@common_options
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Candidate exam file.")
+def feedback_export(cfg: Config, out: Path) -> None:
+    """Exam candidates from the votes, 👎 first, for a person to review (never merged into an exam).
+
+    Each keeps the question as condensed with its conversation, the cited entries as `sources`, and
+    four options the model drafts from those entries, filtered like `rag exam generate`.
+
+    Example:
+
+    \b
+        rag feedback export --out feedback-candidates.jsonl
+    """
+    from assistant.answer import Assistant
+    from eval.feedback import export_candidates, feedback_path, read_votes
+    from eval.generate import rejected_path
+
+    votes, warnings = read_votes(feedback_path(cfg))
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if not votes:
+        raise RagError(f"No votes in {feedback_path(cfg)} yet; vote with 👍/👎 in `rag ui` first")
+    with _progress(len(votes), "Drafting", "vote") as bar:
+        counts = export_candidates(Assistant(cfg), votes, out, progress=bar.update)
+    rejected = ", ".join(f"{reason}: {n}" for reason, n in counts.items() if reason != "kept") or "none"
+    click.echo(
+        f"Wrote {counts['kept']} candidates to {out}; rejected {rejected} (see {rejected_path(out)}). "
+        "Review them before adding any to an exam."
     )
 
 

@@ -13,6 +13,7 @@ from assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
 from assistant.chat import ChatSession
 from assistant.citations import Citation
 from assistant.context import Context
+from eval.feedback import VOTES, feedback_path, record_vote, vote_fields
 from rag.config import Config
 from rag.errors import RagError
 from ui.headers import SecurityHeaders
@@ -90,10 +91,21 @@ def context_markdown(context: Context) -> str:
     return "\n".join(rows) + (f"\n\n{facts}" if facts else "")
 
 
-def make_chat_fn(assistant: Assistant):
-    """The ChatInterface function: stream the answer, then add sources and context panels."""
+Records = dict[int, dict]  # a session's answers by their place in the chat: what a vote on one records
 
-    def respond(message: str, history: list[dict], kind: str, area: str, city: str) -> Iterator[list]:
+
+def make_chat_fn(assistant: Assistant):
+    """The ChatInterface function: stream the answer, then add sources and context panels; every yield
+    also returns the session's answer records, for votes."""
+
+    def respond(
+        message: str, history: list[dict], kind: str, area: str, city: str, records: Records | None
+    ) -> Iterator[tuple[list, Records]]:
+        records = dict(records or {})
+        for messages in _turn(message, history, kind, area, city, records):
+            yield messages, records
+
+    def _turn(message: str, history: list[dict], kind: str, area: str, city: str, records: Records) -> Iterator[list]:
         filters = {k: v for k, v in (("kind", kind), ("area", area), ("city", city)) if v and v != ALL}
         session = ChatSession(assistant, _history_pairs(history))
         turn = str(len(history))
@@ -123,6 +135,8 @@ def make_chat_fn(assistant: Assistant):
                             content=plain(item.search_question), metadata={"title": "Searched for", "status": "done"}
                         )
                     ]
+                # The answer's place once the turn is in the chat: after the question and "Searched for".
+                records[len(history) + 1 + len(searched)] = vote_fields(item, filters, assistant.cfg)
                 yield [
                     *searched,
                     gr.ChatMessage(content=answer_markdown(item.answer, turn)),
@@ -143,6 +157,31 @@ def make_chat_fn(assistant: Assistant):
     return respond
 
 
+def make_vote_fns(cfg: Config):
+    """Handlers for 👍/👎 in the chat (Gradio's like event) and for the `vote` API; both write to the data
+    directory's feedback file at once."""
+    path = feedback_path(cfg)
+
+    def on_like(records: Records | None, comment: str, data: gr.LikeData) -> tuple[str, str]:
+        records = records or {}
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        answers = [i for i in records if i <= index]  # a vote on a panel counts for the answer above it
+        if not answers or data.liked not in (True, False):
+            return comment, "Votes count on answers."
+        record_vote(path, records[max(answers)], "up" if data.liked else "down", comment or "")
+        return "", "Vote recorded" + (" with your comment" if (comment or "").strip() else "") + ". Thank you."
+
+    def vote_last(vote: str, comment: str, records: Records | None) -> tuple[str, str]:
+        if vote not in VOTES:
+            raise gr.Error(f"vote must be one of {', '.join(VOTES)}")
+        if not records:
+            raise gr.Error("There is no answer to vote on yet")
+        record_vote(path, records[max(records)], vote, comment or "")
+        return "", "Vote recorded. Thank you."
+
+    return on_like, vote_last
+
+
 def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
     """The whole app; `assistant` is shared by all sessions (it is thread-safe)."""
     assistant.retriever.refresh()
@@ -159,16 +198,29 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             kind = gr.Radio([ALL, "paper", "posting"], value=ALL, label="Search in")
             area = gr.Dropdown(areas, value=ALL, label="Research area")
             city = gr.Dropdown(cities, value=ALL, label="City")
+        records = gr.State({})
+        chatbot = gr.Chatbot(height=560, label="Chat", elem_id="chat", feedback_options=("Like", "Dislike"))
         gr.ChatInterface(
             make_chat_fn(assistant),
-            chatbot=gr.Chatbot(height=560, label="Chat", elem_id="chat"),
-            additional_inputs=[kind, area, city],
-            examples=[[q, ALL, ALL, ALL] for q in EXAMPLES],
+            chatbot=chatbot,
+            additional_inputs=[kind, area, city, records],
+            additional_outputs=[records],
+            examples=[[q, ALL, ALL, ALL, None] for q in EXAMPLES],
             api_name="chat",
             # Several sessions retrieve and show sources at once; the model calls themselves wait in
             # one line shared with the API and every other caller (assistant.llm.model_slot).
             concurrency_limit=SESSIONS_AT_ONCE,
         )
+        with gr.Row():
+            comment = gr.Textbox(
+                label="Comment (optional, sent with your next 👍/👎)", max_length=2000, scale=4, elem_id="comment"
+            )
+            status = gr.Markdown(elem_id="vote-status")
+        on_like, vote_last = make_vote_fns(cfg)
+        chatbot.like(on_like, [records, comment], [comment, status], api_visibility="undocumented", queue=False)
+        # For scripts and tests: a vote on the session's last answer (`vote` is "up" or "down").
+        vote = gr.Radio(list(VOTES), visible=False)
+        gr.Button(visible=False).click(vote_last, [vote, comment, records], [comment, status], api_name="vote")
     return app
 
 
