@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from gradio_client import Client
 
 from assistant.answer import Assistant
 from assistant.retrieve import HybridRetriever
+from eval.feedback import feedback_path, read_votes
 from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, load_config
@@ -354,3 +357,74 @@ def test_the_page_forbids_external_images_and_form_targets(index_cfg, retriever,
     trap.shutdown()
     assert trap.RequestHandlerClass.hits == []
     assert {"img-src", "form-action"} <= set(violated)
+
+
+@pytest.mark.browser
+def test_a_vote_in_the_page_lands_in_the_feedback_file(index_cfg, retriever, scripted_endpoint, tmp_path):
+    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC ", "negative sampling [1]. "])
+    cfg = index_cfg.replace(base_url=url, data_dir=tmp_path / "votes")  # votes here; the index stays shared
+    with served(cfg, retriever) as address, chromium_page() as page:
+        page.goto(address)
+        page.wait_for_selector("#chat")
+        box = page.get_by_role("textbox").first
+        box.fill("What does EMC2 propose for contrastive learning?")
+        box.press("Enter")
+        page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#comment textarea").fill("Clear and cited")
+        page.locator("#chat").get_by_label("Like", exact=True).first.click()
+        page.get_by_text("Vote recorded with your comment").wait_for(timeout=10_000)
+        page.screenshot(path=str(SCREENSHOTS / "ui-feedback.png"), full_page=True)
+        votes, _ = read_votes(feedback_path(cfg))
+        assert [(v.vote, v.comment) for v in votes] == [("up", "Clear and cited")]
+        page.locator("#chat").get_by_label("Dislike", exact=True).first.click()  # a change of mind
+        page.get_by_text("Vote recorded. Thank you.").wait_for(timeout=10_000)
+    votes, _ = read_votes(feedback_path(cfg))
+    assert len(feedback_path(cfg).read_text().splitlines()) == 2
+    vote = votes[0]
+    assert len(votes) == 1 and vote.vote == "down"
+    assert vote.question == "What does EMC2 propose for contrastive learning?" and "negative sampling" in vote.answer
+    assert vote.citations and vote.citations[0]["ids"][0].startswith("paper/emc2")
+    assert vote.citations[0]["ids"][0] in vote.retrieved and vote.index_version and vote.model
+
+
+def test_votes_through_the_api_survive_a_killed_app(index_cfg, scripted_endpoint, tmp_path):
+    """`rag ui` as users start it; votes cast through gradio_client, then the process is killed (SIGKILL)."""
+    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
+    data = tmp_path / "data"
+    shutil.copytree(index_cfg.data_dir, data)
+    port = free_port()
+    env = os.environ | {"RAG_DATA_DIR": str(data), "OPENAI_BASE_URL": url}
+    app = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rag")), "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        address = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(address, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        alice, bob = Client(address, verbose=False), Client(address, verbose=False)
+        for client, question, vote in (
+            (alice, "What does EMC2 propose for contrastive learning?", "up"),
+            (bob, "What is the MADA paper about?", "down"),
+            (alice, "Who wrote REPOFORMER?", "down"),
+        ):
+            client.predict(question, "all", "all", "all", api_name="/chat")
+            client.predict(vote, f"comment on {question}", api_name="/vote")
+    finally:
+        app.kill()
+        app.wait(10)
+    votes, warnings = read_votes(feedback_path(index_cfg.replace(data_dir=data)))
+    assert warnings == []
+    assert [(v.question, v.vote) for v in votes] == [
+        ("What does EMC2 propose for contrastive learning?", "up"),
+        ("What is the MADA paper about?", "down"),
+        ("Who wrote REPOFORMER?", "down"),
+    ]
+    assert all(v.comment == f"comment on {v.question}" for v in votes)
