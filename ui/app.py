@@ -213,7 +213,10 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
         )
         with gr.Row():
             comment = gr.Textbox(
-                label="Comment (optional): sent with your next thumbs up or down on an answer", max_length=2000, scale=4, elem_id="comment"
+                label="Comment (optional): sent with your next thumbs up or down on an answer",
+                max_length=2000,
+                scale=4,
+                elem_id="comment",
             )
             status = gr.Markdown(elem_id="vote-status")
         on_like, vote_last = make_vote_fns(cfg)
