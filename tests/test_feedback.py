@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
@@ -96,3 +97,42 @@ def test_rag_feedback_with_no_votes_and_bad_dates(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and "yesterday" in bad.output
     export = CliRunner().invoke(cli, ["feedback", "export", "--out", str(tmp_path / "c.jsonl")])
     assert export.exit_code == 1 and "No votes in" in export.output and "Traceback" not in export.output
+
+
+REPOFORMER = "paper/repoformer-selective-retrieval-for-repository-level-code-completion"
+OPTIONS = {
+    "question": "ignored",
+    "choices": {"A": "Wasi Ahmad", "B": "Di Wu", "C": "Parameswaran Raman", "D": "Hoi-To Wai"},
+    "answer": "B",
+}
+
+
+def test_export_writes_reviewable_exam_lines_downvotes_first(index_cfg, scripted_endpoint, tmp_path, monkeypatch):
+    from eval.exam import load_exam
+    from eval.feedback import feedback_path
+
+    url, requests = scripted_endpoint([json.dumps(OPTIONS)])
+    data = tmp_path / "data"
+    shutil.copytree(index_cfg.data_dir, data)
+    path = feedback_path(index_cfg.replace(data_dir=data))
+    up = fields("Who is the first author of REPOFORMER?", cited=[REPOFORMER])  # asked twice, by two people
+    record_vote(path, up, "up")
+    down = fields("Who is the first author of REPOFORMER?", cited=[REPOFORMER]) | {"answer_id": "d"}
+    down["question"] = "And its first author?"  # a follow-up: the export keeps the condensed question
+    record_vote(path, down, "down", "named the last author")
+    record_vote(path, fields("What is the weather in Boston?", kind="unanswered", cited=[]), "down")
+    monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    out = tmp_path / "candidates.jsonl"
+
+    result = CliRunner().invoke(cli, ["feedback", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 candidates" in result.output and "near-duplicate: 1" in result.output
+    assert "no cited entry: 1" in result.output
+    items = load_exam(out)  # what `rag exam --exam` reads
+    assert [i.question for i in items] == ["Who is the first author of REPOFORMER?"]  # 👎 first
+    item = items[0]
+    assert item.choices[item.answer] == "Di Wu" and item.sources == [REPOFORMER]
+    raw = json.loads(out.read_text().splitlines()[0])
+    assert raw["origin"] == "feedback" and raw["vote"] == "down" and raw["comment"] == "named the last author"
+    assert "REPOFORMER" in requests[0]["messages"][0]["content"]  # the options were drafted from the entry
