@@ -18,6 +18,8 @@ from assistant.llm import make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
+from assistant.server import log_file
+from assistant.usage import add_usage, log_offset, prompt_split, usage_since
 from rag.config import Config
 from rag.errors import RagError
 
@@ -255,6 +257,8 @@ class Assistant:
         answer that may still be rejected as a whole is not shown while it is written); return it verified."""
         messages = prompt_messages(self.cfg, system, prompt, context, question)
         raw, checked, shown, leaked = "", "", "", False
+        log = log_file(self.cfg) if self.cfg.uses_local_server else None
+        offset = log_offset(log) if log else 0
         llm_started = time.perf_counter()
         for delta in stream_chat(self.client, self.cfg, messages):
             timings.setdefault("first_token_s", time.perf_counter() - llm_started)
@@ -274,6 +278,8 @@ class Assistant:
                 shown = draft
                 yield Draft(draft)
         timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
+        for used in usage_since(log, offset) if log else []:  # what the server read and wrote, by its log
+            add_usage(timings, used)
         if not raw.strip():
             raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")
         return check_reply(raw, system, context, asked, leaked)
@@ -281,6 +287,14 @@ class Assistant:
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
         return final_answer(self.stream(question, **options))
+
+    def prompt_tokens(self, answer: Answer) -> dict[str, int]:
+        """The model's prompt for `answer` in tokens by part (system, context, question); empty when code
+        wrote the answer or the endpoint cannot count."""
+        if not answer.answered_by.startswith("model") or answer.cached:
+            return {}
+        system = system_prompt(self.cfg.prompts_dir)
+        return prompt_split(self.cfg, system, answer.context.text(), answer.question)
 
 
 def prompt_messages(cfg: Config, system: str, prompt: str, context: Context, question: str) -> list[dict[str, str]]:

@@ -28,7 +28,9 @@ def pid_file(cfg: Config) -> Path:
 
 
 def log_file(cfg: Config) -> Path:
-    return cfg.data_dir / "server.log"
+    # Beside its key: whichever data directory started the server on this port, its log is found here
+    # (`assistant.usage` reads each request's token counts from it).
+    return cfg.model_dir / f"server-{cfg.server_port}.log"
 
 
 def key_file(cfg: Config) -> Path:

@@ -6,6 +6,7 @@ import copy
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from click.core import ParameterSource
 from eval.options import AGGREGATE_NAMES, MODES, SCORINGS
 from rag.config import RETRIEVERS, Config, load_config
 from rag.errors import RagError
+
+STARTED = time.perf_counter()
 
 
 def common_options(func: Callable) -> Callable:
@@ -202,10 +205,13 @@ def ask(cfg: Config, question: str, filters: dict[str, str], as_json: bool) -> N
 
     question = check_question(cfg, question)
     assistant = Assistant(cfg)
+    startup = time.perf_counter() - STARTED  # from this module's import to the start of retrieval
     # The verified text is printed, not the raw stream, so removed citations never show.
     answer = assistant.ask(question, filters=filters)
     if as_json:
-        click.echo(json.dumps(answer.as_json(), indent=2, ensure_ascii=False))
+        data = answer.as_json()
+        data["timings"] |= {"startup_s": round(startup, 3), **assistant.prompt_tokens(answer)}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         _print_answer(answer)
 
