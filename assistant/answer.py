@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import openai
 
 from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
-from assistant.context import Context, build_context
+from assistant.context import Context, build_context, corpus_context
 from assistant.listing import catalog_answer
 from assistant.llm import make_client, stream_chat
 from assistant.names import label_of
@@ -151,6 +151,8 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(cfg)
         self._client = client
         self._cache = AnswerCache()
+        self._lock = threading.Lock()
+        self._corpus: tuple[str, Context | None] | None = None
 
     @property
     def client(self) -> openai.OpenAI:
@@ -198,10 +200,13 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by = "catalog"
         else:
+            whole = None if filters else self.corpus_context()
+            context = whole or context  # the citations' numbers refer to what the model read
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
-            if verified.abstained and not verified.citations and context.sources:
+            # (Not with the whole corpus: another system prompt would make the server read it all again.)
+            if verified.abstained and not verified.citations and context.sources and whole is None:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 strict = system_prompt(self.cfg.prompts_dir, abstain=False)
                 retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
@@ -228,11 +233,30 @@ class Assistant:
         self._cache.put(key, answer)
         yield answer
 
+    def corpus_context(self) -> Context | None:
+        """In the "corpus" context mode, every entry as one fixed context, made once per index version;
+        None in the "retrieved" mode or when the corpus does not fit `corpus_context_chars`."""
+        if self.cfg.context_mode != "corpus":
+            return None
+        version = self.retriever.refresh()
+        with self._lock:
+            if self._corpus is None or self._corpus[0] != version:
+                catalog = self.retriever.catalog
+                nodes = list(catalog.nodes.values()) if catalog else []
+                self._corpus = (version, corpus_context(nodes, self.cfg.corpus_context_chars))
+            return self._corpus[1]
+
     def _cache_key(self, asked: str, filters: dict | None, k: int | None, mode: str | None, version: str) -> tuple:
         """What an answer depends on: the (normalised) question, filters, index version, prompts and model."""
         normal = re.sub(r"\s+", " ", asked.lower()).strip().rstrip("?.! ")
         prompts = prompts_fingerprint(self.cfg.prompts_dir)
-        settings = (k or self.cfg.top_k, mode or self.cfg.retriever, self.cfg.answer_prompt, self.cfg.context_chars)
+        settings = (
+            k or self.cfg.top_k,
+            mode or self.cfg.retriever,
+            self.cfg.answer_prompt,
+            self.cfg.context_chars,
+            self.cfg.context_mode,
+        )
         return (
             normal,
             tuple(sorted((filters or {}).items())),

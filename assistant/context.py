@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import Stemmer
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, NodeWithScore
 
 from assistant.names import node_label, place_of
 from assistant.retrieve import Retrieval
@@ -184,6 +185,16 @@ def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> 
         context.sources.append(Source(len(context.sources) + 1, nodes, passage, max(scores) if scores else None))
     context.facts = _facts(retrieval, context)
     return context
+
+
+def corpus_context(nodes: list[BaseNode], budget_chars: int) -> Context | None:
+    """Every entry, whole and numbered in a fixed order, so every question's prompt starts with the same
+    text and the model server reads it once (cache-augmented generation); None when the corpus is larger
+    than `budget_chars`."""
+    ordered = sorted(nodes, key=lambda node: node.node_id)
+    everything = Retrieval(question="", hits=[NodeWithScore(node=node, score=None) for node in ordered])
+    context = build_context(everything, budget_chars=sys.maxsize, max_entries=len(ordered))
+    return context if len(context.text()) <= budget_chars else None
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:

@@ -76,6 +76,12 @@ def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]]
         return response.choices[0]
 
 
+def read_prompt(client: openai.OpenAI, cfg: Config, prompt: str) -> None:
+    """Have the endpoint read `prompt` as plain text and write one token (timing how fast it reads)."""
+    with model_slot(cfg), endpoint_errors(cfg):
+        client.completions.create(model=cfg.model, prompt=prompt, max_tokens=1, temperature=0.0)
+
+
 def _create(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
     """The one chat-completions call, with the configured model, temperature and token limit."""
     options.setdefault("max_tokens", cfg.max_tokens)

@@ -6,8 +6,10 @@ the configured port is reused rather than started again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from assistant.local_model import is_installed, model_path
+from assistant.prompts import system_prompt
 from rag.config import Config
 from rag.errors import MODEL_MISSING, RagError
 from rag.locks import file_lock
@@ -96,11 +99,25 @@ def ensure_server(cfg: Config) -> str:
             if process.poll() is not None:
                 raise RagError(f"The model server exited at start (code {process.returncode}): {_last_log_line(cfg)}")
             if is_healthy(cfg, timeout=1.0):
+                warm_up(cfg)
                 return cfg.endpoint
             time.sleep(0.3)
         process.terminate()
         raise RagError(
             f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
+        )
+
+
+def warm_up(cfg: Config) -> None:
+    """Have a new server read the system prompt once, so the first question finds it in the KV cache
+    (every answer's prompt starts with it) and its asker does not wait for it."""
+    messages = [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": "Sources:"}]
+    with contextlib.suppress(httpx.HTTPError):  # only a head start: the first question can read it itself
+        httpx.post(
+            f"{cfg.endpoint}/chat/completions",
+            json={"model": cfg.model, "messages": messages, "max_tokens": 1, "temperature": 0.0},
+            headers={"Authorization": f"Bearer {endpoint_key(cfg)}"},
+            timeout=cfg.llm_timeout,
         )
 
 
@@ -132,6 +149,7 @@ def _spawn(cfg: Config) -> subprocess.Popen:
         # The default lets every new request abort the one being generated; queue them instead.
         "--interrupt_requests",
         "False",
+        *shlex.split(cfg.server_args),
     ]
     # A new session: the server outlives the command that started it and is reused.
     # The key goes in the environment (readable by this account only), not on the command line.

@@ -8,18 +8,23 @@ it never fails on speed.
 
 from __future__ import annotations
 
+import random
 import resource
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.answer import Assistant
+from assistant.context import STOPWORDS
+from assistant.llm import make_client, read_prompt
 from assistant.retrieve import HybridRetriever
-from assistant.server import ensure_server, pid_file
+from assistant.server import ensure_server, log_file, pid_file
+from assistant.usage import count_tokens, log_offset, usage_since
 from eval.exam import GOLD_EXAM, load_exam
 from eval.metrics import percentile
 from eval.naive import build_naive_engine
@@ -79,13 +84,53 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+REFERENCE_TOKENS = 600
+# Per model answer: the prompt by part and what the server read, served from cache and wrote.
+TOKEN_FIGURES = (
+    "system_tokens",
+    "context_tokens",
+    "question_tokens",
+    "prompt_tokens",
+    "cached_tokens",
+    "evaluated_tokens",
+    "prompt_tokens_per_s",
+    "completion_tokens_per_s",
+    "first_token_over_prompt_read",
+)
+
+
+def reference_read(cfg: Config) -> dict:
+    """The server reading a 600-token prompt it has never seen (one token written): every answer time is
+    also given as a ratio to it, which compares across machines where seconds do not."""
+    rng = random.Random()
+    words = sorted(STOPWORDS | {"model", "source", "paper", "guide", "answer", "question", "team", "posting"})
+    text, tokens = uuid.uuid4().hex, 0  # a fresh start: nothing of it can be in the server's cache
+    while tokens < REFERENCE_TOKENS:
+        text += " " + " ".join(rng.choice(words) for _ in range(max(8, (REFERENCE_TOKENS - tokens) // 2)))
+        tokens = count_tokens(cfg, text) or int(len(text.split()) * 1.3)
+    log = log_file(cfg) if cfg.uses_local_server else None
+    offset = log_offset(log) if log else 0
+    started = time.perf_counter()
+    read_prompt(make_client(cfg), cfg, text)
+    seconds = time.perf_counter() - started
+    used = usage_since(log, offset) if log else []
+    rate = used[-1].prompt_rate if used else None
+    return {
+        "reference_prompt_tokens": tokens,
+        "reference_read_s": round(seconds, 2),
+        "server_prompt_tokens_per_s": round(rate or tokens / seconds, 1),
+    }
+
+
 def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmbedding) -> dict:
     """Our pipeline vs llama-index's default one on the first `n` of `questions` the model answers,
     same model, same run; questions code answers (lists, counts, one field of a paper) and a
     repeated question (the answer cache) are timed apart."""
     ensure_server(cfg)
+    reference = reference_read(cfg)
     assistant = Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder))
     ours, first_tokens, speeds, by_code, asked = [], [], [], [], []
+    tokens: dict[str, list[float]] = {}  # per model answer, as the server's log and tokenizer count them
     for question in questions:
         if len(asked) == n:
             break
@@ -99,6 +144,10 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
         generation = answer.timings["generate_s"] - answer.timings["first_token_s"]
         if answer.timings["output_chunks"] > 1 and generation > 0:
             speeds.append((answer.timings["output_chunks"] - 1) / generation)
+        counted = answer.timings | assistant.prompt_tokens(answer)
+        for key in TOKEN_FIGURES:
+            if key in counted:
+                tokens.setdefault(key, []).append(counted[key])
     repeated = [assistant.ask(question).timings["total_s"] for question in asked[:3]]
     questions = asked
     engine = build_naive_engine(cfg, list(cfg.corpus), embedder)
@@ -108,10 +157,14 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
         engine.query(question)
         naive.append(time.perf_counter() - t0)
     ours_p50, naive_p50 = percentile(ours, 50), percentile(naive, 50)
+    first_token_p50 = percentile(first_tokens, 50)
     return {
         "questions": len(questions),
-        "first_token_p50_s": round(percentile(first_tokens, 50), 2),
+        **reference,
+        "first_token_p50_s": round(first_token_p50, 2),
         "first_token_p95_s": round(percentile(first_tokens, 95), 2),
+        "first_token_p50_over_reference": round(first_token_p50 / reference["reference_read_s"], 2),
+        **{f"{key}_p50": round(percentile(values, 50), 2) for key, values in tokens.items()},
         "tokens_per_s": round(sum(speeds) / len(speeds), 1) if speeds else None,
         "answer_p50_s": round(ours_p50, 2),
         "answer_p95_s": round(percentile(ours, 95), 2),

@@ -283,7 +283,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         context = _oracle_context(assistant, question)
     elif run.mode == "rag":
         retrieval = assistant.retriever.retrieve(question.question, mode=run.retriever)
-        context = build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
+        context = assistant.corpus_context() or build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
     retrieved = [i for s in context.sources for i in s.ids]
 
     # The context comes first in the prompt, so the server's prompt cache makes every further
@@ -453,6 +453,7 @@ def run_exam(
         "endpoint": assistant.cfg.shown_endpoint,
         "top_k": assistant.cfg.top_k,
         "context_chars": assistant.cfg.context_chars,
+        "context_mode": assistant.cfg.context_mode,
         "exam_sha256": exam_fingerprint(questions),
     }
     if run.mode == "chat":

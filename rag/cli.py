@@ -703,7 +703,14 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the figures here [default <data dir>/results/bench-<time>.json].",
 )
-def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None) -> None:
+@click.option(
+    "--server-settings",
+    is_flag=True,
+    help="Instead: start the local server with each candidate CPU option and time reading and writing.",
+)
+def bench(
+    cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None, server_settings: bool
+) -> None:
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed.
 
     Examples:
@@ -711,7 +718,13 @@ def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out:
     \b
         rag bench
         rag bench --sizes 1000,10000,100000 --answers 10
+        rag bench --server-settings
     """
+    if server_settings:
+        from eval.server_settings import sweep, sweep_table
+
+        click.echo(sweep_table(sweep(cfg, log=lambda m: click.echo(m, err=True))))
+        return
     from eval.bench import bench_table, run_bench
 
     result = run_bench(

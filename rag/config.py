@@ -28,6 +28,8 @@ def _default_model_dir() -> Path:
 
 
 RETRIEVERS = ("hybrid", "bm25", "dense")
+# What the model reads: the retrieved entries, or the whole corpus as one fixed, cached prefix.
+CONTEXT_MODES = ("retrieved", "corpus")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Config:
     server_port: int = 8765
     server_ctx: int = 4096
     server_threads: int = 2
+    # More llama-cpp-python server options, as on its command line ("--flash_attn True --n_ubatch 256");
+    # `rag bench --server-settings` measures the candidates.
+    server_args: str = ""
     server_start_timeout: float = 120.0
 
     # Retrieval and context.
@@ -74,6 +79,10 @@ class Config:
     dense_weight: float = 0.5
     max_context_entries: int = 24
     context_chars: int = 6000
+    # "corpus": every entry in every prompt (cache-augmented generation) while the corpus fits in
+    # corpus_context_chars (the server's n_ctx must hold it); larger corpora fall back to retrieval.
+    context_mode: str = "retrieved"  # one of CONTEXT_MODES
+    corpus_context_chars: int = 40000
     max_question_chars: int = 2000
 
     @property

@@ -37,6 +37,12 @@ def test_bench_reports_every_figure(cfg, model_server):
     assert answers["repeated_question_p50_s"] is not None
     assert 0 < answers["first_token_p50_s"] <= answers["answer_p50_s"]
     assert answers["answer_latency_ratio_ours_to_naive"] > 0
+    # The reference (a 600-token prompt never seen) and the token accounting from the server's own log.
+    assert 590 <= answers["reference_prompt_tokens"] <= 700 and answers["reference_read_s"] > 0
+    assert answers["server_prompt_tokens_per_s"] > 1 and answers["first_token_p50_over_reference"] > 0
+    assert answers["prompt_tokens_p50"] == answers["cached_tokens_p50"] + answers["evaluated_tokens_p50"]
+    assert answers["context_tokens_p50"] > answers["question_tokens_p50"] > 0 and answers["system_tokens_p50"] > 50
+    assert answers["first_token_over_prompt_read_p50"] > 0
     assert result["model_server_peak_memory_mb"] > 0
     table = bench_table(result)
     assert "| synthetic-200 | 200 |" in table and "answer_latency_ratio_ours_to_naive" in table

@@ -1,0 +1,31 @@
+"""The "corpus" context mode: every entry, in a fixed order, as one prompt prefix for every question."""
+
+from __future__ import annotations
+
+from llama_index.core.schema import TextNode
+
+from assistant.answer import Assistant
+from assistant.context import corpus_context
+
+
+def node(entry_id: str, text: str, kind: str = "paper") -> TextNode:
+    return TextNode(id_=entry_id, text=text, metadata={"kind": kind, "title": entry_id})
+
+
+def test_every_entry_in_a_fixed_order_and_none_when_too_large():
+    nodes = [node("paper/b", "Beta paper."), node("paper/a", "Alpha paper."), node("paper/c", "Gamma paper.")]
+    context = corpus_context(nodes, budget_chars=10_000)
+    assert [s.ids for s in context.sources] == [["paper/a"], ["paper/b"], ["paper/c"]]
+    assert context.text() == corpus_context(list(reversed(nodes)), 10_000).text()
+    assert corpus_context(nodes, budget_chars=40) is None
+
+
+def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
+    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+    first = assistant.ask("What does EMC2 propose for contrastive learning?")
+    assistant.ask("What does the figure for the anomaly-thresholding paper show?")
+    prompts = [r["messages"][1]["content"] for r in requests]
+    assert len(prompts) == 2 and prompts[0].split("Question:")[0] == prompts[1].split("Question:")[0]
+    assert len(first.context.sources) == 30  # 35 entries; identical postings share one source
+    assert first.citations and first.citations[0].ids[0].startswith("paper/emc2")
