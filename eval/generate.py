@@ -39,6 +39,34 @@ def parse_candidates(reply: str) -> list[dict]:
     return found
 
 
+# "this paper", "the job posting": how a small model points at the entry it was shown, whatever the prompt says.
+POINTERS = {
+    "paper": re.compile(
+        r"\b(?:this (?:research paper|paper|study|work|research)|the (?:research )?paper|the study)\b",
+        re.I,
+    ),
+    "posting": re.compile(r"\b(?:this|the) (?:job posting|posting|job|position|role)\b", re.I),
+    "overview": re.compile(r"\b(?:this|the) (?:entry|guide|overview|document)\b", re.I),
+}
+
+
+def named_question(question: str, node: BaseNode, postings_in: Counter) -> str:
+    """The question with its first "this paper" / "the job posting" replaced by the entry's name, so it
+    stands on its own; a posting is named by its city only where the city has no other posting."""
+    kind = str(node.metadata.get("kind", ""))
+    title = str(node.metadata.get("title", ""))
+    if kind == "paper":
+        short = title.split(":")[0].strip()
+        name = f'the paper "{short if len(short) >= 4 else title}"'
+    elif kind == "posting" and postings_in[node.metadata.get("city")] == 1:
+        name = f"the job posting in {node.metadata.get('city')}"
+    elif kind == "overview":
+        name = f'the guide "{title}"'
+    else:
+        return question
+    return POINTERS[kind].sub(name, question, count=1)
+
+
 def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str | None:
     """Why a candidate is unusable, or None when it passes every filter."""
     question = str(candidate.get("question", "")).strip()
@@ -58,6 +86,8 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
     if not correct or len(correct & entry_terms) / len(correct) < 0.6:
         return "answer not supported by the entry"
     q_terms = terms(question)
+    if correct <= q_terms:
+        return "answer given in the question"
     # Self-contained: the question names its own entry (a word of its title, authors, area or
     # place). This also drops questions about another entry, e.g. one copied from the prompt.
     named = terms(" ".join(str(node.metadata.get(k, "")) for k in ("title", "authors", "area", "city", "country")))
@@ -82,6 +112,7 @@ def generate_exam(
     catalog = assistant.retriever.catalog
     assert catalog is not None
     nodes = list(catalog.nodes.values())[:limit]
+    postings_in = Counter(n.metadata.get("city") for n in catalog.nodes.values() if n.metadata.get("kind") == "posting")
     rng = random.Random(0)
     counts: Counter = Counter()
     kept_terms: list[set[str]] = []
@@ -92,6 +123,7 @@ def generate_exam(
             assistant.client, assistant.cfg, [{"role": "user", "content": prompt}], max_tokens=160 * per_entry
         )
         for candidate in parse_candidates(reply)[:per_entry]:
+            candidate["question"] = named_question(str(candidate.get("question", "")), node, postings_in)
             reason = reject_reason(candidate, node, kept_terms)
             if reason:
                 counts[reason] += 1

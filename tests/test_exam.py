@@ -413,3 +413,36 @@ def test_the_cli_choices_name_what_the_runner_accepts():
     from eval.options import AGGREGATE_NAMES
 
     assert tuple(AGGREGATES) == AGGREGATE_NAMES
+
+
+def test_code_names_the_entry_a_small_model_points_at():
+    from collections import Counter
+
+    from llama_index.core.schema import TextNode
+
+    from eval.generate import named_question, reject_reason
+
+    paper = TextNode(
+        id_="paper/emc2",
+        text="Paper: EMC2: Efficient MCMC negative sampling\nResearch area: Contrastive learning",
+        metadata={"kind": "paper", "title": "EMC2: Efficient MCMC negative sampling"},
+    )
+    madrid = TextNode(id_="posting/g/madrid-1", text="The team builds.", metadata={"kind": "posting", "city": "Madrid"})
+    boston = TextNode(id_="posting/g/boston-1", text="The team builds.", metadata={"kind": "posting", "city": "Boston"})
+    postings = Counter({"Madrid": 1, "Boston": 4})
+    assert named_question("What is the research area of this paper?", paper, postings) == (
+        'What is the research area of the paper "EMC2"?'
+    )
+    assert named_question("What team does the job posting belong to?", madrid, postings) == (
+        "What team does the job posting in Madrid belong to?"
+    )
+    # Boston has four postings: naming the city would not say which, so the question stays vague.
+    assert named_question("What team does the job posting belong to?", boston, postings).endswith(
+        "the job posting belong to?"
+    )
+    title = {
+        "question": named_question("What is the title of this paper?", paper, postings),
+        "choices": {"A": "EMC2", "B": "MADA", "C": "COLLAGE", "D": "Repoformer"},
+        "answer": "A",
+    }
+    assert reject_reason(title, paper, kept=[]) == "answer given in the question"
