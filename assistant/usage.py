@@ -47,7 +47,9 @@ class ServerUsage:
     @property
     def prompt_rate(self) -> float | None:
         """Prompt tokens read per second; None when (almost) nothing had to be read."""
-        return self.evaluated_tokens / self.prompt_eval_s if self.evaluated_tokens > 8 and self.prompt_eval_s else None
+        # (llama.cpp reports ~0 ms for a new server's first prompt: no rate to be had from it.)
+        measured = self.evaluated_tokens > 8 and self.prompt_eval_s > 0.01
+        return self.evaluated_tokens / self.prompt_eval_s if measured else None
 
 
 def add_usage(timings: dict[str, float], used: ServerUsage) -> None:
@@ -58,7 +60,7 @@ def add_usage(timings: dict[str, float], used: ServerUsage) -> None:
     """
     if "prompt_read_s" not in timings:
         timings["prompt_read_s"] = used.prompt_eval_s
-        if used.prompt_eval_s > 0 and "first_token_s" in timings:
+        if used.prompt_eval_s > 0.01 and "first_token_s" in timings:
             timings["first_token_over_prompt_read"] = timings["first_token_s"] / used.prompt_eval_s
     for key, value in (
         ("prompt_tokens", used.prompt_tokens),
@@ -69,7 +71,7 @@ def add_usage(timings: dict[str, float], used: ServerUsage) -> None:
         ("completion_eval_s", used.generate_eval_s),
     ):
         timings[key] = timings.get(key, 0) + value
-    if timings["evaluated_tokens"] > 8 and timings["prompt_eval_s"]:
+    if timings["evaluated_tokens"] > 8 and timings["prompt_eval_s"] > 0.01:
         timings["prompt_tokens_per_s"] = timings["evaluated_tokens"] / timings["prompt_eval_s"]
     if timings["completion_eval_s"]:
         timings["completion_tokens_per_s"] = timings["completion_tokens"] / timings["completion_eval_s"]
