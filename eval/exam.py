@@ -30,6 +30,8 @@ from eval.options import MODES, SCORINGS
 from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
+# Drafted by `rag exam generate` over the bundled guide, each item checked by hand against its entry.
+GENERATED_EXAM = Path(__file__).parent / "exams" / "generated.jsonl"
 LETTERS = ("A", "B", "C", "D")
 
 

@@ -45,7 +45,8 @@ POINTERS = {
         r"\b(?:this (?:research paper|paper|study|work|research)|the (?:research )?paper|the study)\b",
         re.I,
     ),
-    "posting": re.compile(r"\b(?:this|the) (?:job posting|posting|job|position|role)\b", re.I),
+    # Not "the role" or "the position": those are what a question about a posting asks for.
+    "posting": re.compile(r"\b(?:this|the) (?:job posting|posting)\b|\bthis job\b", re.I),
     "overview": re.compile(r"\b(?:this|the) (?:entry|guide|overview|document)\b", re.I),
 }
 

@@ -53,6 +53,18 @@ def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
     assert {q.kind for q in questions} >= {"paper", "caption", "posting", "multi", "overview", "unanswerable"}
 
 
+def test_the_generated_exam_is_reviewed_and_points_at_real_entries(corpus_entries):
+    from eval.exam import GENERATED_EXAM
+
+    questions = load_exam(GENERATED_EXAM)
+    raw = [json.loads(line) for line in GENERATED_EXAM.read_text().splitlines()]
+    assert len(questions) >= 20 and all(q.origin == "generated" for q in questions)
+    assert all(r["review"].startswith("checked against its source entry") for r in raw)
+    ids = {e.id for e in corpus_entries}
+    assert all(q.sources and set(q.sources) <= ids for q in questions)
+    assert not {q.id for q in questions} & {q.id for q in load_exam(GOLD_EXAM)}  # reports can hold both
+
+
 def test_gold_abstain_option_is_not_a_give_away():
     # If "the sources do not say" were offered only where it is right, a model could score by
     # picking it whenever unsure. It must be a wrong option more often than a right one.
@@ -435,6 +447,9 @@ def test_code_names_the_entry_a_small_model_points_at():
     )
     assert named_question("What team does the job posting belong to?", madrid, postings) == (
         "What team does the job posting in Madrid belong to?"
+    )
+    assert named_question("What is the role in this job posting?", madrid, postings) == (
+        "What is the role in the job posting in Madrid?"
     )
     # Boston has four postings: naming the city would not say which, so the question stays vague.
     assert named_question("What team does the job posting belong to?", boston, postings).endswith(
