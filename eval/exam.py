@@ -385,6 +385,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         sources_shown=shown_sources(answer.context),
         answered_by=answer.answered_by,
         highlights={c.ids[0]: [text for _, _, text in c.support] for c in answer.citations},
+        timings=answer.timings,
     )
 
 

@@ -34,6 +34,7 @@ class ItemResult:
     answered_by: str = ""  # open answers: "model", "model, asked again" or "catalog"
     support: dict = field(default_factory=dict)  # ALCE-style counts of the shown answer
     highlights: dict[str, list[str]] = field(default_factory=dict)  # cited entry -> its supporting sentences
+    timings: dict[str, float] = field(default_factory=dict)  # open answers: the answer's timings and token counts
 
     @property
     def correct(self) -> bool:
@@ -121,7 +122,18 @@ def _open_answer_metrics(items: list[ItemResult]) -> dict:
     answerable = [i for i in items if not i.unanswerable]
     with_sources = [i for i in answerable if i.sources]
     total = lambda key: sum(int(i.support.get(key, 0)) for i in items)  # noqa: E731
+    asked_model = [i.timings for i in items if i.answered_by.startswith("model") and "first_token_s" in i.timings]
+
+    def p50(key: str) -> float | None:
+        values = [t[key] for t in asked_model if key in t]
+        return round(percentile(values, 50), 3) if values else None
+
     return {
+        # The answers the model wrote (code-written ones have no first token).
+        "first_token_p50_s": p50("first_token_s"),
+        "prompt_tokens_p50": p50("prompt_tokens"),
+        "evaluated_tokens_p50": p50("evaluated_tokens"),
+        "first_token_over_prompt_read_p50": p50("first_token_over_prompt_read"),
         "answered_by_code": _share(sum(i.answered_by == "catalog" for i in items), len(items)),
         "asked_again": _share(sum(i.answered_by == "model, asked again" for i in items), len(items)),
         "false_abstention": _share(sum(bool(i.abstained) and not i.correct for i in answerable), len(answerable)),
