@@ -27,7 +27,8 @@ from rag.locks import file_lock
 
 
 def pid_file(cfg: Config) -> Path:
-    return cfg.data_dir / "server.pid"
+    # Per port: servers on two ports started from one data directory are stopped one by one.
+    return cfg.data_dir / f"server-{cfg.server_port}.pid"
 
 
 def log_file(cfg: Config) -> Path:
