@@ -14,7 +14,7 @@ import openai
 from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
 from assistant.context import Context, build_context, corpus_context
 from assistant.listing import catalog_answer
-from assistant.llm import make_client, stream_chat
+from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
@@ -245,6 +245,15 @@ class Assistant:
                 nodes = list(catalog.nodes.values()) if catalog else []
                 self._corpus = (version, corpus_context(nodes, self.cfg.corpus_context_chars))
             return self._corpus[1]
+
+    def warm_up(self) -> None:
+        """In the "corpus" mode, have the model server read the corpus prefix now (one token written),
+        so the first question costs only its own tokens; nothing to do otherwise."""
+        context = self.corpus_context()
+        if context is None:
+            return
+        messages = prompt_messages(self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, "")
+        complete(self.client, self.cfg, messages, max_tokens=1)
 
     def _cache_key(self, asked: str, filters: dict | None, k: int | None, mode: str | None, version: str) -> tuple:
         """What an answer depends on: the (normalised) question, filters, index version, prompts and model."""

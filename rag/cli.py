@@ -232,7 +232,11 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
     from assistant.answer import Assistant
     from assistant.chat import ChatSession
 
-    session = ChatSession(Assistant(cfg))
+    assistant = Assistant(cfg)
+    if cfg.context_mode == "corpus":
+        click.echo("Reading the corpus into the model server once (context mode 'corpus')…")
+        assistant.warm_up()
+    session = ChatSession(assistant)
     click.echo(f"Asking {cfg.model} at {cfg.shown_endpoint}. Empty line or Ctrl-D to quit.")
     while True:
         try:

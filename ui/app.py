@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -235,7 +237,15 @@ def launch(
     prevent_thread_lock: bool = False,
 ) -> gr.Blocks:
     """Build and start the app; a non-loopback host needs `auth` (checked by the caller)."""
-    return serve(build_app(cfg, Assistant(cfg)), host, port, auth, prevent_thread_lock)
+    assistant = Assistant(cfg)
+    # The corpus prefix (context mode "corpus") is read while the page loads, not on the first question.
+    threading.Thread(target=_quietly, args=(assistant.warm_up,), daemon=True).start()
+    return serve(build_app(cfg, assistant), host, port, auth, prevent_thread_lock)
+
+
+def _quietly(task: Callable[[], None]) -> None:
+    with contextlib.suppress(RagError):  # a head start only: the first question does the same work
+        task()
 
 
 def serve(
