@@ -23,6 +23,11 @@ from assistant.usage import add_usage, log_offset, prompt_split, usage_since
 from rag.config import Config
 from rag.errors import RagError
 
+# For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
+# template, and a cautious count of characters per token (the bundled guide has ~4.8).
+PROMPT_ROOM_TOKENS = 400
+CHARS_PER_TOKEN = 3.5
+
 
 @dataclass
 class Answer:
@@ -243,7 +248,11 @@ class Assistant:
             if self._corpus is None or self._corpus[0] != version:
                 catalog = self.retriever.catalog
                 nodes = list(catalog.nodes.values()) if catalog else []
-                self._corpus = (version, corpus_context(nodes, self.cfg.corpus_context_chars))
+                budget = self.cfg.corpus_context_chars
+                if self.cfg.uses_local_server:  # and what the local server's window holds beside the rest
+                    room = self.cfg.server_ctx - self.cfg.max_tokens - PROMPT_ROOM_TOKENS
+                    budget = min(budget, int(room * CHARS_PER_TOKEN))
+                self._corpus = (version, corpus_context(nodes, budget))
             return self._corpus[1]
 
     def warm_up(self) -> None:

@@ -31,3 +31,10 @@ def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_end
     assert requests[0]["max_tokens"] == 1
     assert len(first.context.sources) == 30  # 35 entries; identical postings share one source
     assert first.citations and first.citations[0].ids[0].startswith("paper/emc2")
+
+
+def test_a_corpus_the_local_window_cannot_hold_falls_back_to_retrieval(index_cfg, retriever):
+    small = Assistant(index_cfg.replace(context_mode="corpus", server_ctx=4096), retriever=retriever)
+    large = Assistant(index_cfg.replace(context_mode="corpus", server_ctx=8192), retriever=retriever)
+    assert small.corpus_context() is None
+    assert large.corpus_context() is not None and len(large.corpus_context().sources) == 30
