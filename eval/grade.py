@@ -25,6 +25,9 @@ NUMBER_WORDS = {
 # A fact taken from an option's text is stated when this share of its terms is; an explicit `facts`
 # phrase must be stated whole.
 OPTION_SHARE = 2 / 3
+# A name in quotes of four words or more (a paper's title, as code-written answers quote it) names an
+# entry; it states none of the options whose words it happens to hold.
+QUOTED_NAME_RE = re.compile(r"[“\"](?:[^”\"\s]+\s+){3,}[^”\"]*[”\"]")
 
 
 def grading_terms(text: str) -> set[str]:
@@ -81,11 +84,12 @@ def grade_answer(
         wanted = _fact_terms(fact, asked)
         (stated if len(wanted & said) >= share * len(wanted) else missing).append(fact)
     right = grading_terms(choices[answer_letter]).union(*(grading_terms(f) for f in expected))
+    claimed = grading_terms(QUOTED_NAME_RE.sub(" ", answer_text))
     wrong = []
     for letter, text in choices.items():
         if letter in (answer_letter, abstain_letter):
             continue
         distinct = grading_terms(text) - right - asked
-        if distinct and distinct <= said:
+        if distinct and distinct <= claimed:
             wrong.append(text)
     return Grade(correct=not missing and not wrong, abstained=abstained, stated=stated, missing=missing, wrong=wrong)

@@ -83,3 +83,20 @@ def test_gold_facts_are_stated_in_their_source_entries(corpus_entries):
         text = set().union(*(bodies[s] for s in q.sources))
         for fact in q.facts:
             assert grading_terms(fact) <= text, (q.id, fact)
+
+
+def test_a_quoted_title_states_none_of_the_options_its_words_hold():
+    choices = {
+        "A": "Selective retrieval for repository-level code completion",
+        "B": "Code completion",
+        "C": "Research area",
+        "D": "REPOFORMER",
+    }
+    question = 'What is the research area of the paper "REPOFORMER"?'
+    quoted = (
+        "“REPOFORMER: Selective retrieval for repository-level code completion” is listed under Code completion [1]."
+    )
+    assert grade_answer(question, choices, "B", quoted).correct
+    # Unquoted, the same words are a claim: an answer that says the area is the title's words is wrong.
+    claimed = "Its research area is selective retrieval for repository-level code completion [1]."
+    assert not grade_answer(question, choices, "B", claimed).correct
