@@ -261,8 +261,10 @@ def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
 
     cfg = load_config()
     respond = make_chat_fn(Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
-    replies = list(respond("What does EMC2 propose?", [], "all", "all", "all"))
-    assert replies[-1][0].content.startswith("⚠️ `` Cannot reach the model server at http://127.0.0.1:9/v1")
+    replies = list(respond("What does EMC2 propose?", [], "all", "all", "all", {}))
+    messages, records = replies[-1]
+    assert messages[0].content.startswith("⚠️ `` Cannot reach the model server at http://127.0.0.1:9/v1")
+    assert records == {}  # nothing was answered, so there is nothing to vote on
 
 
 def listening_addresses(port: int) -> set[str]:
