@@ -180,6 +180,11 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
         f"EMC2 trap note about negative sampling. See [click]({at}/link) and <a href='{at}/a'>this</a>.\n"
         f"<input type=password name=p> <style>body{{background:url({at}/bg.png)}}</style> "
         f"<audio src='{at}/a.mp3' autoplay></audio> <video poster='{at}/v.png'></video>\n"
+        f"<form action='{at}/form'><button>Go</button></form> <span style='background:url({at}/span.png)'>s</span>\n"
+        f'```mermaid\ngraph TD; A-->B; click A "{at}/mermaid"\n```\n'
+        # A zero-width space and full-width letters inside the URL: NFKC and the format-character strip
+        # make it a URL again, which the sanitiser then defangs.
+        f"![zw](ht\u200btp://{at.removeprefix('http://')}/zw.png) ![fw](ｈｔｔｐ://{at.removeprefix('http://')}/fw.png)\n"
     )
     cfg = load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
     ingest_entries(cfg, load_entries([BUNDLED_CORPUS, folder]), embedder=embedder)
@@ -189,7 +194,16 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
         pause=0.2,
     )
     requested: list[str] = []
-    planted_markup = (f"a[href^='{at}']", f"img[src^='{at}']", "input[type=password]", "audio", "video", "form")
+    planted_markup = (
+        f"a[href^='{at}']",
+        f"img[src^='{at}']",
+        "input[type=password]",
+        "audio",
+        "video",
+        "form",
+        ".mermaid",
+        f"[style*='{at}']",
+    )
     markup = ", ".join(f"#chat {selector}" for selector in planted_markup)
     cfg = cfg.replace(base_url=url)
     try:
@@ -197,13 +211,22 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
             page.on("request", lambda request: requested.append(request.url))
             page.goto(address)
             page.wait_for_selector("#chat")
+            # At every moment of the stream, not only at the end: any planted element ever in the chat.
+            page.evaluate(
+                "(markup) => { window.planted = []; const chat = document.querySelector('#chat');"
+                " new MutationObserver(() => chat.querySelectorAll(markup).forEach("
+                "e => window.planted.push(e.outerHTML.slice(0, 200))))"
+                ".observe(chat, {subtree: true, childList: true, attributes: true}); }",
+                markup.replace("#chat ", ""),
+            )
             box = page.get_by_role("textbox").first
             box.fill("What does the EMC2 trap note say?")  # the answer states more than the question
             box.press("Enter")
             page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
             page.get_by_text("Retrieved context", exact=False).first.click()  # open every panel
             page.wait_for_timeout(1000)
-            planted = page.locator(markup).evaluate_all("els => els.map(e => e.outerHTML.slice(0, 200))")
+            planted = page.evaluate("() => window.planted")
+            planted += page.locator(markup).evaluate_all("els => els.map(e => e.outerHTML.slice(0, 200))")
             # Gradio's own icons carry <style>; a planted one would name the trap.
             planted += page.locator("#chat style").evaluate_all(
                 f"els => els.filter(e => e.textContent.includes('{at}')).map(e => e.outerHTML)"
