@@ -19,6 +19,7 @@ from assistant.context import terms
 from assistant.llm import complete
 from assistant.prompts import render
 from eval.exam import LETTERS
+from rag.errors import RagError
 
 GENERIC = {"paper", "posting", "job", "entry", "guide", "figure", "overview"}
 VAGUE = re.compile(r"\b(this|the above|the following|the entry|the given|mentioned above)\b", re.I)
@@ -142,9 +143,12 @@ def generate_exam(
 
 def write_candidates(out: Path, kept: list[dict], rejected: list[dict]) -> None:
     """The kept candidates in `out`; beside them what the filters dropped and why, for the reviewer."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for path, rows in ((out, kept), (rejected_path(out), rejected)):
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for path, rows in ((out, kept), (rejected_path(out), rejected)):
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"Cannot write the candidates to {out}: {exc.strerror}") from exc
 
 
 def rejected_path(out: Path) -> Path:

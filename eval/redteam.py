@@ -145,4 +145,7 @@ def summary_lines(results: list[CaseResult]) -> list[str]:
 
 
 def write_json(results: list[CaseResult], path: Path) -> None:
-    path.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"Cannot write {path}: {exc.strerror}") from exc

@@ -136,3 +136,15 @@ def test_export_writes_reviewable_exam_lines_downvotes_first(index_cfg, scripted
     raw = json.loads(out.read_text().splitlines()[0])
     assert raw["origin"] == "feedback" and raw["vote"] == "down" and raw["comment"] == "named the last author"
     assert "REPOFORMER" in requests[0]["messages"][0]["content"]  # the options were drafted from the entry
+
+
+def test_an_unwritable_candidate_file_is_one_clear_error(tmp_path):
+    import pytest
+
+    from eval.generate import write_candidates
+    from rag.errors import RagError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RagError, match="Cannot write the candidates to"):
+        write_candidates(blocker / "candidates.jsonl", [{"id": "x"}], [])
