@@ -112,8 +112,9 @@ def ensure_server(cfg: Config) -> str:
 def warm_up(cfg: Config) -> None:
     """Have a new server read the system prompt once, so the first question finds it in the KV cache
     (every answer's prompt starts with it) and its asker does not wait for it."""
-    messages = [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": "Sources:"}]
-    with contextlib.suppress(httpx.HTTPError):  # only a head start: the first question can read it itself
+    with contextlib.suppress(httpx.HTTPError, RagError):  # only a head start: the first question reads it too
+        system = system_prompt(cfg.prompts_dir)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": "Sources:"}]
         httpx.post(
             f"{cfg.endpoint}/chat/completions",
             json={"model": cfg.model, "messages": messages, "max_tokens": 1, "temperature": 0.0},
