@@ -18,8 +18,7 @@ from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
-from assistant.server import log_file
-from assistant.usage import add_usage, log_offset, prompt_split, usage_since
+from assistant.usage import add_usage, prompt_split, server_usage
 from rag.config import Config
 from rag.errors import RagError
 
@@ -299,28 +298,28 @@ class Assistant:
         answer that may still be rejected as a whole is not shown while it is written); return it verified."""
         messages = prompt_messages(self.cfg, system, prompt, context, question)
         raw, checked, shown, leaked = "", "", "", False
-        log = log_file(self.cfg) if self.cfg.uses_local_server else None
-        offset = log_offset(log) if log else 0
+        client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
-        for delta in stream_chat(self.client, self.cfg, messages):
-            timings.setdefault("first_token_s", time.perf_counter() - llm_started)
-            timings["output_chunks"] = timings.get("output_chunks", 0) + 1
-            raw += delta
-            if leaked or not show:
-                continue
-            complete = _whole_sentences(raw)
-            if complete == checked:  # no new whole sentence since the last check
-                continue
-            checked = complete
-            if leaks_prompt(complete, system):
-                leaked = True
-                continue
-            draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
-            if draft != shown:
-                shown = draft
-                yield Draft(draft)
-        timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
-        for used in usage_since(log, offset) if log else []:  # what the server read and wrote, by its log
+        with server_usage(self.cfg) as requests:  # what the server read and wrote, by its log
+            for delta in stream_chat(client, self.cfg, messages):
+                timings.setdefault("first_token_s", time.perf_counter() - llm_started)
+                timings["output_chunks"] = timings.get("output_chunks", 0) + 1
+                raw += delta
+                if leaked or not show:
+                    continue
+                complete = _whole_sentences(raw)
+                if complete == checked:  # no new whole sentence since the last check
+                    continue
+                checked = complete
+                if leaks_prompt(complete, system):
+                    leaked = True
+                    continue
+                draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
+                if draft != shown:
+                    shown = draft
+                    yield Draft(draft)
+            timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
+        for used in requests:
             add_usage(timings, used)
         if not raw.strip():
             raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")

@@ -16,12 +16,14 @@ one process at a time (as in `rag bench`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from assistant.server import endpoint_key
+from assistant.server import endpoint_key, log_file
 from rag.config import Config
 
 PREFIX_RE = re.compile(r"Llama\.generate: (\d+) prefix-match hit, remaining (\d+) prompt tokens to eval")
@@ -46,10 +48,13 @@ class ServerUsage:
 
     @property
     def prompt_rate(self) -> float | None:
-        """Prompt tokens read per second; None when (almost) nothing had to be read."""
-        # (llama.cpp reports ~0 ms for a new server's first prompt: no rate to be had from it.)
-        measured = self.evaluated_tokens > 8 and self.prompt_eval_s > 0.01
-        return self.evaluated_tokens / self.prompt_eval_s if measured else None
+        return reading_rate(self.evaluated_tokens, self.prompt_eval_s)
+
+
+def reading_rate(tokens: float, seconds: float) -> float | None:
+    """Prompt tokens read per second; None when (almost) nothing had to be read, or llama.cpp timed it at
+    ~0 ms (as it does a new server's first prompt)."""
+    return tokens / seconds if tokens > 8 and seconds > 0.01 else None
 
 
 def add_usage(timings: dict[str, float], used: ServerUsage) -> None:
@@ -71,10 +76,22 @@ def add_usage(timings: dict[str, float], used: ServerUsage) -> None:
         ("completion_eval_s", used.generate_eval_s),
     ):
         timings[key] = timings.get(key, 0) + value
-    if timings["evaluated_tokens"] > 8 and timings["prompt_eval_s"] > 0.01:
-        timings["prompt_tokens_per_s"] = timings["evaluated_tokens"] / timings["prompt_eval_s"]
+    if rate := reading_rate(timings["evaluated_tokens"], timings["prompt_eval_s"]):
+        timings["prompt_tokens_per_s"] = rate
     if timings["completion_eval_s"]:
         timings["completion_tokens_per_s"] = timings["completion_tokens"] / timings["completion_eval_s"]
+
+
+@contextmanager
+def server_usage(cfg: Config) -> Iterator[list[ServerUsage]]:
+    """The requests the local server finishes during the block, read from its log when the block ends
+    (always empty for another endpoint)."""
+    found: list[ServerUsage] = []
+    log = log_file(cfg) if cfg.uses_local_server else None
+    offset = log_offset(log) if log else 0
+    yield found
+    if log:
+        found.extend(usage_since(log, offset))
 
 
 def log_offset(log: Path) -> int:

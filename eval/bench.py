@@ -23,8 +23,8 @@ from assistant.answer import Assistant
 from assistant.context import STOPWORDS
 from assistant.llm import make_client, read_prompt
 from assistant.retrieve import HybridRetriever
-from assistant.server import ensure_server, log_file, pid_file
-from assistant.usage import count_tokens, log_offset, usage_since
+from assistant.server import ensure_server, pid_file
+from assistant.usage import count_tokens, server_usage
 from eval.exam import GOLD_EXAM, load_exam
 from eval.metrics import percentile
 from eval.naive import build_naive_engine
@@ -108,12 +108,10 @@ def reference_read(cfg: Config) -> dict:
     while tokens < REFERENCE_TOKENS:
         text += " " + " ".join(rng.choice(words) for _ in range(max(8, (REFERENCE_TOKENS - tokens) // 2)))
         tokens = count_tokens(cfg, text) or int(len(text.split()) * 1.3)
-    log = log_file(cfg) if cfg.uses_local_server else None
-    offset = log_offset(log) if log else 0
-    started = time.perf_counter()
-    read_prompt(make_client(cfg), cfg, text)
-    seconds = time.perf_counter() - started
-    used = usage_since(log, offset) if log else []
+    with server_usage(cfg) as used:
+        started = time.perf_counter()
+        read_prompt(make_client(cfg), cfg, text)
+        seconds = time.perf_counter() - started
     rate = used[-1].prompt_rate if used else None
     return {
         "reference_prompt_tokens": tokens,

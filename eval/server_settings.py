@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.llm import complete, make_client
 from assistant.server import ensure_server, key_file, log_file, stop_server
-from assistant.usage import log_offset, usage_since
+from assistant.usage import server_usage
 from eval.bench import reference_read
 from rag.config import Config
 
@@ -48,9 +48,8 @@ def measure(cfg: Config, args: str, reads: int = 3) -> dict:
         start_s = time.perf_counter() - started
         try:
             read = [reference_read(run) for _ in range(reads)]
-            offset = log_offset(log_file(run))
-            complete(make_client(run), run, [{"role": "user", "content": WRITE_PROMPT}], max_tokens=64)
-            written = usage_since(log_file(run), offset)
+            with server_usage(run) as written:
+                complete(make_client(run), run, [{"role": "user", "content": WRITE_PROMPT}], max_tokens=64)
         finally:
             stop_server(run)
             for leftover in (log_file(run), key_file(run)):

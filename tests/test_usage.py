@@ -42,3 +42,18 @@ def test_an_answer_asked_twice_adds_both_requests_and_compares_first_token_to_th
     assert timings["prompt_tokens"] == 574 + 574 and timings["cached_tokens"] == 52 + 573
     assert timings["prompt_read_s"] == 3.85657 and round(timings["first_token_over_prompt_read"], 2) == 1.09
     assert round(timings["prompt_tokens_per_s"]) == round(523 / 3.85657)
+
+
+def test_server_usage_collects_the_requests_finished_during_the_block(cfg, tmp_path):
+    from assistant.server import log_file
+    from assistant.usage import server_usage
+
+    cfg = cfg.replace(model_dir=tmp_path / "models")
+    log_file(cfg).parent.mkdir(parents=True)
+    log_file(cfg).write_text(SECOND)  # an earlier request: not this block's
+    with server_usage(cfg) as used, open(log_file(cfg), "a") as handle:
+        handle.write(LOG)
+    assert [u.evaluated_tokens for u in used] == [522]
+    with server_usage(cfg.replace(base_url="http://127.0.0.1:9/v1")) as remote:  # no log to read
+        pass
+    assert remote == []
