@@ -152,6 +152,11 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             return UNSUPPORTED
         text, checked = cite_checked(sentence)
         kept = [n for n, _ in checked]
+        about = _paper_named(text, sources)
+        if about is not None and kept and not any(_mentions(sources[n], about) for n in kept):
+            # "The authors of “A” are … [2]" with [2] another paper: its names are in [2], but not as A's.
+            unsupported.extend(kept)
+            text, checked, kept = CITATION_RE.sub(" ", text), [], []
 
         def accept(numbers: list[int]) -> None:
             used.extend(n for n in numbers if n not in used)
@@ -183,6 +188,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
         best = _best_source(claim, new, source_terms)
+        if best is not None and about is not None and not _mentions(sources[best], about):
+            best = None
         if best is None:
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""
@@ -299,6 +306,28 @@ def _names(text: str, source: Source) -> bool:
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
     name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
+
+
+def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
+    """The one paper of the context a sentence is about, if it names exactly one: by its short name
+    before a colon ("EMC2"), or by three quarters of its title's words."""
+    named = [s for s in sources.values() if s.kind == "paper" and _names_title(sentence, s)]
+    return named[0] if len(named) == 1 else None
+
+
+def _names_title(text: str, source: Source) -> bool:
+    title = label_of(source)
+    held = terms(text)
+    short = terms(title.split(":")[0]) if ":" in title else set()
+    if short and len(short) <= 3 and short <= held:
+        return True
+    words = terms(title)
+    return bool(words) and len(words & held) >= 0.75 * len(words)
+
+
+def _mentions(source: Source, paper: Source) -> bool:
+    """Is `paper` what `source` says something about: the paper itself, or an entry naming it (a caption)?"""
+    return source.n == paper.n or bool(set(source.ids) & set(paper.ids)) or _names_title(source.passage, paper)
 
 
 def _citation(source: Source, claims: list[set[str]]) -> Citation:

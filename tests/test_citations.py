@@ -276,3 +276,39 @@ def test_a_papers_supporting_line_is_the_one_holding_the_fact_not_its_title():
     assert [text for _, _, text in author.citations[0].support] == ["Authors: Kaan Ozkara, Parameswaran Raman"]
     about = verify("MADA proposes meta-adaptive optimizers through hyper-gradient descent [1].", context)
     assert [text for _, _, text in about.citations[0].support] == [f"Paper: {title}"]
+
+
+def _paper(n: int, slug: str, title: str, authors: str, extra: str = "") -> Source:
+    node = TextNode(id_=f"paper/{slug}", text=title, metadata={"kind": "paper", "title": title})
+    return Source(n, [node], f"Paper: {title}\nAuthors: {authors}\n{extra}".strip())
+
+
+def test_a_sentence_about_one_paper_must_cite_a_source_about_that_paper():
+    dp = "Differentially private bias-term fine-tuning of foundation models"
+    context = Context(
+        [
+            _paper(1, "dp", dp, "Zhiqi Bu, Yu-Xiang Wang", "Figure caption: training 2 – 30 times as fast."),
+            _paper(2, "transfer", "Transferring knowledge from large foundation models", "Shikai Qiu, Boran Han"),
+        ]
+    )
+    question = f"Who are the authors of “{dp}”?"
+    wrong = verify(f"The authors of “{dp}” are Shikai Qiu and Boran Han [2].", context, question)
+    assert wrong.unsupported == [2] and wrong.citations == [] and "Shikai" not in wrong.text
+    right = verify(f"The authors of “{dp}” are Zhiqi Bu and Yu-Xiang Wang [1].", context, question)
+    assert [c.n for c in right.citations] == [1] and right.unsupported == []
+    # A sentence naming two papers is a comparison: the rule does not apply.
+    both = verify("Shikai Qiu wrote “Transferring knowledge from large foundation models” [2].", context)
+    assert [c.n for c in both.citations] == [2]
+
+
+def test_a_caption_naming_the_paper_may_be_cited_for_it():
+    title = "EMC2: Efficient MCMC negative sampling for contrastive learning"
+    caption = TextNode(id_="caption/emc2", text="c", metadata={"kind": "caption", "title": "Figure"})
+    context = Context(
+        [
+            _paper(1, "emc2", title, "Chung Yiu Yau"),
+            Source(2, [caption], "In “EMC2”, the sampler converges globally at a rate of one over T."),
+        ]
+    )
+    result = verify("EMC2's sampler converges globally at a rate of one over T [2].", context)
+    assert [c.n for c in result.citations] == [2] and result.unsupported == []
