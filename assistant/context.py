@@ -297,7 +297,9 @@ def select_passage(text: str, question: str, budget: int) -> str:
     if len(text) <= budget:
         return text
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-    wanted = terms(question)
+    # The title's words name the entry (its first sentence is always kept); the rest say what is asked:
+    # "Who are the authors of <title>?" wants the Authors line, not a caption repeating the title.
+    wanted = terms(question) - terms(sentences[0])
     ranked = sorted(range(1, len(sentences)), key=lambda i: -len(wanted & terms(sentences[i])))
     chosen = {0}
     size = len(sentences[0])

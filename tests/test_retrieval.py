@@ -109,3 +109,17 @@ def test_instructions_aimed_at_the_assistant_are_omitted(text):
 def test_ordinary_text_is_kept(corpus_entries):
     for entry in corpus_entries:
         assert "[instruction-like text omitted]" not in neutralise(entry.body())
+
+
+def test_a_cut_passage_keeps_the_lines_the_question_asks_about_not_the_title_repeated():
+    from assistant.context import select_passage
+
+    title = "Paper: Differentially private bias-term fine-tuning of foundation models"
+    text = (
+        f"{title}\nAuthors: Zhiqi Bu, Yu-Xiang Wang, Sheng Zha, George Karypis\n"
+        "Figure caption: In “Differentially private bias-term fine-tuning of foundation models”, researchers show "
+        "that fine-tuning bias terms only is much simpler than fine-tuning bias terms and weights."
+    )
+    question = "Who are the authors of Differentially private bias-term fine-tuning of foundation models?"
+    passage = select_passage(text, question, budget=len(title) + 200)  # room for one of the two
+    assert passage.startswith(title) and "Authors: Zhiqi Bu" in passage and "Figure caption" not in passage
