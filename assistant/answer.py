@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import openai
 
 from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
-from assistant.context import Context, build_context, corpus_context
+from assistant.context import Context, build_context, corpus_context, focus
 from assistant.listing import catalog_answer
 from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
@@ -204,13 +204,12 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by = "catalog"
         else:
-            whole = None if filters else self.corpus_context()
-            context = whole or context  # the citations' numbers refer to what the model read
+            context = self.model_context(retrieval, context, filters)  # citations number what the model read
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
             # (Not with the whole corpus: another system prompt would make the server read it all again.)
-            if verified.abstained and not verified.citations and context.sources and whole is None:
+            if verified.abstained and not verified.citations and context.sources and not context.fixed:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 strict = system_prompt(self.cfg.prompts_dir, abstain=False)
                 retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
@@ -237,6 +236,12 @@ class Assistant:
         self._cache.put(key, answer)
         yield answer
 
+    def model_context(self, retrieval: Retrieval, retrieved: Context, filters: dict[str, str] | None = None) -> Context:
+        """What the model reads for a question: the retrieved sources, or in the "corpus" mode (no
+        filters) every entry, followed by what retrieval found for this question."""
+        whole = None if filters else self.corpus_context()
+        return focus(whole, retrieval, retrieved) if whole else retrieved
+
     def corpus_context(self) -> Context | None:
         """In the "corpus" context mode, every entry as one fixed context, made once per index version;
         None in the "retrieved" mode or when the corpus does not fit `corpus_context_chars`."""
@@ -253,6 +258,18 @@ class Assistant:
                     budget = min(budget, int(room * CHARS_PER_TOKEN))
                 self._corpus = (version, corpus_context(nodes, budget))
             return self._corpus[1]
+
+    def condense_messages(self, prompt: str) -> list[dict[str, str]]:
+        """The messages that rewrite a follow-up (prompt file `condense.md`, filled). In the "corpus" mode
+        they start as every answer's prompt does (system prompt, then every entry), so the server keeps
+        the corpus it has read and reads only the conversation."""
+        whole = self.corpus_context()
+        if whole is None:
+            return [{"role": "user", "content": prompt}]
+        return [
+            {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
+            {"role": "user", "content": f"{whole.text()}\n\n{prompt}"},
+        ]
 
     def warm_up(self) -> None:
         """In the "corpus" mode, have the model server read the corpus prefix now (one token written),

@@ -26,7 +26,7 @@ class ChatSession:
         turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
         cfg = self.assistant.cfg
         prompt = render(cfg.prompts_dir, "condense", history=turns, question=question)
-        rewritten = complete(self.assistant.client, cfg, [{"role": "user", "content": prompt}], max_tokens=80)
+        rewritten = complete(self.assistant.client, cfg, self.assistant.condense_messages(prompt), max_tokens=80)
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
         return rewritten or question
 

@@ -14,13 +14,13 @@ import hashlib
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import Stemmer
 from llama_index.core.schema import BaseNode, NodeWithScore
 
-from assistant.names import node_label, place_of
+from assistant.names import label_of, node_label, place_of
 from assistant.retrieve import Retrieval
 
 STOPWORDS = set(
@@ -146,12 +146,21 @@ class Context:
 
     sources: list[Source] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
+    # In a fixed context (the whole corpus), what this question's retrieval adds goes after the
+    # sources, so every prompt starts with the same text: the facts and the best-matching sources.
+    fixed: bool = False
+    pointers: list[int] = field(default_factory=list)
 
     def text(self) -> str:
         parts = [s.render() for s in self.sources]
-        if self.facts:
-            parts.insert(0, "Index facts (exact counts from the index metadata):\n" + "\n".join(self.facts))
-        return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
+        facts = ["Index facts (exact counts from the index metadata):\n" + "\n".join(self.facts)] if self.facts else []
+        if not self.fixed:
+            parts = facts + parts
+            return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
+        by_number = self.by_number()
+        best = [f"[{n}] {neutralise(label_of(by_number[n]))}" for n in self.pointers if n in by_number]
+        after = facts + (["Sources that match this question best:\n" + "\n".join(best)] if best else [])
+        return "\n\n".join(["Sources:", *parts, *after])
 
     def by_number(self) -> dict[int, Source]:
         return {s.n: s for s in self.sources}
@@ -195,6 +204,15 @@ def corpus_context(nodes: list[BaseNode], budget_chars: int) -> Context | None:
     everything = Retrieval(question="", hits=[NodeWithScore(node=node, score=None) for node in ordered])
     context = build_context(everything, budget_chars=sys.maxsize, max_entries=len(ordered))
     return context if len(context.text()) <= budget_chars else None
+
+
+def focus(whole: Context, retrieval: Retrieval, retrieved: Context) -> Context:
+    """The fixed corpus context for one question: every source as before (the prefix the server keeps),
+    then the index facts this question's retrieval found and the sources it ranked first, numbered as
+    in the corpus, so the model knows where to look."""
+    number = {i: s.n for s in whole.sources for i in s.ids}
+    pointers = [number[i] for s in retrieved.sources for i in s.ids if i in number]
+    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=list(dict.fromkeys(pointers)))
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:

@@ -285,7 +285,9 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         context = _oracle_context(assistant, question)
     elif run.mode == "rag":
         retrieval = assistant.retriever.retrieve(question.question, mode=run.retriever)
-        context = assistant.corpus_context() or build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
+        context = assistant.model_context(
+            retrieval, build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
+        )
     retrieved = [i for s in context.sources for i in s.ids]
 
     # The context comes first in the prompt, so the server's prompt cache makes every further

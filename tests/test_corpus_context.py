@@ -5,6 +5,7 @@ from __future__ import annotations
 from llama_index.core.schema import TextNode
 
 from assistant.answer import Assistant
+from assistant.chat import ChatSession
 from assistant.context import corpus_context
 
 
@@ -27,10 +28,30 @@ def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_end
     first = assistant.ask("What does EMC2 propose for contrastive learning?")
     assistant.ask("What does the figure for the anomaly-thresholding paper show?")
     prompts = [r["messages"][1]["content"] for r in requests]
-    assert len(prompts) == 3 and len({p.split("Question:")[0] for p in prompts}) == 1
+    corpus = prompts[0].split("Question:")[0].strip()  # the warm-up: every entry, nothing for a question
+    assert len(prompts) == 3 and all(p.startswith(corpus) for p in prompts)
     assert requests[0]["max_tokens"] == 1
     assert len(first.context.sources) == 30  # 35 entries; identical postings share one source
     assert first.citations and first.citations[0].ids[0].startswith("paper/emc2")
+    # After the corpus, what retrieval found for this question: the best-matching sources, by number.
+    emc2 = next(s for s in first.context.sources if s.ids[0].startswith("paper/emc2"))
+    after = prompts[1][len(corpus) :].split("Question:")[0]
+    assert f"Sources that match this question best:\n[{emc2.n}] EMC2: Efficient MCMC" in after
+
+
+def test_a_follow_up_is_rewritten_after_the_same_prefix(index_cfg, retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
+    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+    session = ChatSession(assistant)
+    session.ask("What does EMC2 propose for contrastive learning?")
+    session.ask("Who wrote it?")
+    answer, condense, follow_up = (r["messages"] for r in requests)
+    assert "Rewrite the last question" in condense[1]["content"]
+    # The rewrite shares the answers' system prompt and corpus, so the server keeps what it has read.
+    corpus = assistant.corpus_context().text()
+    assert answer[1]["content"].startswith(corpus)
+    assert condense[0] == answer[0] == follow_up[0]
+    assert condense[1]["content"].startswith(corpus) and follow_up[1]["content"].startswith(corpus)
 
 
 def test_a_corpus_the_local_window_cannot_hold_falls_back_to_retrieval(index_cfg, retriever):
