@@ -151,6 +151,8 @@ def _spawn(cfg: Config) -> subprocess.Popen:
         # The default lets every new request abort the one being generated; queue them instead.
         "--interrupt_requests",
         "False",
+        "--logits_all",
+        str(cfg.server_logits_all),
         *shlex.split(cfg.server_args),
     ]
     # A new session: the server outlives the command that started it and is reused.

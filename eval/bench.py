@@ -127,6 +127,9 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
     ensure_server(cfg)
     reference = reference_read(cfg)
     assistant = Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder))
+    started = time.perf_counter()
+    assistant.warm_up()  # as `rag ui` and `rag chat` do at start; in the corpus mode the server reads it here
+    warm_up_s = time.perf_counter() - started
     ours, first_tokens, speeds, by_code, asked = [], [], [], [], []
     tokens: dict[str, list[float]] = {}  # per model answer, as the server's log and tokenizer count them
     for question in questions:
@@ -158,6 +161,8 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
     first_token_p50 = percentile(first_tokens, 50)
     return {
         "questions": len(questions),
+        "context_mode": "corpus" if assistant.corpus_context() else "retrieved",
+        "warm_up_s": round(warm_up_s, 2),
         **reference,
         "first_token_p50_s": round(first_token_p50, 2),
         "first_token_p95_s": round(percentile(first_tokens, 95), 2),

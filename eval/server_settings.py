@@ -23,7 +23,7 @@ from rag.config import Config
 # Options of llama-cpp-python's server that change prompt speed on a CPU.
 CANDIDATES = {
     "as shipped": "",
-    "logits of the last token only": "--logits_all False",
+    "logits of every token (as the exam's log-probability server)": "--logits_all True",
     "micro-batch 256": "--n_ubatch 256",
     "batch 1024, micro-batch 1024": "--n_batch 1024 --n_ubatch 1024",
     "flash attention": "--flash_attn True",

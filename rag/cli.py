@@ -323,7 +323,8 @@ def server_start(cfg: Config) -> None:
 @server.command("stop")
 @common_options
 def server_stop(cfg: Config) -> None:
-    """Stop the local model server this data directory started.
+    """Stop the local model servers this data directory started (the chat's, and the exam's that
+    gives log-probabilities).
 
     Example:
 
@@ -332,7 +333,8 @@ def server_stop(cfg: Config) -> None:
     """
     from assistant.server import stop_server
 
-    click.echo("Stopped." if stop_server(cfg) else "No server was running.")
+    stopped = [stop_server(c) for c in (cfg, cfg.with_logprobs())]
+    click.echo("Stopped." if any(stopped) else "No server was running.")
 
 
 @server.command("status")

@@ -70,6 +70,12 @@ class Config:
     # `rag bench --server-settings` measures the candidates.
     server_args: str = ""
     server_start_timeout: float = 120.0
+    # llama-cpp-python gives log-probabilities only when it keeps the logits of every prompt token,
+    # which makes every prompt read ~12% slower and costs a vocabulary of floats per token of the
+    # window. The chat's server keeps the last token's only; the multiple-choice exam's scoring gets
+    # a server of its own with all of them (`with_logprobs`), by default on the next port.
+    server_logits_all: bool = False
+    logprobs_server_port: int = 0  # 0: server_port + 1
 
     # Retrieval and context.
     retriever: str = "hybrid"  # one of RETRIEVERS
@@ -103,6 +109,14 @@ class Config:
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
+    def with_logprobs(self) -> Config:
+        """This config for calls that need log-probabilities: the local server that keeps every token's
+        logits (an endpoint of one's own is used as it is)."""
+        if not self.uses_local_server or self.server_logits_all:
+            return self
+        port = self.logprobs_server_port or self.server_port + 1
+        return self.replace(server_port=port, server_logits_all=True)
+
 
 # RAG_* variables map onto fields of the same name; the OpenAI and Chroma ones keep
 # their ecosystem names so that existing setups work unchanged.
@@ -123,6 +137,10 @@ def _coerce(name: str, raw: Any) -> Any:
             return int(raw)
         if kind in ("float",):
             return float(raw)
+        if kind in ("bool",):
+            if isinstance(raw, bool):
+                return raw
+            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[str(raw).lower()]
         if kind in ("Path",):
             return Path(raw).expanduser()
         if kind.startswith("tuple[Path"):
@@ -131,7 +149,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if kind.startswith("str | None"):
             return str(raw) or None
         return str(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:
         raise RagError(f"Setting {name}={raw!r} is not a valid {kind}") from exc
 
 

@@ -132,6 +132,7 @@ def model_server(index_cfg: Config):
     endpoint = ensure_server(index_cfg)
     yield endpoint
     stop_server(index_cfg)
+    stop_server(index_cfg.with_logprobs())  # started by multiple-choice exams, if any ran
 
 
 @pytest.fixture(scope="session")

@@ -152,3 +152,28 @@ def test_server_stop_never_signals_a_process_that_is_not_our_server(cfg, tmp_pat
 def test_exam_options_before_a_subcommand_are_an_error_not_ignored(tmp_path):
     result = CliRunner().invoke(cli, ["exam", "--mode", "chat", "generate", "--out", str(tmp_path / "x.jsonl")])
     assert result.exit_code == 2 and "--mode belongs to `rag exam` itself" in result.output
+
+
+def test_the_chat_server_keeps_last_token_logits_only_and_the_exam_server_all(cfg, monkeypatch):
+    import subprocess
+
+    from assistant import server
+
+    started: list[list[str]] = []
+
+    class Recorded:
+        pid = 4242
+
+        def __init__(self, cmd, **_):
+            started.append(cmd)
+
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = cfg.replace(model_dir=cfg.data_dir / "models", server_args="--n_batch 256")
+    cfg.model_dir.mkdir()
+    server._spawn(cfg)
+    server._spawn(cfg.with_logprobs())
+    chat, exam = (dict(zip(cmd[3::2], cmd[4::2], strict=False)) for cmd in started)
+    assert (chat["--logits_all"], exam["--logits_all"]) == ("False", "True")
+    assert (int(chat["--port"]), int(exam["--port"])) == (cfg.server_port, cfg.server_port + 1)
+    assert started[0][-2:] == ["--n_batch", "256"]  # the user's own options come last and win
