@@ -81,7 +81,7 @@ def retrieved(context: Context) -> list[dict]:
             "label": label_of(s),
             "score": None if s.score is None else round(float(s.score), 4),
         }
-        for s in context.sources
+        for s in context.shown()
     ]
 
 
@@ -187,7 +187,8 @@ class Assistant:
         started = time.perf_counter()
         retrieval = self.retriever.retrieve(asked, k=k, filters=filters, mode=mode)
         context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
-        yield Retrieved(context)
+        read = self.model_context(retrieval, context, filters)  # what a model-written answer reads
+        yield Retrieved(read)
         timings = {"retrieve_s": retrieval.seconds}
         key = self._cache_key(asked, filters, k, mode, retrieval.version)
         hit = self._cache.get(key)
@@ -204,7 +205,7 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by = "catalog"
         else:
-            context = self.model_context(retrieval, context, filters)  # citations number what the model read
+            context = read  # the citations number what the model read
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)

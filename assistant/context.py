@@ -165,6 +165,14 @@ class Context:
     def by_number(self) -> dict[int, Source]:
         return {s.n: s for s in self.sources}
 
+    def shown(self) -> list[Source]:
+        """The sources shown to a person as what was found for the question: all of them, or in a fixed
+        context (the whole corpus) those retrieval ranked first, numbered as the model read them."""
+        if not self.fixed:
+            return self.sources
+        by_number = self.by_number()
+        return [by_number[n] for n in self.pointers if n in by_number]
+
 
 def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> Context:
     """Group, order, trim and number the retrieved entries."""

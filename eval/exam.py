@@ -288,7 +288,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         context = assistant.model_context(
             retrieval, build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
         )
-    retrieved = [i for s in context.sources for i in s.ids]
+    retrieved = [i for s in context.shown() for i in s.ids]
 
     # The context comes first in the prompt, so the server's prompt cache makes every further
     # order cost only the question and options.
@@ -374,7 +374,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         question.answer,
         None,
         question.sources,
-        [i for s in answer.context.sources for i in s.ids],
+        [i for s in answer.context.shown() for i in s.ids],
         [i for c in answer.citations for i in c.ids],
         question.unanswerable,
         time.perf_counter() - started,

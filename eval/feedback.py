@@ -76,7 +76,7 @@ def vote_fields(answer: Answer, filters: dict[str, str], cfg: Config) -> dict:
         "answered_by": answer.answered_by,
         "kind": question_kind(answer),
         "citations": [{"n": c.n, "ids": list(c.ids), "label": c.label} for c in answer.citations],
-        "retrieved": [i for s in answer.context.sources for i in s.ids],
+        "retrieved": [i for s in answer.context.shown() for i in s.ids],
         "filters": dict(filters),
         "index_version": answer.retrieval.version,
         "prompt": cfg.answer_prompt,

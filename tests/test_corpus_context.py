@@ -37,6 +37,8 @@ def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_end
     emc2 = next(s for s in first.context.sources if s.ids[0].startswith("paper/emc2"))
     after = prompts[1][len(corpus) :].split("Question:")[0]
     assert f"Sources that match this question best:\n[{emc2.n}] EMC2: Efficient MCMC" in after
+    # What a person is shown as found: those best matches, numbered as the model read them.
+    assert first.retrieved()[0]["n"] == emc2.n and len(first.retrieved()) <= index_cfg.top_k
 
 
 def test_a_follow_up_is_rewritten_after_the_same_prefix(index_cfg, retriever, scripted_endpoint):

@@ -115,12 +115,15 @@ def make_chat_fn(assistant: Assistant):
             reading: list[gr.ChatMessage] = []
             for item in session.stream(message, filters=filters):
                 if isinstance(item, Retrieved):  # the sources first, while the model reads them
-                    count = len(item.context.sources)
+                    count = len(item.context.shown())
+                    title = f"Reading {count} source{'s' if count != 1 else ''}…"
+                    if item.context.fixed:  # the whole corpus, read once; these are the best matches in it
+                        title = f"Reading every source; {count} match best…"
                     reading = [
                         gr.ChatMessage(
                             content=context_markdown(item.context),
                             metadata={
-                                "title": f"Reading {count} source{'s' if count != 1 else ''}…",
+                                "title": title,
                                 "status": "pending",
                             },
                         )
@@ -150,7 +153,7 @@ def make_chat_fn(assistant: Assistant):
                     ),
                     gr.ChatMessage(
                         content=context_markdown(item.context),
-                        metadata={"title": f"{CONTEXT_TITLE} ({len(item.context.sources)})", "status": "done"},
+                        metadata={"title": f"{CONTEXT_TITLE} ({len(item.context.shown())})", "status": "done"},
                     ),
                 ]
         except RagError as exc:
