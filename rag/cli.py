@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -18,6 +18,9 @@ from click.core import ParameterSource
 from eval.options import AGGREGATE_NAMES, MODES, SCORINGS
 from rag.config import RETRIEVERS, Config, load_config
 from rag.errors import RagError
+
+if TYPE_CHECKING:  # imported by the commands that need it: start-up stays fast
+    from assistant.answer import Assistant
 
 STARTED = time.perf_counter()
 
@@ -233,9 +236,7 @@ def chat(cfg: Config, filters: tuple[str, ...]) -> None:
     from assistant.chat import ChatSession
 
     assistant = Assistant(cfg)
-    if cfg.context_mode == "corpus":
-        click.echo("Reading the corpus into the model server once (context mode 'corpus')…")
-        assistant.warm_up()
+    _warm_up(assistant)
     session = ChatSession(assistant)
     click.echo(f"Asking {cfg.model} at {cfg.shown_endpoint}. Empty line or Ctrl-D to quit.")
     while True:
@@ -292,6 +293,17 @@ def _prepare(cfg: Config, ingest: bool) -> None:
         except RagError:
             _ingest(cfg, ())
     click.echo(f"Model server ready at {ensure_server(cfg)}")
+    if ingest and cfg.context_mode == "corpus":
+        from assistant.answer import Assistant
+
+        _warm_up(Assistant(cfg))
+
+
+def _warm_up(assistant: Assistant) -> None:
+    """In the corpus context mode, have the model server read the corpus now, not at the first question."""
+    if assistant.corpus_context():
+        click.echo("Reading the corpus into the model server once (context mode 'corpus')…")
+        assistant.warm_up()
 
 
 @cli.group()
