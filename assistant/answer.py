@@ -209,10 +209,11 @@ class Assistant:
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
-            # (Not with the whole corpus: another system prompt would make the server read it all again.)
-            if verified.abstained and not verified.citations and context.sources and not context.fixed:
+            if verified.abstained and not verified.citations and context.sources:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
-                strict = system_prompt(self.cfg.prompts_dir, abstain=False)
+                # With the whole corpus the system prompt stays (another would make the server read it all
+                # again) and the retry prompt alone says that a source holds the answer.
+                strict = system if context.fixed else system_prompt(self.cfg.prompts_dir, abstain=False)
                 retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"

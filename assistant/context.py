@@ -102,6 +102,8 @@ CONFUSABLES = str.maketrans(
     "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
+# In the corpus mode, how much of the best match is repeated beside the question.
+FOCUS_CHARS = 600
 # A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
@@ -150,6 +152,7 @@ class Context:
     # sources, so every prompt starts with the same text: the facts and the best-matching sources.
     fixed: bool = False
     pointers: list[int] = field(default_factory=list)
+    excerpt: str = ""  # the best match's passage again, cut to what the question asks, beside the question
 
     def text(self) -> str:
         parts = [s.render() for s in self.sources]
@@ -160,6 +163,8 @@ class Context:
         by_number = self.by_number()
         best = [f"[{n}] {neutralise(label_of(by_number[n]))}" for n in self.pointers if n in by_number]
         after = facts + (["Sources that match this question best:\n" + "\n".join(best)] if best else [])
+        if self.excerpt and best:
+            after.append(f"From the best match, {best[0].split(']')[0]}]:\n{self.excerpt}")
         return "\n\n".join(["Sources:", *parts, *after])
 
     def by_number(self) -> dict[int, Source]:
@@ -219,8 +224,12 @@ def focus(whole: Context, retrieval: Retrieval, retrieved: Context) -> Context:
     then the index facts this question's retrieval found and the sources it ranked first, numbered as
     in the corpus, so the model knows where to look."""
     number = {i: s.n for s in whole.sources for i in s.ids}
-    pointers = [number[i] for s in retrieved.sources for i in s.ids if i in number]
-    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=list(dict.fromkeys(pointers)))
+    pointers = list(dict.fromkeys(number[i] for s in retrieved.sources for i in s.ids if i in number))
+    excerpt = ""
+    if pointers:
+        best = whole.by_number()[pointers[0]]
+        excerpt = select_passage(best.passage, retrieval.question, FOCUS_CHARS)
+    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=pointers, excerpt=excerpt)
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:

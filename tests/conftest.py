@@ -144,6 +144,7 @@ class Scripted(BaseHTTPRequestHandler):
     """An OpenAI-compatible endpoint that streams `chunks`, one every `pause` seconds, to every request."""
 
     chunks: tuple[str, ...] = ()
+    replies: tuple[tuple[str, ...], ...] = ()  # when given, one reply per request in turn (the last repeats)
     pause = 0.0
     requests: list[dict] = []
     load: dict[str, int] = {}  # requests in flight now, and the most ever at once
@@ -162,7 +163,8 @@ class Scripted(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for chunk in self.chunks:
+            chunks = self.replies[min(len(self.requests), len(self.replies)) - 1] if self.replies else self.chunks
+            for chunk in chunks:
                 delta = {"choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
                 self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
                 self.wfile.flush()
@@ -183,16 +185,15 @@ class Seen(list):
 
 @pytest.fixture
 def scripted_endpoint():
-    """Start a scripted endpoint: `start(chunks, pause)` returns its base URL and the requests it saw
-    (a list whose `load` attribute holds the most requests it ever served at once)."""
+    """Start a scripted endpoint: `start(chunks, pause, replies)` returns its base URL and the requests it
+    saw (a list whose `load` attribute holds the most requests it ever served at once)."""
     servers = []
 
-    def start(chunks: list[str], pause: float = 0.0) -> tuple[str, list[dict]]:
+    def start(chunks: list[str], pause: float = 0.0, replies: list[list[str]] = ()) -> tuple[str, list[dict]]:
         seen = Seen()
+        fields = {"chunks": tuple(chunks), "replies": tuple(tuple(r) for r in replies), "pause": pause}
         handler = type(
-            "Handler",
-            (Scripted,),
-            {"chunks": tuple(chunks), "pause": pause, "requests": seen, "load": seen.load, "guard": threading.Lock()},
+            "Handler", (Scripted,), fields | {"requests": seen, "load": seen.load, "guard": threading.Lock()}
         )
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from llama_index.core.schema import TextNode
+import pytest
+from llama_index.core.schema import NodeWithScore, TextNode
 
 from assistant.answer import Assistant
 from assistant.chat import ChatSession
-from assistant.context import corpus_context
+from assistant.context import build_context, corpus_context, focus
+from assistant.retrieve import Retrieval
 
 
 def node(entry_id: str, text: str, kind: str = "paper") -> TextNode:
@@ -19,6 +21,21 @@ def test_every_entry_in_a_fixed_order_and_none_when_too_large():
     assert [s.ids for s in context.sources] == [["paper/a"], ["paper/b"], ["paper/c"]]
     assert context.text() == corpus_context(list(reversed(nodes)), 10_000).text()
     assert corpus_context(nodes, budget_chars=40) is None
+
+
+def test_a_question_adds_its_best_matches_after_the_unchanged_corpus():
+    long = "Beta paper. " + " ".join(f"Filler sentence number {i} about nothing." for i in range(40))
+    nodes = [node("paper/a", "Alpha paper."), node("paper/b", long + " Beta was trained on seven tasks.")]
+    whole = corpus_context(nodes, budget_chars=10_000)
+    retrieval = Retrieval("How many tasks was Beta trained on?", [NodeWithScore(node=nodes[1], score=0.9)])
+    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24))
+    text = focused.text()
+    assert text.startswith(whole.text()) and [s.n for s in focused.shown()] == [2]
+    after = text[len(whole.text()) :]
+    assert "Sources that match this question best:\n[2] paper/b" in after
+    # The best match again, cut to the sentences the question asks about.
+    excerpt = after.split("From the best match, [2]:\n")[1]
+    assert "seven tasks" in excerpt and len(excerpt) < 700
 
 
 def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_endpoint):
@@ -47,8 +64,9 @@ def test_a_follow_up_is_rewritten_after_the_same_prefix(index_cfg, retriever, sc
     session = ChatSession(assistant)
     session.ask("What does EMC2 propose for contrastive learning?")
     session.ask("Who wrote it?")
-    answer, condense, follow_up = (r["messages"] for r in requests)
-    assert "Rewrite the last question" in condense[1]["content"]
+    messages = [r["messages"] for r in requests]
+    condense = next(m for m in messages if "Rewrite the last question" in m[1]["content"])
+    answer, follow_up = messages[0], messages[-1]
     # The rewrite shares the answers' system prompt and corpus, so the server keeps what it has read.
     corpus = assistant.corpus_context().text()
     assert answer[1]["content"].startswith(corpus)
@@ -61,3 +79,20 @@ def test_a_corpus_the_local_window_cannot_hold_falls_back_to_retrieval(index_cfg
     large = Assistant(index_cfg.replace(context_mode="corpus", server_ctx=8192), retriever=retriever)
     assert small.corpus_context() is None
     assert large.corpus_context() is not None and len(large.corpus_context().sources) == 30
+
+
+@pytest.mark.parametrize("mode", ["retrieved", "corpus"])
+def test_an_abstention_is_asked_again_and_kept_only_if_verified(index_cfg, retriever, scripted_endpoint, mode):
+    replies = [["The sources do not say."], ["EMC2 proposes efficient MCMC negative sampling [{n}]."]]
+    question = "What does EMC2 propose for contrastive learning?"
+    probe = Assistant(index_cfg.replace(context_mode=mode, base_url="http://127.0.0.1:9/v1"), retriever=retriever)
+    retrieval = retriever.retrieve(question)
+    read = probe.model_context(retrieval, build_context(retrieval, index_cfg.context_chars, 24))
+    n = next(s.n for s in read.sources if s.ids[0].startswith("paper/emc2"))
+    url, requests = scripted_endpoint([], replies=[replies[0], [replies[1][0].format(n=n)]])
+    answer = Assistant(index_cfg.replace(base_url=url, context_mode=mode), retriever=retriever).ask(question)
+    assert answer.answered_by == "model, asked again" and answer.citations[0].n == n
+    first, second = (r["messages"] for r in requests)
+    assert "A source above holds the answer" in second[1]["content"]
+    # With the whole corpus the system prompt (and so the prefix the server keeps) is the same.
+    assert (first[0] == second[0]) == (mode == "corpus")
