@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.context import CITATION_RE, Context, Source, terms
+from assistant.context import CITATION_RE, Context, Source, ordered_terms, terms
 from assistant.names import cities, label_of, short_name
 from assistant.questions import asks_for_entry
 
@@ -178,9 +178,13 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             unsupported.extend(kept)
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""
+        # A model's number must stand in a cited source beside one of the sentence's words ("5 citations"
+        # is not "(5 authors)"); code-written answers (no question) state counts the sources do not.
+        numbers = {t for t in new if t.isdigit()} if question else set()
         if kept:
             held = set().union(*(source_terms[n] for n in kept))
-            if not new or len(new & held) >= MIN_NEW * len(new):
+            anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
+            if anchored and (not new or len(new & held) >= MIN_NEW * len(new)):
                 counts["facts"] += 1
                 counts["supported"] += 1
                 accept(kept)
@@ -189,6 +193,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             text = CITATION_RE.sub(" ", text)
         best = _best_source(claim, new, source_terms)
         if best is not None and about is not None and not _mentions(sources[best], about):
+            best = None
+        if best is not None and numbers and not _numbers_anchored(numbers, claim, [sources[best]]):
             best = None
         if best is None:
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
@@ -306,6 +312,24 @@ def _names(text: str, source: Source) -> bool:
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
     name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
+
+
+def _numbers_anchored(numbers: set[str], claim: set[str], cited: list[Source], reach: int = 3) -> bool:
+    """Does every number stand in one of the cited sources within `reach` words of another word of the claim?"""
+    words = claim - numbers
+    for number in numbers:
+        found = False
+        for source in cited:
+            sequence = ordered_terms(CITATION_RE.sub(" ", source.render()))
+            for i, term in enumerate(sequence):
+                if term == number and words & set(sequence[max(0, i - reach) : i + reach + 1]):
+                    found = True
+                    break
+            if found:
+                break
+        if not found:
+            return False
+    return True
 
 
 def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:

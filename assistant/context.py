@@ -363,8 +363,13 @@ def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
 def terms(text: str) -> set[str]:
     """Content words and numbers, lower-cased and stemmed ("co-authored papers" meets "Authors" and
     "Paper"), for overlap checks; "2-3" is the numbers 2 and 3."""
+    return set(ordered_terms(text))
+
+
+def ordered_terms(text: str) -> list[str]:
+    """The content words and numbers of `terms`, in the order the text has them."""
     words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return set(_stemmer().stemWords(words))
+    return _stemmer().stemWords(words)
 
 
 @lru_cache(maxsize=1)

@@ -312,3 +312,14 @@ def test_a_caption_naming_the_paper_may_be_cited_for_it():
     )
     result = verify("EMC2's sampler converges globally at a rate of one over T [2].", context)
     assert [c.n for c in result.citations] == [2] and result.unsupported == []
+
+
+def test_a_number_must_stand_in_the_cited_source_beside_what_it_counts():
+    emc2 = _paper(1, "emc2", "EMC2: Efficient MCMC negative sampling", "Chung Yiu Yau, Mingyi Hong")
+    emc2 = Source(1, emc2.nodes, emc2.passage + "\nAuthor order: first Chung Yiu Yau, last Mingyi Hong (5 authors)")
+    context = Context([emc2])
+    question = "How many citations has the EMC2 paper received?"
+    wrong = verify("The EMC2 paper has received 5 citations [1].", context, question)
+    assert wrong.citations == [] and "5 citations" not in wrong.text
+    right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
+    assert [c.n for c in right.citations] == [1] and right.text == "The EMC2 paper has 5 authors [1]."
