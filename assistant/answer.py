@@ -268,9 +268,12 @@ class Assistant:
         whole = self.corpus_context()
         if whole is None:
             return [{"role": "user", "content": prompt}]
+        # The rewrite as a turn of its own after the corpus: asked in the same message, the model answers.
         return [
             {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
-            {"role": "user", "content": f"{whole.text()}\n\n{prompt}"},
+            {"role": "user", "content": whole.text()},
+            {"role": "assistant", "content": "I have read the sources."},
+            {"role": "user", "content": prompt},
         ]
 
     def warm_up(self) -> None:

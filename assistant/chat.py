@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.answer import Answer, Assistant, Draft, Retrieved, check_question, final_answer
+from assistant.citations import ABSTAIN_RE
+from assistant.context import CITATION_RE
 from assistant.llm import complete
 from assistant.prompts import render
 
@@ -28,7 +30,9 @@ class ChatSession:
         prompt = render(cfg.prompts_dir, "condense", history=turns, question=question)
         rewritten = complete(self.assistant.client, cfg, self.assistant.condense_messages(prompt), max_tokens=80)
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
-        return rewritten or question
+        if not rewritten.endswith("?") or CITATION_RE.search(rewritten) or ABSTAIN_RE.search(rewritten):
+            return question  # an answer, not a question: searching for it would find what it claims
+        return rewritten
 
     def stream(self, question: str, **options) -> Iterator[Retrieved | Draft | Answer]:
         """Like Assistant.stream, but follow-ups are condensed first and the turn is remembered."""

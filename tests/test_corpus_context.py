@@ -65,13 +65,15 @@ def test_a_follow_up_is_rewritten_after_the_same_prefix(index_cfg, retriever, sc
     session.ask("What does EMC2 propose for contrastive learning?")
     session.ask("Who wrote it?")
     messages = [r["messages"] for r in requests]
-    condense = next(m for m in messages if "Rewrite the last question" in m[1]["content"])
+    condense = next(m for m in messages if "Rewrite the last question" in m[-1]["content"])
     answer, follow_up = messages[0], messages[-1]
     # The rewrite shares the answers' system prompt and corpus, so the server keeps what it has read.
     corpus = assistant.corpus_context().text()
     assert answer[1]["content"].startswith(corpus)
     assert condense[0] == answer[0] == follow_up[0]
-    assert condense[1]["content"].startswith(corpus) and follow_up[1]["content"].startswith(corpus)
+    assert condense[1]["content"] == corpus and follow_up[1]["content"].startswith(corpus)
+    # The scripted rewrite is an answer ("EMC2 proposes … [1]."), so the follow-up is searched as asked.
+    assert session.history[-1][0] == "Who wrote it?" and "Question: Who wrote it?" in follow_up[1]["content"]
 
 
 def test_a_corpus_the_local_window_cannot_hold_falls_back_to_retrieval(index_cfg, retriever):
