@@ -261,21 +261,6 @@ class Assistant:
                 self._corpus = (version, corpus_context(nodes, budget))
             return self._corpus[1]
 
-    def condense_messages(self, prompt: str) -> list[dict[str, str]]:
-        """The messages that rewrite a follow-up (prompt file `condense.md`, filled). In the "corpus" mode
-        they start as every answer's prompt does (system prompt, then every entry), so the server keeps
-        the corpus it has read and reads only the conversation."""
-        whole = self.corpus_context()
-        if whole is None:
-            return [{"role": "user", "content": prompt}]
-        # The rewrite as a turn of its own after the corpus: asked in the same message, the model answers.
-        return [
-            {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
-            {"role": "user", "content": whole.text()},
-            {"role": "assistant", "content": "I have read the sources."},
-            {"role": "user", "content": prompt},
-        ]
-
     def warm_up(self) -> None:
         """In the "corpus" mode, have the model server read the corpus prefix now (one token written),
         so the first question costs only its own tokens; nothing to do otherwise."""

@@ -12,6 +12,7 @@ from assistant.llm import complete
 from assistant.prompts import render
 
 MAX_TURNS = 4
+MAX_EARLIER_CHARS = 600
 
 
 @dataclass
@@ -25,12 +26,18 @@ class ChatSession:
         """The question rewritten with the history, so retrieval sees names, not pronouns."""
         if not self.history:
             return question
-        turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
         cfg = self.assistant.cfg
+        if self.assistant.corpus_context() is not None:
+            # With the corpus in its cache a rewriting call would evict it (the server keeps one prompt),
+            # and asked after the corpus the model answers instead of rewriting; so the follow-up goes
+            # to retrieval and to the model with the earlier questions beside it.
+            earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
+            return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
+        turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
         prompt = render(cfg.prompts_dir, "condense", history=turns, question=question)
-        rewritten = complete(self.assistant.client, cfg, self.assistant.condense_messages(prompt), max_tokens=80)
+        rewritten = complete(self.assistant.client, cfg, [{"role": "user", "content": prompt}], max_tokens=80)
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
-        if not rewritten.endswith("?") or CITATION_RE.search(rewritten) or ABSTAIN_RE.search(rewritten):
+        if CITATION_RE.search(rewritten) or ABSTAIN_RE.search(rewritten):
             return question  # an answer, not a question: searching for it would find what it claims
         return rewritten
 

@@ -58,29 +58,27 @@ def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_end
     assert first.retrieved()[0]["n"] == emc2.n and len(first.retrieved()) <= index_cfg.top_k
 
 
-def test_a_follow_up_is_rewritten_after_the_same_prefix(index_cfg, retriever, scripted_endpoint):
+def test_a_follow_up_goes_with_the_earlier_question_and_no_rewriting_call(index_cfg, retriever, scripted_endpoint):
     url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
     assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
     session = ChatSession(assistant)
     session.ask("What does EMC2 propose for contrastive learning?")
-    session.ask("Who wrote it?")
-    messages = [r["messages"] for r in requests]
-    condense = next(m for m in messages if "Rewrite the last question" in m[-1]["content"])
-    answer, follow_up = messages[0], messages[-1]
-    # The rewrite shares the answers' system prompt and corpus, so the server keeps what it has read.
+    follow = session.ask("Who wrote it?")
+    # Two questions, two answer prompts with the corpus first: a rewriting call would evict it.
     corpus = assistant.corpus_context().text()
-    assert answer[1]["content"].startswith(corpus)
-    assert condense[0] == answer[0] == follow_up[0]
-    assert condense[1]["content"] == corpus and follow_up[1]["content"].startswith(corpus)
-    # The scripted rewrite is an answer ("EMC2 proposes … [1]."), so the follow-up is searched as asked.
-    assert session.history[-1][0] == "Who wrote it?" and "Question: Who wrote it?" in follow_up[1]["content"]
+    assert all(r["messages"][1]["content"].startswith(corpus) for r in requests)
+    assert not any("Rewrite the last question" in r["messages"][-1]["content"] for r in requests)
+    assert follow.question == "Who wrote it?" and "EMC2" in follow.search_question
+    assert "Question: Who wrote it? (asked after: What does EMC2 propose" in requests[-1]["messages"][1]["content"]
+    # Retrieval saw the earlier question too: EMC2 is the best match.
+    assert follow.retrieved()[0]["ids"][0].startswith("paper/emc2")
 
 
-def test_a_corpus_the_local_window_cannot_hold_falls_back_to_retrieval(index_cfg, retriever):
-    small = Assistant(index_cfg.replace(context_mode="corpus", server_ctx=4096), retriever=retriever)
-    large = Assistant(index_cfg.replace(context_mode="corpus", server_ctx=8192), retriever=retriever)
-    assert small.corpus_context() is None
-    assert large.corpus_context() is not None and len(large.corpus_context().sources) == 30
+def test_a_rewrite_that_is_an_answer_is_not_searched_for(index_cfg, retriever, scripted_endpoint):
+    url, _ = scripted_endpoint(["The authors of EMC2 are Chung Yiu Yau and Mingyi Hong [3]."])
+    session = ChatSession(Assistant(index_cfg.replace(base_url=url, context_mode="retrieved"), retriever=retriever))
+    session.history.append(("What does EMC2 propose for contrastive learning?", "MCMC negative sampling [1]."))
+    assert session.standalone("Who wrote it?") == "Who wrote it?"
 
 
 @pytest.mark.parametrize("mode", ["retrieved", "corpus"])

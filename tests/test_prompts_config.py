@@ -15,6 +15,7 @@ SAMPLES = {
     "context": "[1] Paper\nX",
     "question": "Who?",
     "history": "User: hi",
+    "earlier": "What is X?",
     "citation_rules": "Cite.",
     "abstain_rule": "- Say so.",
     "choices": "A. x\nB. y\nC. z\nD. w",
