@@ -149,7 +149,8 @@ class Context:
     sources: list[Source] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     # In a fixed context (the whole corpus), what this question's retrieval adds goes after the
-    # sources, so every prompt starts with the same text: the facts and the best-matching sources.
+    # sources, so every prompt starts with the same text: the facts, the best-matching sources and
+    # the best one's passage again.
     fixed: bool = False
     pointers: list[int] = field(default_factory=list)
     excerpt: str = ""  # the best match's passage again, cut to what the question asks, beside the question
@@ -160,11 +161,11 @@ class Context:
         if not self.fixed:
             parts = facts + parts
             return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
-        by_number = self.by_number()
-        best = [f"[{n}] {neutralise(label_of(by_number[n]))}" for n in self.pointers if n in by_number]
+        shown = self.shown()
+        best = [f"[{s.n}] {neutralise(label_of(s))}" for s in shown]
         after = facts + (["Sources that match this question best:\n" + "\n".join(best)] if best else [])
-        if self.excerpt and best:
-            after.append(f"From the best match, {best[0].split(']')[0]}]:\n{self.excerpt}")
+        if self.excerpt and shown:
+            after.append(f"From the best match, [{shown[0].n}]:\n{self.excerpt}")
         return "\n\n".join(["Sources:", *parts, *after])
 
     def by_number(self) -> dict[int, Source]:
