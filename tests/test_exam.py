@@ -187,7 +187,8 @@ def test_chat_mode_grades_what_the_chat_shows(index_cfg, retriever, scripted_end
     reply = ["Distribution drift was modeled as a change ", "from the numeral 0 to the numeral 1 in MNIST [1]. "]
     url, requests = scripted_endpoint([*reply, "It won a prize [9]."])
     gold = {q.id: q for q in load_exam(GOLD_EXAM)}
-    assistant = Assistant(index_cfg.replace(base_url=url), retriever=retriever)
+    # Retrieved context: the scripted reply's [1] is the first retrieved source.
+    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="retrieved"), retriever=retriever)
     result = run_exam(assistant, [gold["q21"], gold["q29"]], ExamRun("chat"))
     right, wrong = result["items"]
     assert result["config"]["mode"] == "chat" and result["n"] == 2

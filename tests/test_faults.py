@@ -306,9 +306,11 @@ def test_the_local_model_server_answers_only_with_its_key(index_cfg, model_serve
     """Other local users and web pages cannot use the model server: it asks for a key only this account reads."""
     from assistant.server import endpoint_key, key_file, pid_file
 
-    assert httpx.get(f"{model_server}/models", timeout=10).status_code == 401
+    # The server answers /models between requests only: a long prompt may be in the way.
+    wait = index_cfg.llm_timeout
+    assert httpx.get(f"{model_server}/models", timeout=wait).status_code == 401
     headers = {"Authorization": f"Bearer {endpoint_key(index_cfg)}"}
-    assert httpx.get(f"{model_server}/models", timeout=10, headers=headers).status_code == 200
+    assert httpx.get(f"{model_server}/models", timeout=wait, headers=headers).status_code == 200
     assert key_file(index_cfg).stat().st_mode & 0o777 == 0o600
     command_line = Path(f"/proc/{pid_file(index_cfg).read_text().strip()}/cmdline").read_bytes()
     assert endpoint_key(index_cfg).encode() not in command_line

@@ -27,8 +27,11 @@ N = 50
 
 @pytest.fixture(scope="module")
 def light_cfg(index_cfg):
-    # One source, whole (a paper entry is ~500 characters): code's answers need the author line to verify.
-    return index_cfg.replace(top_k=1, max_context_entries=1, context_chars=1000, max_tokens=12)
+    # One retrieved source, whole (a paper entry is ~500 characters): code's answers need the author
+    # line to verify. Light prompts: the test is about the queue, not about what the model reads.
+    return index_cfg.replace(
+        top_k=1, max_context_entries=1, context_chars=1000, max_tokens=12, context_mode="retrieved"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer import Assistant
 from eval.redteam import PAYLOAD_RE, load_cases, planted_assistant, run_case
 from rag.config import load_config
 from tests.conftest import TEST_PORT
@@ -35,7 +36,9 @@ def test_planted_instruction_does_not_reach_the_user(planted, case):
 
 
 def test_the_layer_by_layer_measure_sees_an_obeyed_instruction(planted):
-    """With the filter off the model does follow some plants; the measure must be able to see that."""
-    results = [run_case(planted, case) for case in CASES[:4]]
+    """With the filter off the model does follow some plants — given the retrieved sources; with the
+    whole corpus in the prompt it obeyed none of these four — and the measure must be able to see that."""
+    retrieved = Assistant(planted.cfg.replace(context_mode="retrieved"), planted.retriever)
+    results = [run_case(retrieved, case) for case in CASES[:4]]
     assert all(r.filtered and not r.reached_user for r in results)
     assert any(r.obeyed for r in results), [r.answer for r in results]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def test_answer_cites_an_entry_shown_in_the_sources_panel(app_url):
     client = Client(app_url, verbose=False)
     result = client.predict("What does EMC2 propose for contrastive learning?", "all", "all", "all", api_name="/chat")
     answer, panels = messages(result)
-    assert "[[1]](#src-" in answer
+    assert re.search(r"\[\[\d+\]\]\(#src-", answer)  # a linked citation
     sources = next(v for k, v in panels.items() if k.startswith("Sources"))
     assert "paper/emc2-efficient-mcmc-negative-sampling" in sources
     assert any(k.startswith("Retrieved context") for k in panels)
@@ -306,16 +307,22 @@ def test_the_cli_refuses_an_open_chat_off_loopback():
     assert result.exit_code == 1 and "without a login" in result.output
 
 
-def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scripted_endpoint):
+@pytest.mark.parametrize("mode", ["corpus", "retrieved"])
+def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scripted_endpoint, mode):
     url, requests = scripted_endpoint(["MADA proposes meta-adaptive optimizers [1]."])
-    with served(index_cfg.replace(base_url=url), retriever) as address:
+    with served(index_cfg.replace(base_url=url, context_mode=mode), retriever) as address:
         alice = Client(address, verbose=False)
         bob = Client(address, verbose=False)
         alice.predict("Who wrote REPOFORMER?", "all", "all", "all", api_name="/chat")
         bob.predict("What is the MADA paper about?", "all", "all", "all", api_name="/chat")
         alice.predict("Which area is it in?", "all", "all", "all", api_name="/chat")
         bob.predict("Who wrote it?", "all", "all", "all", api_name="/chat")
-    condensed = [r["messages"][-1]["content"] for r in requests if "Last question:" in r["messages"][-1]["content"]]
+    # What carries a follow-up's history to the model: the rewriting prompt, or (corpus mode) the question as asked.
+    prompts = [r["messages"][-1]["content"] for r in requests]
+    if mode == "retrieved":
+        condensed = [p for p in prompts if "Last question:" in p]
+    else:
+        condensed = [p.rsplit("Question:", 1)[-1] for p in prompts if "(asked after:" in p]
     of_alice = next(c for c in condensed if "Which area is it in?" in c)
     of_bob = next(c for c in condensed if "Who wrote it?" in c)
     assert "REPOFORMER" in of_alice and "MADA" not in of_alice
