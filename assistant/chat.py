@@ -1,4 +1,4 @@
-"""Conversation: keep the history and condense follow-ups into standalone questions."""
+"""Conversation: keep the history and make follow-ups searchable (rewritten, or with the earlier questions)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class ChatSession:
     history: list[tuple[str, str]] = field(default_factory=list)
 
     def standalone(self, question: str) -> str:
-        """The question rewritten with the history, so retrieval sees names, not pronouns."""
+        """What a follow-up is searched and asked as, so retrieval sees names, not pronouns: rewritten
+        by the model with the history, or in the corpus mode the question with the earlier ones beside it."""
         if not self.history:
             return question
         cfg = self.assistant.cfg
