@@ -317,19 +317,15 @@ def _names(text: str, source: Source) -> bool:
 def _numbers_anchored(numbers: set[str], claim: set[str], cited: list[Source], reach: int = 3) -> bool:
     """Does every number stand in one of the cited sources within `reach` words of another word of the claim?"""
     words = claim - numbers
-    for number in numbers:
-        found = False
-        for source in cited:
-            sequence = ordered_terms(CITATION_RE.sub(" ", source.render()))
-            for i, term in enumerate(sequence):
-                if term == number and words & set(sequence[max(0, i - reach) : i + reach + 1]):
-                    found = True
-                    break
-            if found:
-                break
-        if not found:
-            return False
-    return True
+    sequences = [ordered_terms(CITATION_RE.sub(" ", source.render())) for source in cited]
+    return all(
+        any(
+            term == number and words & set(sequence[max(0, i - reach) : i + reach + 1])
+            for sequence in sequences
+            for i, term in enumerate(sequence)
+        )
+        for number in numbers
+    )
 
 
 def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
@@ -351,7 +347,7 @@ def _names_title(text: str, source: Source) -> bool:
 
 def _mentions(source: Source, paper: Source) -> bool:
     """Is `paper` what `source` says something about: the paper itself, or an entry naming it (a caption)?"""
-    return source.n == paper.n or bool(set(source.ids) & set(paper.ids)) or _names_title(source.passage, paper)
+    return source.n == paper.n or _names_title(source.passage, paper)
 
 
 def _citation(source: Source, claims: list[set[str]]) -> Citation:
