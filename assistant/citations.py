@@ -13,6 +13,9 @@ MIN_SHARED = 0.5
 # A cited sentence must also find this share of its new words (those not in the question) in its
 # sources: "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna".
 MIN_NEW = 0.5
+# ... and this share of the words it takes from the question: "“A” [2] won a best paper award" answers
+# "Which paper won a best paper award?" with a title that [2] holds, and a premise it does not.
+MIN_ASKED = 0.5
 # An uncited sentence is kept only when one source holds this share of its words and of its new
 # words; that source is then cited for it, by code.
 MIN_UNCITED = 0.75
@@ -88,7 +91,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
     "EMC2 [1], MADA [2] and COLLAGE [3]." checks each title against its own source) or else the
     whole sentence. A source supports a claim holding at least half of its content words; in a
     group like `[1, 2]` the sources may share the claim, each holding its part. The sentence's
-    cited sources together must also hold half of its words that are not in the question.
+    cited sources together must also hold half of its words that are not in the question, and half
+    of those it takes from the question (a premise no source states is not made true by a title).
     Numbers that name no source are reported as `invalid`, real sources that fail the check as
     `unsupported`; both are removed from the text. A sentence left without a citation is cited
     by code when one source holds nearly all of it, and dropped otherwise; a sentence made only of
@@ -181,10 +185,12 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
         # A model's number must stand in a cited source beside one of the sentence's words ("5 citations"
         # is not "(5 authors)"); code-written answers (no question) state counts the sources do not.
         numbers = {t for t in new if t.isdigit()} if question else set()
+        restated = claim & asked
         if kept:
             held = set().union(*(source_terms[n] for n in kept))
             anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
-            if anchored and (not new or len(new & held) >= MIN_NEW * len(new)):
+            grounded = len(restated & held) >= MIN_ASKED * len(restated)
+            if anchored and grounded and (not new or len(new & held) >= MIN_NEW * len(new)):
                 counts["facts"] += 1
                 counts["supported"] += 1
                 accept(kept)

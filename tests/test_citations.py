@@ -212,6 +212,18 @@ def test_a_cited_sentence_must_find_its_new_words_in_its_sources():
     assert verify("ICML 2024 papers lean toward the theoretical [1].", context, "What do they lean toward?").citations
 
 
+def test_a_cited_sentence_must_find_the_questions_premise_in_its_sources():
+    # Every new word is the title of [1]; "won a best paper award at ICML 2024" is only the question's.
+    context = Context([_paper(1, "sl", "An efficient self-learning framework", "Hitesh Tulsiani")])
+    question = "Which Amazon paper at ICML 2024 won a best paper award?"
+    wrong = verify(
+        "The paper “An efficient self-learning framework” [1] won a best paper award at ICML 2024.", context, question
+    )
+    assert wrong.citations == [] and wrong.unsupported == [1] and "award" not in wrong.text
+    right = verify("Hitesh Tulsiani wrote the paper [1].", context, "Who wrote the self-learning framework paper?")
+    assert [c.n for c in right.citations] == [1]
+
+
 def test_abstentions_become_one_plain_sentence():
     result = verify("The sources do not mention the GPU. The sources do not say.", make_context(1))
     assert result.text == "The sources do not say." and result.abstained
