@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 
 import openai
@@ -150,10 +150,17 @@ class AnswerCache:
 class Assistant:
     """Holds the retriever and the model client; safe to share between threads."""
 
-    def __init__(self, cfg: Config, retriever: HybridRetriever | None = None, client: openai.OpenAI | None = None):
+    def __init__(
+        self,
+        cfg: Config,
+        retriever: HybridRetriever | None = None,
+        client: openai.OpenAI | None = None,
+        notify: Callable[[str], None] | None = None,
+    ):
         self.cfg = cfg
         self.retriever = retriever or HybridRetriever(cfg)
         self._client = client
+        self._notify = notify  # told what a first model call waits for (a server start, the corpus read)
         self._cache = AnswerCache()
         self._lock = threading.Lock()
         self._corpus: tuple[str, Context | None] | None = None
@@ -161,8 +168,15 @@ class Assistant:
     @property
     def client(self) -> openai.OpenAI:
         if self._client is None:
-            self._client = make_client(self.cfg)
+            self._client = make_client(self.cfg, self._notify_start)
         return self._client
+
+    def _notify_start(self, message: str) -> None:
+        if self._notify is None:
+            return
+        if self.corpus_context() is not None:
+            message += " The first answer reads every source once (context mode 'corpus'), so it takes longest."
+        self._notify(message)
 
     def stream(
         self,
@@ -242,7 +256,9 @@ class Assistant:
         """What the model reads for a question: the retrieved sources, or in the "corpus" mode (no
         filters) every entry, followed by what retrieval found for this question."""
         whole = None if filters else self.corpus_context()
-        return focus(whole, retrieval, retrieved) if whole else retrieved
+        if whole is None:
+            return retrieved
+        return focus(whole, retrieval, retrieved, named=self.cfg.focus_sources, excerpt_chars=self.cfg.focus_chars)
 
     def corpus_context(self) -> Context | None:
         """In the "corpus" context mode, every entry as one fixed context, made once per index version;

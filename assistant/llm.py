@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,9 +14,9 @@ from rag.config import Config
 from rag.errors import SERVER_DOWN, RagError
 
 
-def make_client(cfg: Config) -> openai.OpenAI:
-    """A client for the configured endpoint, starting the local server if needed."""
-    endpoint = ensure_server(cfg)
+def make_client(cfg: Config, notify: Callable[[str], None] | None = None) -> openai.OpenAI:
+    """A client for the configured endpoint, starting the local server if needed (and telling `notify`)."""
+    endpoint = ensure_server(cfg, notify)
     return openai.OpenAI(base_url=endpoint, api_key=endpoint_key(cfg), timeout=cfg.llm_timeout, max_retries=0)
 
 

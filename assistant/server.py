@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -77,8 +78,9 @@ def is_healthy(cfg: Config, timeout: float = 2.0) -> bool:
         return False
 
 
-def ensure_server(cfg: Config) -> str:
-    """Return the endpoint, starting the local server first if it is the default and down."""
+def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> str:
+    """Return the endpoint, starting the local server first if it is the default and down (`notify`
+    is told before a start, which takes seconds to minutes)."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
     with file_lock(cfg.data_dir / "server.lock"):  # concurrent starts make one server
@@ -94,6 +96,8 @@ def ensure_server(cfg: Config) -> str:
             )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
+        if notify:
+            notify(f"Starting the local model server at {cfg.shown_endpoint}…")
         process = _spawn(cfg)
         deadline = time.monotonic() + cfg.server_start_timeout
         while time.monotonic() < deadline:

@@ -207,7 +207,7 @@ def ask(cfg: Config, question: str, filters: dict[str, str], as_json: bool) -> N
     from assistant.answer import Assistant, check_question
 
     question = check_question(cfg, question)
-    assistant = Assistant(cfg)
+    assistant = Assistant(cfg, notify=lambda message: click.echo(message, err=True))
     startup = time.perf_counter() - STARTED  # from this module's import to the start of retrieval
     # The verified text is printed, not the raw stream, so removed citations never show.
     answer = assistant.ask(question, filters=filters)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import cli
+from rag.errors import RagError
 from tests.conftest import FIXTURES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -177,3 +178,24 @@ def test_the_chat_server_keeps_last_token_logits_only_and_the_exam_server_all(cf
     assert (chat["--logits_all"], exam["--logits_all"]) == ("False", "True")
     assert (int(chat["--port"]), int(exam["--port"])) == (cfg.server_port, cfg.server_port + 1)
     assert started[0][-2:] == ["--n_batch", "256"]  # the user's own options come last and win
+
+
+def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
+    from assistant import server
+
+    class Exited:
+        returncode = 1
+
+        def poll(self) -> int:
+            return 1
+
+    monkeypatch.setattr(server, "is_healthy", lambda *_, **__: False)
+    monkeypatch.setattr(server, "_port_open", lambda _: False)
+    monkeypatch.setattr(server, "is_installed", lambda _: True)
+    monkeypatch.setattr(server, "_spawn", lambda _: Exited())
+    monkeypatch.setattr(server, "_last_log_line", lambda _: "no model")
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    told: list[str] = []
+    with pytest.raises(RagError, match="exited at start"):
+        server.ensure_server(cfg, told.append)
+    assert told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
