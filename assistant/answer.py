@@ -200,9 +200,11 @@ class Assistant:
         asked = search_question or question
         started = time.perf_counter()
         retrieval = self.retriever.retrieve(asked, k=k, filters=filters, mode=mode)
-        context = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
-        read = self.model_context(retrieval, context, filters)  # what a model-written answer reads
-        yield Retrieved(read)
+        retrieved = build_context(retrieval, self.cfg.context_chars, self.cfg.max_context_entries)
+        # What the model reads, and what every answer numbers its sources by: in the corpus mode the
+        # whole corpus, so an entry has one number in every answer of a conversation, code's or model's.
+        context = self.model_context(retrieval, retrieved, filters)
+        yield Retrieved(context)
         timings = {"retrieve_s": retrieval.seconds}
         key = self._cache_key(asked, filters, k, mode, retrieval.version)
         hit = self._cache.get(key)
@@ -219,7 +221,6 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by = "catalog"
         else:
-            context = read  # the citations number what the model read
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)

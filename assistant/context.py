@@ -102,8 +102,6 @@ CONFUSABLES = str.maketrans(
     "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
-# In the corpus mode, how much of the best match is repeated beside the question.
-FOCUS_CHARS = 600
 # A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
@@ -153,6 +151,7 @@ class Context:
     # the best one's passage again.
     fixed: bool = False
     pointers: list[int] = field(default_factory=list)
+    named: int = 0  # how many of the pointers the prompt names (all when 0); a person is shown all
     excerpt: str = ""  # the best match's passage again, cut to what the question asks, beside the question
 
     def text(self) -> str:
@@ -162,7 +161,7 @@ class Context:
             parts = facts + parts
             return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
         shown = self.shown()
-        best = [f"[{s.n}] {neutralise(label_of(s))}" for s in shown]
+        best = [f"[{s.n}] {neutralise(label_of(s))}" for s in shown[: self.named or None]]
         after = facts + (["Sources that match this question best:\n" + "\n".join(best)] if best else [])
         if self.excerpt and shown:
             after.append(f"From the best match, [{shown[0].n}]:\n{self.excerpt}")
@@ -220,17 +219,20 @@ def corpus_context(nodes: list[BaseNode], budget_chars: int) -> Context | None:
     return context if len(context.text()) <= budget_chars else None
 
 
-def focus(whole: Context, retrieval: Retrieval, retrieved: Context) -> Context:
+def focus(
+    whole: Context, retrieval: Retrieval, retrieved: Context, named: int = 0, excerpt_chars: int = 600
+) -> Context:
     """The fixed corpus context for one question: every source as before (the prefix the server keeps),
-    then the index facts this question's retrieval found and the sources it ranked first, numbered as
-    in the corpus, so the model knows where to look."""
+    then the index facts this question's retrieval found, the first `named` sources it ranked first
+    (numbered as in the corpus, so the model knows where to look) and the best one's sentences that
+    share a word with the question (at most `excerpt_chars`): every token after the prefix is read anew."""
     number = {i: s.n for s in whole.sources for i in s.ids}
     pointers = list(dict.fromkeys(number[i] for s in retrieved.sources for i in s.ids if i in number))
     excerpt = ""
-    if pointers:
+    if pointers and excerpt_chars:
         best = whole.by_number()[pointers[0]]
-        excerpt = select_passage(best.passage, retrieval.question, FOCUS_CHARS)
-    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=pointers, excerpt=excerpt)
+        excerpt = matching_sentences(best.passage, retrieval.question, excerpt_chars)
+    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=pointers, named=named, excerpt=excerpt)
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
@@ -346,6 +348,22 @@ def select_passage(text: str, question: str, budget: int) -> str:
         size += len(sentences[i]) + 1
     picked = [sentences[i] for i in sorted(chosen)]
     return " … ".join(_join_runs(sorted(chosen), picked))
+
+
+def matching_sentences(text: str, question: str, budget: int) -> str:
+    """The sentences of `text` after its first (the title, which names the entry) that share a content
+    word with the question other than the title's, best first within `budget` characters, in text
+    order; "" when none does."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    wanted = terms(question) - terms(sentences[0]) if sentences else set()
+    overlap = {i: len(wanted & terms(sentences[i])) for i in range(1, len(sentences))}
+    chosen: set[int] = set()
+    size = 0
+    for i in sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]):
+        if size + len(sentences[i]) <= budget:
+            chosen.add(i)
+            size += len(sentences[i]) + 1
+    return " … ".join(_join_runs(sorted(chosen), [sentences[i] for i in sorted(chosen)]))
 
 
 def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:

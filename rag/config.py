@@ -92,6 +92,10 @@ class Config:
     # token comes ~2× sooner (eval/README.md).
     context_mode: str = "corpus"  # one of CONTEXT_MODES
     corpus_context_chars: int = 40000
+    # In the corpus mode, after the prefix: how many of the best matches the prompt names (0: all
+    # retrieval put in context) and how much of the best one's sentences about the question it repeats.
+    focus_sources: int = 3
+    focus_chars: int = 600
     max_question_chars: int = 2000
 
     @property

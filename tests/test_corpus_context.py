@@ -28,14 +28,29 @@ def test_a_question_adds_its_best_matches_after_the_unchanged_corpus():
     nodes = [node("paper/a", "Alpha paper."), node("paper/b", long + " Beta was trained on seven tasks.")]
     whole = corpus_context(nodes, budget_chars=10_000)
     retrieval = Retrieval("How many tasks was Beta trained on?", [NodeWithScore(node=nodes[1], score=0.9)])
-    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24))
+    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), excerpt_chars=600)
     text = focused.text()
     assert text.startswith(whole.text()) and [s.n for s in focused.shown()] == [2]
     after = text[len(whole.text()) :]
     assert "Sources that match this question best:\n[2] paper/b" in after
-    # The best match again, cut to the sentences the question asks about.
-    excerpt = after.split("From the best match, [2]:\n")[1]
-    assert "seven tasks" in excerpt and len(excerpt) < 700
+    # The best match again, cut to the sentences the question asks about: not its title, no filler.
+    excerpt = after.split("From the best match, [2]:\n")[1].split("\n")[0]
+    assert excerpt == "Beta was trained on seven tasks."
+
+
+def test_the_prompt_names_the_first_best_matches_and_repeats_only_sentences_about_the_question():
+    nodes = [node(f"paper/{c}", f"{c.upper()} paper.\nAuthors: Ann Lee.\nIt uses seven tasks.") for c in "abcd"]
+    whole = corpus_context(nodes, budget_chars=10_000)
+    retrieval = Retrieval("Who wrote the C paper?", [NodeWithScore(node=n, score=1.0) for n in reversed(nodes)])
+    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), named=2, excerpt_chars=600)
+    after = focused.text()[len(whole.text()) :]
+    assert after.endswith("best:\n[4] paper/d\n[3] paper/c")  # no third, and nothing repeated after
+    assert [s.n for s in focused.shown()] == [4, 3, 2, 1]  # a person is shown every best match
+    # "wrote" shares no word with any sentence of the best match: nothing is repeated.
+    assert "From the best match" not in after
+    asked = Retrieval("Which authors wrote D?", retrieval.hits)
+    excerpt = focus(whole, asked, build_context(asked, 6000, 24), named=2, excerpt_chars=600).excerpt
+    assert excerpt == "Authors: Ann Lee."
 
 
 def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_endpoint):
@@ -96,3 +111,13 @@ def test_an_abstention_is_asked_again_and_kept_only_if_verified(index_cfg, retri
     assert "A source above holds the answer" in second[1]["content"]
     # With the whole corpus the system prompt (and so the prefix the server keeps) is the same.
     assert (first[0] == second[0]) == (mode == "corpus")
+
+
+def test_an_entry_has_one_number_in_code_written_and_model_written_answers(index_cfg, retriever, scripted_endpoint):
+    url, _ = scripted_endpoint(["unused"])
+    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+    mada = next(s for s in assistant.corpus_context().sources if s.ids[0].startswith("paper/mada"))
+    answer = assistant.ask("Which research area is MADA listed under?")
+    assert answer.answered_by == "catalog" and mada.n > 1  # not the first of what retrieval found
+    assert [c.n for c in answer.citations] == [mada.n] and answer.answer.endswith(f"[{mada.n}].")
+    assert answer.retrieved()[0]["n"] == mada.n  # the panel a person sees numbers it the same
