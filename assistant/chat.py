@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.answer import Answer, Assistant, Draft, Retrieved, check_question, final_answer
-from assistant.citations import ABSTAIN_RE
-from assistant.context import CITATION_RE
+from assistant.citations import ABSTAIN_RE, names_source
+from assistant.context import CITATION_RE, Context, Source
 from assistant.llm import complete
+from assistant.names import short_name
 from assistant.prompts import render
+from assistant.questions import name_references
 
 MAX_TURNS = 4
 MAX_EARLIER_CHARS = 600
@@ -24,14 +27,21 @@ class ChatSession:
 
     def standalone(self, question: str) -> str:
         """What a follow-up is searched and asked as, so retrieval sees names, not pronouns: rewritten
-        by the model with the history, or in the corpus mode the question with the earlier ones beside it."""
+        by the model with the history; in the corpus mode "it" becomes the name of the entry the last
+        answer cited, or else the question goes with the earlier ones beside it."""
         if not self.history:
             return question
         cfg = self.assistant.cfg
-        if self.assistant.corpus_context() is not None:
+        whole = self.assistant.corpus_context()
+        if whole is not None:
             # With the corpus in its cache a rewriting call would evict it (the server keeps one prompt),
-            # and asked after the corpus the model answers instead of rewriting; so the follow-up goes
-            # to retrieval and to the model with the earlier questions beside it.
+            # and asked after the corpus the model answers instead of rewriting. Code names the entry
+            # the last answer cited ("Who wrote it?" → "Who wrote “EMC2: …”?"; an entry has one number
+            # in every answer of the corpus mode), or else the earlier questions go beside it.
+            subject = _only_cited(*self.history[-1], whole)
+            named = name_references(question, short_name(subject)) if subject else question
+            if named != question:
+                return named
             earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
             return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
         turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
@@ -55,3 +65,12 @@ class ChatSession:
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once, remembered in the history."""
         return final_answer(self.stream(question, **options))
+
+
+def _only_cited(question: str, answer: str, context: Context) -> Source | None:
+    """The one source an answer cites, if it cites exactly one of the context's and the question or
+    answer names it (an answer given under filters numbered what retrieval found, not the corpus)."""
+    sources = context.by_number()
+    cited = {int(n) for m in CITATION_RE.finditer(answer) for n in re.split(r"[,;]", m.group(1))}
+    source = sources.get(cited.pop()) if len(cited) == 1 else None
+    return source if source is not None and names_source(f"{question} {answer}", source) else None

@@ -284,7 +284,7 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
         def name_one(number: re.Match[str]) -> str:
             nonlocal first
             source = sources.get(int(number.group(1)))
-            already_named = first and source is not None and _names(preceding, source)
+            already_named = first and source is not None and names_source(preceding, source)
             first = False
             if source is None or already_named:
                 return number.group(0)
@@ -305,7 +305,7 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
         number = int(match.group(1) or match.group(2))
         source = sources.get(number)
         sentence = re.split(r"[.!?]\s", text[: match.start()])[-1]
-        if source is None or _names(sentence, source):
+        if source is None or names_source(sentence, source):
             return match.group(0)
         marker = f"[{number}]"
         return match.group(0).replace(marker, f"{short_name(source)} {marker}", 1)
@@ -313,7 +313,7 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
     return BARE_REFERENCE_RE.sub(name_one, text)
 
 
-def _names(text: str, source: Source) -> bool:
+def names_source(text: str, source: Source) -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
     name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])

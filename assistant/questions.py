@@ -29,3 +29,17 @@ def asked_kinds(question: str) -> set[str]:
 def asks_for_entry(question: str) -> bool:
     """True when naming an entry answers the question ("Which paper is listed under Privacy?")."""
     return bool(asked_kinds(question) or ENTRY_QUESTION_RE.search(question))
+
+
+# What a follow-up calls the entry the previous answer was about: "it", "its", "this paper", "that posting".
+REFERENCE_RE = re.compile(rf"\b(?:(?:this|that) (?:{_ANY_ENTRY})|its?)\b", re.I)
+
+
+def name_references(question: str, name: str) -> str:
+    """ "Who wrote it?" → "Who wrote “EMC2: …”?"; the question as it is when it refers to nothing."""
+
+    def named(match: re.Match[str]) -> str:
+        text = f"{name}’s" if match.group(0).lower() == "its" else name
+        return text[0].upper() + text[1:] if match.start() == 0 else text
+
+    return REFERENCE_RE.sub(named, question)

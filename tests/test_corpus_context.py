@@ -73,20 +73,35 @@ def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_end
     assert first.retrieved()[0]["n"] == emc2.n and len(first.retrieved()) <= index_cfg.top_k
 
 
-def test_a_follow_up_goes_with_the_earlier_question_and_no_rewriting_call(index_cfg, retriever, scripted_endpoint):
+def test_a_follow_up_is_made_searchable_without_a_rewriting_call(index_cfg, retriever, scripted_endpoint):
     url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
     assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
     session = ChatSession(assistant)
     session.ask("What does EMC2 propose for contrastive learning?")
-    follow = session.ask("Who wrote it?")
+    follow = session.ask("How does it converge?")
     # Two questions, two answer prompts with the corpus first: a rewriting call would evict it.
     corpus = assistant.corpus_context().text()
     assert all(r["messages"][1]["content"].startswith(corpus) for r in requests)
     assert not any("Rewrite the last question" in r["messages"][-1]["content"] for r in requests)
-    assert follow.question == "Who wrote it?" and "EMC2" in follow.search_question
-    assert "Question: Who wrote it? (asked after: What does EMC2 propose" in requests[-1]["messages"][1]["content"]
+    assert follow.question == "How does it converge?" and "EMC2" in follow.search_question
+    assert "Question: How does “EMC2: Efficient MCMC" in requests[-1]["messages"][1]["content"]
     # Retrieval saw the earlier question too: EMC2 is the best match.
     assert follow.retrieved()[0]["ids"][0].startswith("paper/emc2")
+
+
+def test_a_follow_up_names_the_one_entry_the_last_answer_cited(index_cfg, retriever, scripted_endpoint):
+    probe = Assistant(index_cfg.replace(base_url="http://127.0.0.1:9/v1", context_mode="corpus"), retriever=retriever)
+    emc2 = next(s for s in probe.corpus_context().sources if s.ids[0].startswith("paper/emc2"))
+    url, requests = scripted_endpoint([f"EMC2 proposes efficient MCMC negative sampling [{emc2.n}]."])
+    session = ChatSession(Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever))
+    session.ask("What does EMC2 propose for contrastive learning?")
+    follow = session.ask("Who is its last author?")
+    assert follow.search_question == f"Who is “{emc2.nodes[0].metadata['title']}”’s last author?"
+    assert follow.answered_by == "catalog" and follow.citations[0].n == emc2.n  # code knows the last author
+    assert len(requests) == 1  # no rewriting call
+    # An answer citing two entries leaves "it" to the model, beside the earlier question.
+    session.history.append(("Which papers are on MCMC?", f"EMC2 [{emc2.n}] and MADA [{emc2.n + 1}]."))
+    assert "(asked after: " in session.standalone("Who wrote it?")
 
 
 def test_a_rewrite_that_is_an_answer_is_not_searched_for(index_cfg, retriever, scripted_endpoint):

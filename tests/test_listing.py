@@ -9,7 +9,7 @@ import pytest
 from assistant.citations import verify
 from assistant.context import build_context
 from assistant.listing import catalog_answer
-from assistant.questions import asked_kinds, asks_for_entry
+from assistant.questions import asked_kinds, asks_for_entry, name_references
 from eval.exam import GOLD_EXAM, load_exam
 from eval.grade import grade_answer
 
@@ -149,3 +149,10 @@ def test_a_repeated_question_is_answered_from_the_cache_until_the_prompts_change
     assert not assistant.ask("How was distribution drift modeled?", filters={"kind": "paper"}).cached
     (prompts / "answer.md").write_text((prompts / "answer.md").read_text() + "\nBe brief.\n")
     assert not assistant.ask("How was distribution drift modeled?").cached  # a prompt edit invalidates
+
+
+def test_a_follow_up_reference_becomes_the_entry_name():
+    assert name_references("Who wrote it?", "“EMC2: Efficient MCMC”") == "Who wrote “EMC2: Efficient MCMC”?"
+    assert name_references("Is this posting remote?", "the Barcelona posting") == "Is the Barcelona posting remote?"
+    assert name_references("Its area?", "the Madrid posting") == "The Madrid posting’s area?"
+    assert name_references("Which papers are on MCMC?", "“EMC2”") == "Which papers are on MCMC?"  # refers to nothing
