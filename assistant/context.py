@@ -231,7 +231,7 @@ def focus(
     excerpt = ""
     if pointers and excerpt_chars:
         best = whole.by_number()[pointers[0]]
-        excerpt = matching_sentences(best.passage, retrieval.question, excerpt_chars)
+        excerpt = matching_sentences(best.passage, retrieval.question, excerpt_chars, name=label_of(best))
     return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=pointers, named=named, excerpt=excerpt)
 
 
@@ -350,13 +350,13 @@ def select_passage(text: str, question: str, budget: int) -> str:
     return " … ".join(_join_runs(sorted(chosen), picked))
 
 
-def matching_sentences(text: str, question: str, budget: int) -> str:
-    """The sentences of `text` after its first (the title, which names the entry) that share a content
-    word with the question other than the title's, best first within `budget` characters, in text
-    order; "" when none does."""
+def matching_sentences(text: str, question: str, budget: int, name: str = "") -> str:
+    """The sentences of `text` that share a content word with the question other than those of the
+    entry's `name` (which only says which entry it is), best first within `budget` characters, in
+    text order; "" when none does."""
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-    wanted = terms(question) - terms(sentences[0]) if sentences else set()
-    overlap = {i: len(wanted & terms(sentences[i])) for i in range(1, len(sentences))}
+    wanted = terms(question) - terms(name)
+    overlap = {i: len(wanted & terms(sentence)) for i, sentence in enumerate(sentences)}
     chosen: set[int] = set()
     size = 0
     for i in sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]):

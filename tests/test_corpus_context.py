@@ -27,7 +27,7 @@ def test_a_question_adds_its_best_matches_after_the_unchanged_corpus():
     long = "Beta paper. " + " ".join(f"Filler sentence number {i} about nothing." for i in range(40))
     nodes = [node("paper/a", "Alpha paper."), node("paper/b", long + " Beta was trained on seven tasks.")]
     whole = corpus_context(nodes, budget_chars=10_000)
-    retrieval = Retrieval("How many tasks was Beta trained on?", [NodeWithScore(node=nodes[1], score=0.9)])
+    retrieval = Retrieval("How many tasks was paper/b trained on?", [NodeWithScore(node=nodes[1], score=0.9)])
     focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), excerpt_chars=600)
     text = focused.text()
     assert text.startswith(whole.text()) and [s.n for s in focused.shown()] == [2]
@@ -136,3 +136,13 @@ def test_an_entry_has_one_number_in_code_written_and_model_written_answers(index
     assert answer.answered_by == "catalog" and mada.n > 1  # not the first of what retrieval found
     assert [c.n for c in answer.citations] == [mada.n] and answer.answer.endswith(f"[{mada.n}].")
     assert answer.retrieved()[0]["n"] == mada.n  # the panel a person sees numbers it the same
+
+
+def test_a_postings_first_sentence_is_text_not_a_title():
+    text = "IN, KA, Bengaluru\nJoin the ML team for India. You will mentor."  # the location line, then the text
+    posting = node("posting/g/bengaluru-1", text, kind="posting")
+    whole = corpus_context([posting], budget_chars=10_000)
+    retrieval = Retrieval("Which team is the posting for?", [NodeWithScore(node=posting, score=1.0)])
+    assert focus(whole, retrieval, build_context(retrieval, 6000, 24), excerpt_chars=600).excerpt == (
+        "Join the ML team for India."
+    )
