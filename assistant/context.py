@@ -334,36 +334,38 @@ def select_passage(text: str, question: str, budget: int) -> str:
     """The text itself if short; else its first sentence and the best-matching sentences."""
     if len(text) <= budget:
         return text
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    sentences = _sentences(text)
     # The title's words name the entry (its first sentence is always kept); the rest say what is asked:
     # "Who are the authors of <title>?" wants the Authors line, not a caption repeating the title.
     wanted = terms(question) - terms(sentences[0])
     ranked = sorted(range(1, len(sentences)), key=lambda i: -len(wanted & terms(sentences[i])))
-    chosen = {0}
-    size = len(sentences[0])
-    for i in ranked:
-        if size + len(sentences[i]) > budget:
-            continue
-        chosen.add(i)
-        size += len(sentences[i]) + 1
-    picked = [sentences[i] for i in sorted(chosen)]
-    return " … ".join(_join_runs(sorted(chosen), picked))
+    return _fill(sentences, ranked, budget, first={0})
 
 
 def matching_sentences(text: str, question: str, budget: int, name: str = "") -> str:
     """The sentences of `text` that share a content word with the question other than those of the
     entry's `name` (which only says which entry it is), best first within `budget` characters, in
     text order; "" when none does."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    sentences = _sentences(text)
     wanted = terms(question) - terms(name)
     overlap = {i: len(wanted & terms(sentence)) for i, sentence in enumerate(sentences)}
-    chosen: set[int] = set()
-    size = 0
-    for i in sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]):
+    return _fill(sentences, sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]), budget)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _fill(sentences: list[str], ranked: list[int], budget: int, first: set[int] | None = None) -> str:
+    """`first`, then each of `ranked` in turn that still fits in `budget` characters, in text order."""
+    chosen = set(first or ())
+    size = sum(len(sentences[i]) for i in chosen)
+    for i in ranked:
         if size + len(sentences[i]) <= budget:
             chosen.add(i)
             size += len(sentences[i]) + 1
-    return " … ".join(_join_runs(sorted(chosen), [sentences[i] for i in sorted(chosen)]))
+    indexes = sorted(chosen)
+    return " … ".join(_join_runs(indexes, [sentences[i] for i in indexes]))
 
 
 def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
