@@ -445,6 +445,11 @@ def run_exam(
         ask = lambda q: answer_open(assistant, q, run)  # noqa: E731
     else:
         ask = lambda q: answer_question(assistant, q, run)  # noqa: E731
+    warm_up_s = None
+    if run.mode in ("chat", "rag"):  # as `rag chat` and `rag ui` do at start: no item pays for the corpus read
+        started = time.perf_counter()
+        assistant.warm_up()
+        warm_up_s = round(time.perf_counter() - started, 2)
     items = []
     for question in questions:
         items.append(ask(question))
@@ -462,6 +467,9 @@ def run_exam(
         "top_k": assistant.cfg.top_k,
         "context_chars": assistant.cfg.context_chars,
         "context_mode": assistant.cfg.context_mode,
+        "focus_sources": assistant.cfg.focus_sources,
+        "focus_chars": assistant.cfg.focus_chars,
+        "warm_up_s": warm_up_s,
         "exam_sha256": exam_fingerprint(questions),
     }
     if run.mode == "chat":

@@ -201,6 +201,22 @@ def test_chat_mode_grades_what_the_chat_shows(index_cfg, retriever, scripted_end
     assert result["support_precision"] == 1.0 and result["support_recall"] == 1.0
 
 
+def test_a_corpus_mode_exam_has_the_corpus_read_before_the_first_item(index_cfg, retriever, scripted_endpoint):
+    from assistant.answer import Assistant
+    from eval.exam import ExamRun, run_exam
+
+    url, requests = scripted_endpoint(["Distribution drift was modeled as a change from 0 to 1 in MNIST [1]."])
+    gold = {q.id: q for q in load_exam(GOLD_EXAM)}
+    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+    result = run_exam(assistant, [gold["q21"]], ExamRun("chat"))
+    warm, asked = requests
+    assert warm["max_tokens"] == 1 and result["config"]["warm_up_s"] is not None
+    # The first item's prompt starts with what the warm-up read, so a server finds it in its cache.
+    corpus = warm["messages"][1]["content"].split("Question:")[0].strip()
+    assert asked["messages"][1]["content"].startswith(corpus)
+    assert (result["config"]["focus_sources"], result["config"]["focus_chars"]) == (3, 600)
+
+
 def _saved_run(path: Path, mode: str, right: list[bool], ids: list[str] | None = None, exam: str | None = "e1") -> Path:
     """A result file as `rag exam --json` writes it, for questions q1..qn of exam version `exam`."""
     ids = ids or [f"q{i}" for i in range(1, len(right) + 1)]
