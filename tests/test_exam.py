@@ -214,7 +214,7 @@ def test_a_corpus_mode_exam_has_the_corpus_read_before_the_first_item(index_cfg,
     # The first item's prompt starts with what the warm-up read, so a server finds it in its cache.
     corpus = warm["messages"][1]["content"].split("Question:")[0].strip()
     assert asked["messages"][1]["content"].startswith(corpus)
-    assert (result["config"]["focus_sources"], result["config"]["focus_chars"]) == (3, 600)
+    assert (result["config"]["focus_sources"], result["config"]["focus_chars"]) == (2, 400)
 
 
 def _saved_run(path: Path, mode: str, right: list[bool], ids: list[str] | None = None, exam: str | None = "e1") -> Path:
