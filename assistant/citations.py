@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.context import CITATION_RE, Context, Source, ordered_terms, terms
@@ -13,8 +14,9 @@ MIN_SHARED = 0.5
 # A cited sentence must also find this share of its new words (those not in the question) in its
 # sources: "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna".
 MIN_NEW = 0.5
-# ... and this share of the words it takes from the question: "“A” [2] won a best paper award" answers
-# "Which paper won a best paper award?" with a title that [2] holds, and a premise it does not.
+# ... and this share of the words it takes from the question, other than the cited entries' names:
+# "“A” [2] won a best paper award" answers "Which paper won a best paper award?" with a title that [2]
+# holds, and a premise it does not.
 MIN_ASKED = 0.5
 # An uncited sentence is kept only when one source holds this share of its words and of its new
 # words; that source is then cited for it, by code.
@@ -156,8 +158,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             return UNSUPPORTED
         text, checked = cite_checked(sentence)
         kept = [n for n, _ in checked]
-        about = _paper_named(text, sources)
-        if about is not None and kept and not any(_mentions(sources[n], about) for n in kept):
+        about = _named_entry(text, sources)
+        if about is not None and kept and not any(about(sources[n]) for n in kept):
             # "The authors of “A” are … [2]" with [2] another paper: its names are in [2], but not as A's.
             unsupported.extend(kept)
             text, checked, kept = CITATION_RE.sub(" ", text), [], []
@@ -189,7 +191,7 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
         if kept:
             held = set().union(*(source_terms[n] for n in kept))
             anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
-            grounded = len(restated & held) >= MIN_ASKED * len(restated)
+            grounded = _premise_held(restated, [sources[n] for n in kept], held)
             if anchored and grounded and (not new or len(new & held) >= MIN_NEW * len(new)):
                 counts["facts"] += 1
                 counts["supported"] += 1
@@ -198,9 +200,11 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
         best = _best_source(claim, new, source_terms)
-        if best is not None and about is not None and not _mentions(sources[best], about):
+        if best is not None and about is not None and not about(sources[best]):
             best = None
         if best is not None and numbers and not _numbers_anchored(numbers, claim, [sources[best]]):
+            best = None
+        if best is not None and not _premise_held(restated, [sources[best]], source_terms[best]):
             best = None
         if best is None:
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
@@ -320,6 +324,17 @@ def names_source(text: str, source: Source) -> bool:
     return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
 
 
+def _premise_held(restated: set[str], cited: list[Source], held: set[str]) -> bool:
+    """Do the cited sources hold what a sentence takes from the question? Half of those words, or all
+    but one, once the cited entries' names are set aside: a name says which entry, not that the
+    question's premise is true of it ("the Barcelona posting requires a degree" is not held by the
+    Barcelona posting's name). One word may be the question's paraphrase ("stands for", "proposes")."""
+    named = set().union(*(terms(label_of(source)) for source in cited)) if cited else set()
+    premise = restated - named
+    missing = premise - held
+    return len(missing) <= 1 or len(premise & held) >= MIN_ASKED * len(premise)
+
+
 def _numbers_anchored(numbers: set[str], claim: set[str], cited: list[Source], reach: int = 3) -> bool:
     """Does every number stand in one of the cited sources within `reach` words of another word of the claim?"""
     words = claim - numbers
@@ -332,6 +347,21 @@ def _numbers_anchored(numbers: set[str], claim: set[str], cited: list[Source], r
         )
         for number in numbers
     )
+
+
+def _named_entry(sentence: str, sources: dict[int, Source]) -> Callable[[Source], bool] | None:
+    """What a sentence naming exactly one entry must cite, as a test of a source: a source about that
+    paper (the paper, or a caption naming it), or a posting in the one posting city it names ("The
+    Bengaluru posting asks for …" is not supported by the Madrid posting's words)."""
+    paper = _paper_named(sentence, sources)
+    if paper is not None:
+        return lambda source: _mentions(source, paper)
+    held = terms(sentence)
+    named = {c for s in sources.values() if s.kind == "posting" for c in cities(s) if terms(c) <= held and terms(c)}
+    if len(named) == 1:
+        city = named.pop()
+        return lambda source: city in cities(source)
+    return None
 
 
 def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:

@@ -179,6 +179,29 @@ def test_postings_in_a_list_are_named_by_city():
     assert result.text == "The postings in India are the Bengaluru posting [1] and the Gurugram posting [2]."
 
 
+def test_a_sentence_about_one_posting_must_cite_a_posting_in_its_city():
+    def posting(n: int, city: str, text: str) -> Source:
+        node = TextNode(id_=f"posting/{city.lower()}", text=text, metadata={"kind": "posting", "city": city})
+        return Source(n, [node], text)
+
+    context = Context(
+        [
+            posting(1, "Bengaluru", "Join the Machine Learning and Data Sciences team."),
+            posting(2, "Madrid", "We look for a scientist with a strong machine learning background."),
+        ]
+    )
+    # Every other word of the sentence stands in [2], the Madrid posting; only the city is wrong.
+    question = "What does the posting want?"
+    wrong = verify(
+        "The Bengaluru posting wants a scientist with a strong machine learning background [2].", context, question
+    )
+    assert wrong.citations == [] and wrong.unsupported == [2] and "background" not in wrong.text
+    right = verify(
+        "The Madrid posting wants a scientist with a strong machine learning background [2].", context, question
+    )
+    assert [c.n for c in right.citations] == [2]
+
+
 def test_an_uncited_sentence_is_cited_by_code_when_one_source_holds_it_and_dropped_otherwise():
     # Seen in the chat: two right, cited titles, then a wrong uncited claim about their areas.
     passages = [
@@ -222,6 +245,16 @@ def test_a_cited_sentence_must_find_the_questions_premise_in_its_sources():
     assert wrong.citations == [] and wrong.unsupported == [1] and "award" not in wrong.text
     right = verify("Hitesh Tulsiani wrote the paper [1].", context, "Who wrote the self-learning framework paper?")
     assert [c.n for c in right.citations] == [1]
+    # The entry's name is not the premise: "requires a degree" must stand in the posting, cited or not.
+    node = TextNode(id_="posting/barcelona", text="", metadata={"kind": "posting", "city": "Barcelona"})
+    team = Context([Source(1, [node], "You will lead the PRIMAS team of applied scientists.")])
+    asked = "What degree does the Barcelona posting require?"
+    for answer in ("The Barcelona posting requires a degree in applied science [1].", "It needs applied science."):
+        assert verify(answer, team, asked).citations == []
+    # One word of the question's may be its paraphrase ("stands for"), the rest stands in the source.
+    overview = Context([Source(1, [node], "ICML, the International Conference on Machine Learning.")])
+    stands = "ICML stands for International Conference on Machine Learning [1]."
+    assert [c.n for c in verify(stands, overview, "What does ICML stand for?").citations] == [1]
 
 
 def test_abstentions_become_one_plain_sentence():
