@@ -219,9 +219,7 @@ def corpus_context(nodes: list[BaseNode], budget_chars: int) -> Context | None:
     return context if len(context.text()) <= budget_chars else None
 
 
-def focus(
-    whole: Context, retrieval: Retrieval, retrieved: Context, named: int = 0, excerpt_chars: int = 600
-) -> Context:
+def focus(whole: Context, retrieval: Retrieval, retrieved: Context, *, named: int, excerpt_chars: int) -> Context:
     """The fixed corpus context for one question: every source as before (the prefix the server keeps),
     then the index facts this question's retrieval found, the first `named` sources it ranked first
     (numbered as in the corpus, so the model knows where to look) and the best one's sentences that

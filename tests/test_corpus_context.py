@@ -28,7 +28,7 @@ def test_a_question_adds_its_best_matches_after_the_unchanged_corpus():
     nodes = [node("paper/a", "Alpha paper."), node("paper/b", long + " Beta was trained on seven tasks.")]
     whole = corpus_context(nodes, budget_chars=10_000)
     retrieval = Retrieval("How many tasks was paper/b trained on?", [NodeWithScore(node=nodes[1], score=0.9)])
-    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), excerpt_chars=600)
+    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), named=0, excerpt_chars=600)
     text = focused.text()
     assert text.startswith(whole.text()) and [s.n for s in focused.shown()] == [2]
     after = text[len(whole.text()) :]
@@ -143,6 +143,6 @@ def test_a_postings_first_sentence_is_text_not_a_title():
     posting = node("posting/g/bengaluru-1", text, kind="posting")
     whole = corpus_context([posting], budget_chars=10_000)
     retrieval = Retrieval("Which team is the posting for?", [NodeWithScore(node=posting, score=1.0)])
-    assert focus(whole, retrieval, build_context(retrieval, 6000, 24), excerpt_chars=600).excerpt == (
+    assert focus(whole, retrieval, build_context(retrieval, 6000, 24), named=0, excerpt_chars=600).excerpt == (
         "Join the ML team for India."
     )
