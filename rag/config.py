@@ -88,8 +88,8 @@ class Config:
     # "corpus": every entry in every prompt, a prefix the server reads once (cache-augmented
     # generation), then what retrieval found for the question; while the corpus fits in
     # corpus_context_chars and the local server's window, else retrieval. On the gold exam it answers
-    # as well as retrieval (open answers within one item, multiple choice three better) and the first
-    # token comes ~2× sooner (eval/README.md).
+    # better than retrieval (open answers one item, multiple choice four) and the first token comes
+    # ~3.7× sooner (eval/README.md).
     context_mode: str = "corpus"  # one of CONTEXT_MODES
     corpus_context_chars: int = 40000
     # In the corpus mode, after the prefix: how many of the best matches the prompt names (0: all
