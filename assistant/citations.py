@@ -14,7 +14,7 @@ MIN_SHARED = 0.5
 # A cited sentence must also find this share of its new words (those not in the question) in its
 # sources: "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna".
 MIN_NEW = 0.5
-# ... and this share of the words it takes from the question, other than the cited entries' names:
+# ... and this share of the words it takes from the question, other than the cited postings' places:
 # "“A” [2] won a best paper award" answers "Which paper won a best paper award?" with a title that [2]
 # holds, and a premise it does not.
 MIN_ASKED = 0.5
@@ -326,11 +326,12 @@ def names_source(text: str, source: Source) -> bool:
 
 def _premise_held(restated: set[str], cited: list[Source], held: set[str]) -> bool:
     """Do the cited sources hold what a sentence takes from the question? Half of those words, or all
-    but one, once the cited entries' names are set aside: a name says which entry, not that the
-    question's premise is true of it ("the Barcelona posting requires a degree" is not held by the
-    Barcelona posting's name). One word may be the question's paraphrase ("stands for", "proposes")."""
-    named = set().union(*(terms(label_of(source)) for source in cited)) if cited else set()
-    premise = restated - named
+    but one, once the cited postings' places are set aside: a place says which posting, not that the
+    question's premise is true of it ("the Barcelona posting requires a degree" is not held by
+    "Barcelona"). A paper's title stays: it states what the paper is about ("What problem does EMC2
+    address?" is answered by its title). One word may be the question's paraphrase ("stands for")."""
+    places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
+    premise = restated - set().union(*places)
     missing = premise - held
     return len(missing) <= 1 or len(premise & held) >= MIN_ASKED * len(premise)
 

@@ -251,6 +251,14 @@ def test_a_cited_sentence_must_find_the_questions_premise_in_its_sources():
     asked = "What degree does the Barcelona posting require?"
     for answer in ("The Barcelona posting requires a degree in applied science [1].", "It needs applied science."):
         assert verify(answer, team, asked).citations == []
+    # A paper's title states what it is about, so it may hold what the question asks.
+    emc2 = Context(
+        [_paper(1, "emc2", "EMC2: Efficient MCMC negative sampling for contrastive learning", "Chung Yiu Yau")]
+    )
+    title = "EMC2 addresses the problem of efficient MCMC negative sampling for contrastive learning [1]."
+    assert [c.n for c in verify(title, emc2, "What problem does EMC2 address in contrastive learning?").citations] == [
+        1
+    ]
     # One word of the question's may be its paraphrase ("stands for"), the rest stands in the source.
     overview = Context([Source(1, [node], "ICML, the International Conference on Machine Learning.")])
     stands = "ICML stands for International Conference on Machine Learning [1]."
