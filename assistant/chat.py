@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.answer import Answer, Assistant, Draft, Retrieved, check_question, final_answer
 from assistant.citations import ABSTAIN_RE, names_source
-from assistant.context import CITATION_RE, Context, Source
+from assistant.context import CITATION_RE, Context, Source, cited_numbers
 from assistant.llm import complete
 from assistant.names import short_name
 from assistant.prompts import render
@@ -71,6 +70,6 @@ def _only_cited(question: str, answer: str, context: Context) -> Source | None:
     """The one source an answer cites, if it cites exactly one of the context's and the question or
     answer names it (an answer given under filters numbered what retrieval found, not the corpus)."""
     sources = context.by_number()
-    cited = {int(n) for m in CITATION_RE.finditer(answer) for n in re.split(r"[,;]", m.group(1))}
+    cited = {n for m in CITATION_RE.finditer(answer) for n in cited_numbers(m)}
     source = sources.get(cited.pop()) if len(cited) == 1 else None
     return source if source is not None and names_source(f"{question} {answer}", source) else None

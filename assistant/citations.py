@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.context import CITATION_RE, Context, Source, ordered_terms, terms
+from assistant.context import CITATION_RE, Context, Source, cited_numbers, ordered_terms, terms
 from assistant.names import cities, label_of, short_name
 from assistant.questions import asks_for_entry
 
@@ -136,7 +136,7 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             segment_claim = terms(CITATION_RE.sub(" ", sentence[previous_end : match.start()]))
             previous_end = match.end()
             claims = [c for c in (segment_claim, sentence_claim) if c]
-            numbers = [int(x) for x in re.split(r"[,;]", match.group(1))]
+            numbers = cited_numbers(match)
             counts["model"] += len(numbers)
             invalid.extend(n for n in numbers if n not in sources)
             group = [n for n in numbers if n in sources]

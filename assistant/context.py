@@ -106,6 +106,11 @@ MAX_LISTED = 12
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
 
+def cited_numbers(citation: re.Match[str]) -> list[int]:
+    """The source numbers of one CITATION_RE match: "[1; 3]" → [1, 3]."""
+    return [int(n) for n in re.split(r"[,;]", citation.group(1))]
+
+
 @dataclass
 class Source:
     """One numbered source block: one entry, or several postings with the same text."""
