@@ -18,9 +18,11 @@ from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
-from assistant.usage import add_usage, prompt_split, server_usage
 from rag.config import Config
 from rag.errors import RagError
+from rag.runtime.prefix import restore_prefix, save_prefix
+from rag.runtime.server import is_healthy
+from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
@@ -164,18 +166,26 @@ class Assistant:
         self._cache = AnswerCache()
         self._lock = threading.Lock()
         self._corpus: tuple[str, Context | None] | None = None
+        self._started_server = False  # set when the last make_client started the local server
 
     @property
     def client(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = make_client(self.cfg, self._notify_start)
+        """The endpoint's client; a local server that has died since (a crash) is started again, and
+        gets its prefix back, before the next model call."""
+        if self._client is not None and (not self.cfg.uses_local_server or is_healthy(self.cfg)):
+            return self._client
+        self._client = make_client(self.cfg, self._notify_start)
+        if self._started_server:
+            self._started_server = False
+            self.warm_up()
         return self._client
 
     def _notify_start(self, message: str) -> None:
+        self._started_server = True
         if self._notify is None:
             return
         if self.corpus_context() is not None:
-            message += " The first answer reads every source once (context mode 'corpus'), so it takes longest."
+            message += " It restores the saved corpus prefix, or reads every source once (context mode 'corpus')."
         self._notify(message)
 
     def stream(
@@ -278,14 +288,25 @@ class Assistant:
                 self._corpus = (version, corpus_context(nodes, budget))
             return self._corpus[1]
 
-    def warm_up(self) -> None:
-        """In the "corpus" mode, have the model server read the corpus prefix now (one token written),
-        so the first question costs only its own tokens; nothing to do otherwise."""
+    def warm_up(self) -> str:
+        """Give the model server the prefix every prompt starts with, so a question costs only its own
+        tokens: restored from its saved KV cache when there is one, else read now (one token written)
+        and saved. In the corpus mode the prefix holds the whole corpus. Returns what was done."""
         context = self.corpus_context()
         if context is None:
-            return
-        messages = prompt_messages(self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, "")
-        complete(self.client, self.cfg, messages, max_tokens=1)
+            messages = [
+                {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
+                {"role": "user", "content": ""},
+            ]
+        else:
+            messages = prompt_messages(
+                self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, ""
+            )
+        client = self.client
+        if restore_prefix(self.cfg, messages):
+            return "restored"
+        complete(client, self.cfg, messages, max_tokens=1, extra_body={"id_slot": 0})
+        return "read and saved" if save_prefix(self.cfg, messages, slot=0) else "read"
 
     def _cache_key(self, asked: str, filters: dict | None, k: int | None, mode: str | None, version: str) -> tuple:
         """What an answer depends on: the (normalised) question, filters, index version, prompts and model."""
@@ -324,25 +345,25 @@ class Assistant:
         raw, checked, shown, leaked = "", "", "", False
         client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
-        with server_usage(self.cfg) as requests:  # what the server read and wrote, by its log
-            for delta in stream_chat(client, self.cfg, messages):
-                timings.setdefault("first_token_s", time.perf_counter() - llm_started)
-                timings["output_chunks"] = timings.get("output_chunks", 0) + 1
-                raw += delta
-                if leaked or not show:
-                    continue
-                complete = _whole_sentences(raw)
-                if complete == checked:  # no new whole sentence since the last check
-                    continue
-                checked = complete
-                if leaks_prompt(complete, system):
-                    leaked = True
-                    continue
-                draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
-                if draft != shown:
-                    shown = draft
-                    yield Draft(draft)
-            timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
+        requests: list[ServerUsage] = []  # what the server read and wrote, as its replies say
+        for delta in stream_chat(client, self.cfg, messages, requests):
+            timings.setdefault("first_token_s", time.perf_counter() - llm_started)
+            timings["output_chunks"] = timings.get("output_chunks", 0) + 1
+            raw += delta
+            if leaked or not show:
+                continue
+            complete = _whole_sentences(raw)
+            if complete == checked:  # no new whole sentence since the last check
+                continue
+            checked = complete
+            if leaks_prompt(complete, system):
+                leaked = True
+                continue
+            draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
+            if draft != shown:
+                shown = draft
+                yield Draft(draft)
+        timings["generate_s"] = timings.get("generate_s", 0.0) + time.perf_counter() - llm_started
         for used in requests:
             add_usage(timings, used)
         if not raw.strip():

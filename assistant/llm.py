@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import openai
 
-from assistant.server import endpoint_key, ensure_server
 from rag.config import Config
 from rag.errors import SERVER_DOWN, RagError
+from rag.runtime.server import crash_report, endpoint_key, ensure_server
+from rag.runtime.usage import ServerUsage, usage_of
 
 
 def make_client(cfg: Config, notify: Callable[[str], None] | None = None) -> openai.OpenAI:
@@ -46,8 +49,10 @@ def endpoint_errors(cfg: Config) -> Iterator[None]:
         raise RagError(
             f"The model server at {cfg.shown_endpoint} did not answer within {cfg.llm_timeout:.0f} s"
         ) from exc
-    except openai.APIConnectionError as exc:
-        raise RagError(SERVER_DOWN.format(endpoint=cfg.shown_endpoint, reason="connection failed")) from exc
+    except (openai.APIConnectionError, httpx.TransportError) as exc:  # the latter: a stream cut mid-answer
+        raise RagError(
+            _crashed(cfg) or SERVER_DOWN.format(endpoint=cfg.shown_endpoint, reason="connection failed")
+        ) from exc
     except openai.APIStatusError as exc:
         raise RagError(f"The model server answered HTTP {exc.status_code}: {_status_detail(exc)}") from exc
     except (openai.APIResponseValidationError, ValueError, AttributeError, TypeError) as exc:
@@ -56,10 +61,29 @@ def endpoint_errors(cfg: Config) -> Iterator[None]:
         ) from exc
 
 
-def stream_chat(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
-    """Yield the reply's text deltas; every endpoint failure becomes one RagError."""
+def _crashed(cfg: Config, wait: float = 2.0) -> str | None:
+    """The local server's crash report, given its supervisor a moment to write it."""
+    deadline = time.monotonic() + wait
+    while cfg.uses_local_server:
+        if (report := crash_report(cfg)) or time.monotonic() > deadline:
+            return report
+        time.sleep(0.1)
+    return None
+
+
+def stream_chat(
+    client: openai.OpenAI,
+    cfg: Config,
+    messages: list[dict[str, str]],
+    usage: list[ServerUsage] | None = None,
+    **options: Any,
+) -> Iterator[str]:
+    """Yield the reply's text deltas, and add what the server says it spent to `usage`; every endpoint
+    failure becomes one RagError."""
     with model_slot(cfg), endpoint_errors(cfg):
         for chunk in _create(client, cfg, messages, stream=True, **options):
+            if usage is not None and (used := usage_of(chunk)):
+                usage.append(used)
             if not getattr(chunk, "choices", None):
                 continue
             delta = chunk.choices[0].delta
@@ -76,10 +100,10 @@ def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]]
         return response.choices[0]
 
 
-def read_prompt(client: openai.OpenAI, cfg: Config, prompt: str) -> None:
+def read_prompt(client: openai.OpenAI, cfg: Config, prompt: str) -> ServerUsage | None:
     """Have the endpoint read `prompt` as plain text and write one token (timing how fast it reads)."""
     with model_slot(cfg), endpoint_errors(cfg):
-        client.completions.create(model=cfg.model, prompt=prompt, max_tokens=1, temperature=0.0)
+        return usage_of(client.completions.create(model=cfg.model, prompt=prompt, max_tokens=1, temperature=0.0))
 
 
 def _create(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:

@@ -23,8 +23,6 @@ from assistant.answer import Assistant
 from assistant.context import STOPWORDS
 from assistant.llm import make_client, read_prompt
 from assistant.retrieve import HybridRetriever
-from assistant.server import ensure_server, pid_file
-from assistant.usage import count_tokens, server_usage
 from eval.exam import GOLD_EXAM, load_exam
 from eval.metrics import percentile
 from eval.naive import build_naive_engine
@@ -33,6 +31,9 @@ from ingest.embed import MiniLMEmbedding
 from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
+from rag.runtime.launch import MODULE
+from rag.runtime.server import ensure_server
+from rag.runtime.usage import count_tokens
 
 Log = Callable[[str], None]
 # (entries, label) -> a progress bar with .update(n); a context manager, as tqdm's is.
@@ -108,11 +109,11 @@ def reference_read(cfg: Config) -> dict:
     while tokens < REFERENCE_TOKENS:
         text += " " + " ".join(rng.choice(words) for _ in range(max(8, (REFERENCE_TOKENS - tokens) // 2)))
         tokens = count_tokens(cfg, text) or int(len(text.split()) * 1.3)
-    with server_usage(cfg) as used:
-        started = time.perf_counter()
-        read_prompt(make_client(cfg), cfg, text)
-        seconds = time.perf_counter() - started
-    rate = used[-1].prompt_rate if used else None
+    client = make_client(cfg)
+    started = time.perf_counter()
+    used = read_prompt(client, cfg, text)
+    seconds = time.perf_counter() - started
+    rate = used.prompt_rate if used else None
     return {
         "reference_prompt_tokens": tokens,
         "reference_read_s": round(seconds, 2),
@@ -181,14 +182,11 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
 
 
 def _server_pid(cfg: Config) -> str | None:
-    """The local model server's pid: from our pid file, else the process serving the port."""
-    try:
-        return pid_file(cfg).read_text().strip()
-    except OSError:
-        found = subprocess.run(
-            ["pgrep", "-f", f"llama_cpp.server.*--port {cfg.server_port}"], capture_output=True, text=True
-        ).stdout.split()
-        return found[0] if found else None
+    """The local model server's pid (the supervisor's child that holds the model)."""
+    found = subprocess.run(
+        ["pgrep", "-f", f"{MODULE}.*--port {cfg.server_port} .*--serve"], capture_output=True, text=True
+    ).stdout.split()
+    return found[0] if found else None
 
 
 def _server_peak_mb(cfg: Config) -> float | None:

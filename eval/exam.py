@@ -436,9 +436,6 @@ def run_exam(
         prompt = assistant.cfg.answer_prompt if run.prompt == ExamRun.prompt else run.prompt
         run = replace(run, prompt=prompt, scoring="open")
         assistant = Assistant(assistant.cfg.replace(answer_prompt=prompt), assistant.retriever, assistant._client)
-    if run.scoring not in ("text", "open") and assistant.cfg.with_logprobs() != assistant.cfg:
-        # Letters scored by log-probability: the local server that gives them (started on first use).
-        assistant = Assistant(assistant.cfg.with_logprobs(), assistant.retriever)
     if run.mode == "naive":
         ask = _naive_answerer(assistant)
     elif run.mode == "chat":

@@ -13,9 +13,9 @@ from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from llama_index.core.query_engine import BaseQueryEngine
 from llama_index.llms.openai_like import OpenAILike
 
-from assistant.server import endpoint_key, ensure_server
 from ingest.embed import MiniLMEmbedding
 from rag.config import Config
+from rag.runtime.server import endpoint_key, ensure_server
 
 
 def build_naive_engine(cfg: Config, paths: list[Path], embedder: MiniLMEmbedding | None = None) -> BaseQueryEngine:

@@ -275,9 +275,9 @@ def setup(cfg: Config, no_ingest: bool) -> None:
 
 def _prepare(cfg: Config, ingest: bool) -> None:
     """The embedded defaults, each step skipped when done: model file, index, model server."""
-    from assistant.local_model import SIZE, fetch_model, is_installed, model_path
-    from assistant.server import ensure_server
     from ingest.store import current_version
+    from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
+    from rag.runtime.server import ensure_server
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -293,17 +293,19 @@ def _prepare(cfg: Config, ingest: bool) -> None:
         except RagError:
             _ingest(cfg, ())
     click.echo(f"Model server ready at {ensure_server(cfg)}")
-    if ingest and cfg.context_mode == "corpus":
+    if ingest:
         from assistant.answer import Assistant
 
         _warm_up(Assistant(cfg))
 
 
 def _warm_up(assistant: Assistant) -> None:
-    """In the corpus context mode, have the model server read the corpus now, not at the first question."""
-    if assistant.corpus_context():
-        click.echo("Reading the corpus into the model server once (context mode 'corpus')…")
-        assistant.warm_up()
+    """Give the model server the prompt prefix now (the whole corpus in the corpus mode), not at the
+    first question: restored from disk when saved, else read once and saved."""
+    started = time.perf_counter()
+    what = "the corpus" if assistant.corpus_context() else "the system prompt"
+    done = assistant.warm_up()
+    click.echo(f"Model server has {what} ({done}, {time.perf_counter() - started:.1f} s)")
 
 
 @cli.group()
@@ -327,43 +329,48 @@ def server_start(cfg: Config) -> None:
     \b
         rag server start
     """
-    from assistant.server import ensure_server
+    from rag.runtime.server import ensure_server
 
     click.echo(f"Model server ready at {ensure_server(cfg)}")
+    try:
+        from assistant.answer import Assistant
+
+        _warm_up(Assistant(cfg))
+    except RagError as exc:  # no index yet: the first question reads its prefix
+        click.echo(f"Prefix not prepared: {exc}", err=True)
 
 
 @server.command("stop")
 @common_options
 def server_stop(cfg: Config) -> None:
-    """Stop the local model servers this data directory started (the chat's, and the exam's that
-    gives log-probabilities).
+    """Stop the local model server this data directory started.
 
     Example:
 
     \b
         rag server stop
     """
-    from assistant.server import stop_server
+    from rag.runtime.server import stop_server
 
-    stopped = [stop_server(c) for c in (cfg, cfg.with_logprobs())]
-    click.echo("Stopped." if any(stopped) else "No server was running.")
+    click.echo("Stopped." if stop_server(cfg) else "No server was running.")
 
 
 @server.command("status")
 @common_options
 def server_status(cfg: Config) -> None:
-    """Say whether the endpoint answers.
+    """Say whether the endpoint answers, and how the local server ended if it crashed (exit 1 unless up).
 
     Example:
 
     \b
         rag server status
     """
-    from assistant.server import is_healthy
+    from rag.runtime.server import server_state
 
-    if not is_healthy(cfg):
-        raise RagError(f"No model server answers at {cfg.shown_endpoint}")
-    click.echo(f"Up: {cfg.shown_endpoint} ({cfg.model})")
+    state = server_state(cfg)
+    if not state.startswith("Up"):
+        raise RagError(state)
+    click.echo(state)
 
 
 @cli.command()
@@ -721,14 +728,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the figures here [default <data dir>/results/bench-<time>.json].",
 )
-@click.option(
-    "--server-settings",
-    is_flag=True,
-    help="Instead: start the local server with each candidate CPU option and time reading and writing.",
-)
-def bench(
-    cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None, server_settings: bool
-) -> None:
+def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None) -> None:
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed.
 
     Examples:
@@ -736,13 +736,7 @@ def bench(
     \b
         rag bench
         rag bench --sizes 1000,10000,100000 --answers 10
-        rag bench --server-settings
     """
-    if server_settings:
-        from eval.server_settings import sweep, sweep_table
-
-        click.echo(sweep_table(sweep(cfg, log=lambda m: click.echo(m, err=True))))
-        return
     from eval.bench import bench_table, run_bench
 
     result = run_bench(

@@ -54,9 +54,9 @@ class Config:
     api_key: str = field(default="not-needed", repr=False)  # never printed
     model: str = LOCAL_MODEL_NAME
     llm_timeout: float = 120.0
-    # Model calls running at once in one process, whoever asks (chat page, its API, exams): the
-    # local server answers one at a time, so more would only share its 2 cores.
-    model_calls: int = 1
+    # Model calls running at once in one process, whoever asks (chat page, its API, exams): as many
+    # as the local server has slots; the rest wait in line.
+    model_calls: int = 2
     max_tokens: int = 320
     temperature: float = 0.0
 
@@ -66,16 +66,9 @@ class Config:
     server_port: int = 8765
     server_ctx: int = 8192  # holds the bundled guide whole, for the corpus context mode
     server_threads: int = 2
-    # More llama-cpp-python server options, as on its command line ("--flash_attn True --n_ubatch 256");
-    # `rag bench --server-settings` measures the candidates.
-    server_args: str = ""
+    # Slots answering at once, each with a window of server_ctx tokens; each keeps the corpus prefix.
+    server_parallel: int = 2
     server_start_timeout: float = 120.0
-    # llama-cpp-python gives log-probabilities only when it keeps the logits of every prompt token,
-    # which makes every prompt read ~12% slower and costs a vocabulary of floats per token of the
-    # window. The chat's server keeps the last token's only; the multiple-choice exam's scoring gets
-    # a server of its own with all of them (`with_logprobs`), by default on the next port.
-    server_logits_all: bool = False
-    logprobs_server_port: int = 0  # 0: server_port + 1
 
     # Retrieval and context.
     retriever: str = "hybrid"  # one of RETRIEVERS
@@ -117,14 +110,6 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
-
-    def with_logprobs(self) -> Config:
-        """This config for calls that need log-probabilities: the local server that keeps every token's
-        logits (an endpoint of one's own is used as it is)."""
-        if not self.uses_local_server or self.server_logits_all:
-            return self
-        port = self.logprobs_server_port or self.server_port + 1
-        return self.replace(server_port=port, server_logits_all=True)
 
 
 # RAG_* variables map onto fields of the same name; the OpenAI and Chroma ones keep

@@ -18,11 +18,11 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.retrieve import HybridRetriever
-from assistant.server import ensure_server, stop_server
 from ingest.embed import MiniLMEmbedding
 from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config, load_config
+from rag.runtime.server import ensure_server, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Tests are marked by what they need, from the fixtures they use: `pytest -m "not model and not index"`
@@ -132,7 +132,6 @@ def model_server(index_cfg: Config):
     endpoint = ensure_server(index_cfg)
     yield endpoint
     stop_server(index_cfg)
-    stop_server(index_cfg.with_logprobs())  # started by multiple-choice exams, if any ran
 
 
 @pytest.fixture(scope="session")

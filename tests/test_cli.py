@@ -137,7 +137,7 @@ def test_server_stop_never_signals_a_process_that_is_not_our_server(cfg, tmp_pat
     import subprocess
     import sys
 
-    from assistant.server import pid_file, stop_server
+    from rag.runtime.server import pid_file, stop_server
 
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -155,33 +155,36 @@ def test_exam_options_before_a_subcommand_are_an_error_not_ignored(tmp_path):
     assert result.exit_code == 2 and "--mode belongs to `rag exam` itself" in result.output
 
 
-def test_the_chat_server_keeps_last_token_logits_only_and_the_exam_server_all(cfg, monkeypatch):
-    import subprocess
+def test_the_server_is_launched_with_its_slots_and_a_key_kept_off_the_command_line(cfg):
+    from rag.runtime import server
 
-    from assistant import server
+    cfg = cfg.replace(model_dir=cfg.data_dir / "models", server_parallel=3)
+    command = server.launch_command(cfg)
+    flags = dict(zip(command[3::2], command[4::2], strict=False))
+    assert command[1:3] == ["-m", "rag.runtime.launch"]
+    assert (flags["--port"], flags["--parallel"], flags["--ctx"]) == (str(cfg.server_port), "3", str(cfg.server_ctx))
+    assert flags["--slot-dir"] == str(server.slot_dir(cfg)) and server.server_key(cfg) not in command
 
-    started: list[list[str]] = []
 
-    class Recorded:
-        pid = 4242
+def test_a_crash_is_reported_with_how_when_and_the_log(cfg):
+    import json
 
-        def __init__(self, cmd, **_):
-            started.append(cmd)
+    from rag.runtime import server
 
-    monkeypatch.setattr(subprocess, "Popen", Recorded)
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    cfg = cfg.replace(model_dir=cfg.data_dir / "models", server_args="--n_batch 256")
-    cfg.model_dir.mkdir()
-    server._spawn(cfg)
-    server._spawn(cfg.with_logprobs())
-    chat, exam = (dict(zip(cmd[3::2], cmd[4::2], strict=False)) for cmd in started)
-    assert (chat["--logits_all"], exam["--logits_all"]) == ("False", "True")
-    assert (int(chat["--port"]), int(exam["--port"])) == (cfg.server_port, cfg.server_port + 1)
-    assert started[0][-2:] == ["--n_batch", "256"]  # the user's own options come last and win
+    cfg = cfg.replace(model_dir=cfg.data_dir / "models")
+    assert server.crash_report(cfg) is None
+    cfg.model_dir.mkdir(parents=True)
+    record = {"state": "crashed", "how": "signal SIGSEGV", "at": 0, "last_line": "ggml_backend_amx_mul_mat"}
+    server.status_file(cfg).write_text(json.dumps(record))
+    report = server.crash_report(cfg)
+    assert report.startswith("The model server crashed (signal SIGSEGV at ") and str(server.log_file(cfg)) in report
+    assert report.endswith(": ggml_backend_amx_mul_mat")
+    assert server.server_state(cfg).startswith("Crashed (signal SIGSEGV")
+    assert server.crash_report(cfg.replace(base_url="http://127.0.0.1:9/v1")) is None  # not our server
 
 
 def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
-    from assistant import server
+    from rag.runtime import server
 
     class Exited:
         returncode = 1

@@ -304,7 +304,7 @@ def test_parse_creates_no_data_directory(tmp_path: Path):
 
 def test_the_local_model_server_answers_only_with_its_key(index_cfg, model_server):
     """Other local users and web pages cannot use the model server: it asks for a key only this account reads."""
-    from assistant.server import endpoint_key, key_file, pid_file
+    from rag.runtime.server import endpoint_key, key_file, pid_file
 
     # The server answers /models between requests only: a long prompt may be in the way.
     wait = index_cfg.llm_timeout

@@ -18,6 +18,7 @@ import pytest
 from gradio_client import Client
 
 from assistant.answer import Assistant
+from rag.runtime.launch import MODULE
 from tests.conftest import TEST_PORT, free_port
 from ui.app import build_app, serve
 from ui.safe import plain
@@ -44,7 +45,7 @@ def questions(corpus_entries):
 
 
 def servers_on_port(port: int = TEST_PORT) -> int:
-    found = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--port {port}"], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", f"{MODULE}.*--port {port} .*--serve"], capture_output=True, text=True)
     return len(found.stdout.split())
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import local_model
+from rag.runtime import model as local_model
 from rag.errors import RagError
 
 

@@ -66,22 +66,13 @@ def test_hosted_endpoint_from_environment():
     assert not cfg.uses_local_server and cfg.endpoint == "https://example.invalid/v1" and cfg.model == "gpt-x"
 
 
-def test_log_probabilities_come_from_a_server_of_their_own():
-    cfg = load_config(env={"RAG_SERVER_PORT": "9000"})
-    exam = cfg.with_logprobs()
-    assert (cfg.server_logits_all, exam.server_logits_all, exam.server_port) == (False, True, 9001)
-    assert exam.with_logprobs() == exam and load_config(env={"RAG_SERVER_LOGITS_ALL": "true"}).server_logits_all
-    hosted = load_config(env={"OPENAI_BASE_URL": "https://example.invalid/v1"})
-    assert hosted.with_logprobs() == hosted  # an endpoint of one's own is asked as it is
-
-
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"RAG_TOP_K": "many"}, "top_k='many' is not a valid int"),
         ({"CHROMA_PORT": "http"}, "chroma_port='http' is not a valid int"),
         ({"RAG_LLM_TIMEOUT": "soon"}, "llm_timeout='soon' is not a valid float"),
-        ({"RAG_SERVER_LOGITS_ALL": "maybe"}, "server_logits_all='maybe' is not a valid bool"),
+        ({"RAG_SERVER_PARALLEL": "some"}, "server_parallel='some' is not a valid int"),
     ],
 )
 def test_bad_settings_are_named(env, message):

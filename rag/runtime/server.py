@@ -1,15 +1,17 @@
-"""Start, find and stop the local OpenAI-compatible model server (llama-cpp-python).
+"""Start, find, watch and stop the local OpenAI-compatible model server.
 
-One server per data directory: a file lock serialises starts, and a healthy server on
-the configured port is reused rather than started again.
+The server is llama.cpp's own, from the prebuilt `xllamacpp` wheel, run by `rag.runtime.launch` in a
+process of its own under a small supervisor. One server per port: a file lock serialises starts, and
+a healthy server on the configured port is reused rather than started again. When the server dies
+of anything but `rag server stop`, the supervisor leaves a status file saying how; `crash_report`
+turns it into the one line users see.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import secrets
-import shlex
 import signal
 import socket
 import subprocess
@@ -20,11 +22,11 @@ from pathlib import Path
 
 import httpx
 
-from assistant.local_model import is_installed, model_path
-from assistant.prompts import system_prompt
 from rag.config import Config
 from rag.errors import MODEL_MISSING, RagError
 from rag.locks import file_lock
+from rag.runtime.launch import KEY_VARIABLE, MODULE
+from rag.runtime.model import is_installed, model_path
 
 
 def pid_file(cfg: Config) -> Path:
@@ -33,9 +35,18 @@ def pid_file(cfg: Config) -> Path:
 
 
 def log_file(cfg: Config) -> Path:
-    # Beside its key: whichever data directory started the server on this port, its log is found here
-    # (`assistant.usage` reads each request's token counts from it).
+    # Beside its key: whichever data directory started the server on this port, its log is found here.
     return cfg.model_dir / f"server-{cfg.server_port}.log"
+
+
+def status_file(cfg: Config) -> Path:
+    """Written by the supervisor when the server died of anything but our stop (see `crash_report`)."""
+    return cfg.model_dir / f"server-{cfg.server_port}.status"
+
+
+def slot_dir(cfg: Config) -> Path:
+    """Saved KV caches of prompt prefixes, named by what they hold (`rag.runtime.prefix`)."""
+    return cfg.model_dir / "slots"
 
 
 def key_file(cfg: Config) -> Path:
@@ -68,19 +79,41 @@ def endpoint_key(cfg: Config) -> str:
         return "none"  # no key was ever made, so no server of ours asks for one
 
 
+def auth_headers(cfg: Config) -> dict[str, str]:
+    return {"Authorization": f"Bearer {endpoint_key(cfg)}"}
+
+
+def base_url(cfg: Config) -> str:
+    """The server's own routes (`/slots`, `/tokenize`, `/health`) live beside `/v1`."""
+    return cfg.endpoint.removesuffix("/").removesuffix("/v1")
+
+
 def is_healthy(cfg: Config, timeout: float = 2.0) -> bool:
     """True when an OpenAI-compatible server answers /models at the endpoint."""
     try:
-        headers = {"Authorization": f"Bearer {endpoint_key(cfg)}"}
-        response = httpx.get(f"{cfg.endpoint}/models", timeout=timeout, headers=headers)
+        response = httpx.get(f"{cfg.endpoint}/models", timeout=timeout, headers=auth_headers(cfg))
         return response.status_code == 200 and "data" in response.json()
     except (httpx.HTTPError, ValueError):
         return False
 
 
+def crash_report(cfg: Config) -> str | None:
+    """One line saying that the local server crashed, how, and where its log is; None if it did not."""
+    if not cfg.uses_local_server:
+        return None
+    try:
+        record = json.loads(status_file(cfg).read_text())
+    except (OSError, ValueError):
+        return None
+    when = time.strftime("%H:%M:%S", time.localtime(record.get("at", 0)))
+    last = record.get("last_line") or "no log output"
+    return f"The model server crashed ({record.get('how', 'unknown')} at {when}); log {log_file(cfg)}: {last}"
+
+
 def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> str:
     """Return the endpoint, starting the local server first if it is the default and down (`notify`
-    is told before a start, which takes seconds to minutes)."""
+    is told before a start, which takes seconds). A server that crashed is started again, once per
+    call: if that one dies at start too, the error says how."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
     with file_lock(cfg.data_dir / "server.lock"):  # concurrent starts make one server
@@ -96,34 +129,21 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
             )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
+        crashed = crash_report(cfg)
         if notify:
-            notify(f"Starting the local model server at {cfg.shown_endpoint}…")
+            again = f" again ({crashed.split(';')[0].removeprefix('The model server ')})" if crashed else ""
+            notify(f"Starting the local model server at {cfg.shown_endpoint}{again}…")
         process = _spawn(cfg)
         deadline = time.monotonic() + cfg.server_start_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RagError(f"The model server exited at start (code {process.returncode}): {_last_log_line(cfg)}")
+                raise RagError(crash_report(cfg) or f"The model server exited at start: {_last_log_line(cfg)}")
             if is_healthy(cfg, timeout=1.0):
-                warm_up(cfg)
                 return cfg.endpoint
             time.sleep(0.3)
         process.terminate()
         raise RagError(
             f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
-        )
-
-
-def warm_up(cfg: Config) -> None:
-    """Have a new server read the system prompt once, so the first question finds it in the KV cache
-    (every answer's prompt starts with it) and its asker does not wait for it."""
-    with contextlib.suppress(httpx.HTTPError, RagError):  # only a head start: the first question reads it too
-        system = system_prompt(cfg.prompts_dir)
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": "Sources:"}]
-        httpx.post(
-            f"{cfg.endpoint}/chat/completions",
-            json={"model": cfg.model, "messages": messages, "max_tokens": 1, "temperature": 0.0},
-            headers={"Authorization": f"Bearer {endpoint_key(cfg)}"},
-            timeout=cfg.llm_timeout,
         )
 
 
@@ -133,38 +153,46 @@ def _port_open(cfg: Config) -> bool:
         return probe.connect_ex((cfg.server_host, cfg.server_port)) == 0
 
 
-def _spawn(cfg: Config) -> subprocess.Popen:
-    cmd = [
+def launch_command(cfg: Config) -> list[str]:
+    return [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        MODULE,
         "--model",
         str(model_path(cfg)),
-        "--model_alias",
+        "--alias",
         cfg.model,
         "--host",
         cfg.server_host,
         "--port",
         str(cfg.server_port),
-        "--n_ctx",
+        "--ctx",
         str(cfg.server_ctx),
-        "--n_threads",
+        "--parallel",
+        str(cfg.server_parallel),
+        "--threads",
         str(cfg.server_threads),
-        "--n_threads_batch",
-        str(cfg.server_threads),
-        # The default lets every new request abort the one being generated; queue them instead.
-        "--interrupt_requests",
-        "False",
-        "--logits_all",
-        str(cfg.server_logits_all),
-        *shlex.split(cfg.server_args),
+        "--slot-dir",
+        str(slot_dir(cfg)),
+        "--status-file",
+        str(status_file(cfg)),
     ]
+
+
+def _spawn(cfg: Config) -> subprocess.Popen:
+    slot_dir(cfg).mkdir(parents=True, exist_ok=True)
+    status_file(cfg).unlink(missing_ok=True)  # this start's own ending is what counts now
     # A new session: the server outlives the command that started it and is reused.
     # The key goes in the environment (readable by this account only), not on the command line.
-    env = os.environ | {"API_KEY": server_key(cfg)}
+    env = os.environ | {KEY_VARIABLE: server_key(cfg), "RAG_SERVER_LOG": str(log_file(cfg))}
     with open(log_file(cfg), "ab") as log:
         process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+            launch_command(cfg),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
     pid_file(cfg).write_text(str(process.pid))
     return process
@@ -193,14 +221,24 @@ def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
             break
         time.sleep(0.1)
     else:
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)  # the supervisor and its server share a process group
     pid_path.unlink(missing_ok=True)
     return True
 
 
+def server_state(cfg: Config) -> str:
+    """What `rag server status` says: up, crashed (how), or down."""
+    if is_healthy(cfg):
+        return f"Up: {cfg.shown_endpoint} ({cfg.model}, {cfg.server_parallel} slots)"
+    crashed = crash_report(cfg)
+    if crashed:
+        return "Crashed " + crashed.removeprefix("The model server crashed ")
+    return f"Down: no model server answers at {cfg.shown_endpoint}"
+
+
 def is_our_server(pid: int, cfg: Config) -> bool:
-    """Is `pid` the llama-cpp-python server on this config's port? A pid file can outlive its process
-    and the number be reused, so the command line is checked before any signal is sent."""
+    """Is `pid` our server's supervisor on this config's port? A pid file can outlive its process and the
+    number be reused, so the command line is checked before any signal is sent."""
     if pid <= 1:
         return False
     try:
@@ -209,8 +247,10 @@ def is_our_server(pid: int, cfg: Config) -> bool:
         return False
     words = [a.decode(errors="replace") for a in argv]
     port = str(cfg.server_port)
-    return "llama_cpp.server" in words and any(
-        a == port and b == "--port" for b, a in zip(words, words[1:], strict=False)
+    return (
+        MODULE in words
+        and "--serve" not in words
+        and any(a == port and b == "--port" for b, a in zip(words, words[1:], strict=False))
     )
 
 

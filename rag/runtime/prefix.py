@@ -1,0 +1,62 @@
+"""A prompt prefix read once, kept on disk as the server's KV cache, and restored into every slot.
+
+Every answer's prompt starts with the same text (the system prompt, and in the corpus mode the whole
+corpus). llama.cpp's server saves a slot's KV cache to a file and restores it into any slot
+(`POST /slots/{id}?action=save|restore`), so the prefix is read once per (prefix text, model, runtime,
+window) — the file's name is a hash of all four — and a new server restores it in well under a second
+instead of reading it for a minute or more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+
+import httpx
+
+from rag.config import Config
+from rag.runtime.model import SHA256
+from rag.runtime.server import auth_headers, base_url, slot_dir
+
+
+def prefix_file(cfg: Config, messages: list[dict[str, str]]) -> str:
+    """The file name a prefix's KV cache is saved under, in `slot_dir`."""
+    try:
+        runtime = metadata.version("xllamacpp")
+    except metadata.PackageNotFoundError:
+        runtime = "unknown"
+    key = json.dumps([messages, cfg.model, SHA256, runtime, cfg.server_ctx], sort_keys=True)
+    return f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:24]}.bin"
+
+
+def _slot_action(cfg: Config, slot: int, action: str, filename: str) -> bool:
+    try:
+        reply = httpx.post(
+            f"{base_url(cfg)}/slots/{slot}",
+            params={"action": action},
+            json={"filename": filename},
+            headers=auth_headers(cfg),
+            timeout=cfg.llm_timeout,
+        )
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 200
+
+
+def restore_prefix(cfg: Config, messages: list[dict[str, str]]) -> bool:
+    """Put the saved prefix into every slot of the local server; False when none is saved (or it fails)."""
+    name = prefix_file(cfg, messages)
+    if not cfg.uses_local_server or not (slot_dir(cfg) / name).is_file():
+        return False
+    return all(_slot_action(cfg, slot, "restore", name) for slot in range(cfg.server_parallel))
+
+
+def save_prefix(cfg: Config, messages: list[dict[str, str]], slot: int = 0) -> bool:
+    """Save what `slot` just read for `messages`, and copy it into the other slots."""
+    if not cfg.uses_local_server:
+        return False
+    name = prefix_file(cfg, messages)
+    if not _slot_action(cfg, slot, "save", name):
+        return False
+    return all(_slot_action(cfg, other, "restore", name) for other in range(cfg.server_parallel) if other != slot)
