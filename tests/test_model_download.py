@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.runtime import model as local_model
 from rag.errors import RagError
+from rag.runtime import model as local_model
 
 
 @pytest.fixture
