@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assistant.answer import Assistant
+from assistant.answer import Assistant, final_answer
+from assistant.chat import ChatSession
 from assistant.citations import ABSTAIN_RE, CITATION_RE, verify
 from assistant.context import Context, Source, build_context
 from assistant.llm import chat_once, endpoint_errors
@@ -50,6 +51,25 @@ class ExamQuestion(BaseModel):
     # Where the item came from: "written" by a person, "generated" (`rag exam generate`) or "feedback"
     # (`rag feedback export`), each reviewed by a person before it entered an exam file.
     origin: str = "written"
+    # A conversation: the user's earlier messages, oldest first; `question` is the last one, graded.
+    turns: list[str] = Field(default_factory=list)
+    # Which half of a blind exam: "dev" (read item by item while building) or "test" (read as totals only).
+    split: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _class_as_kind(cls, row: object) -> object:
+        """A blind item labels the class of question it is ("count", "follow-up") as `class`: reported as its kind."""
+        if isinstance(row, dict) and "kind" not in row and row.get("class"):
+            return row | {"kind": row["class"]}
+        return row
+
+    @field_validator("turns", mode="before")
+    @classmethod
+    def _turns(cls, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+            raise ValueError("must be a list of non-empty messages")
+        return value
 
     @field_validator("id", "question", mode="before")
     @classmethod
@@ -102,6 +122,11 @@ class ExamQuestion(BaseModel):
     def unanswerable(self) -> bool:
         return self.abstain_letter == self.answer
 
+    @property
+    def asked(self) -> str:
+        """The question as one message, for modes that ask without a conversation (multiple choice)."""
+        return f"{' '.join(self.turns)} {self.question}" if self.turns else self.question
+
 
 def first_problem(exc: ValidationError) -> str:
     """A pydantic error as one line: "missing 'answer'" or "'answer' must be one of A, B, C, D, not 'E'"."""
@@ -118,7 +143,9 @@ def exam_fingerprint(questions: list[ExamQuestion]) -> str:
     `facts` only guide the open-answer grader and `origin` only labels an item, so they are left out:
     multiple-choice runs stay comparable.
     """
-    rows = [q.model_dump(exclude={"facts", "origin"}) for q in questions]
+    rows = [
+        q.model_dump(exclude={"facts", "origin", "split"} | ({"turns"} if not q.turns else set())) for q in questions
+    ]
     canonical = json.dumps(sorted(rows, key=lambda q: q["id"]), sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -269,10 +296,10 @@ def _messages(
         return [
             {
                 "role": "user",
-                "content": render(cfg.prompts_dir, "exam_closed_book", question=question.question, choices=listed),
+                "content": render(cfg.prompts_dir, "exam_closed_book", question=question.asked, choices=listed),
             }
         ]
-    prompt = render(cfg.prompts_dir, run.prompt, context=context.text(), question=question.question, choices=listed)
+    prompt = render(cfg.prompts_dir, run.prompt, context=context.text(), question=question.asked, choices=listed)
     return [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
 
 
@@ -284,7 +311,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
     if run.mode == "oracle":
         context = _oracle_context(assistant, question)
     elif run.mode == "rag":
-        retrieval = assistant.retriever.retrieve(question.question, mode=run.retriever)
+        retrieval = assistant.retriever.retrieve(question.asked, mode=run.retriever)
         context = assistant.model_context(
             retrieval, build_context(retrieval, cfg.context_chars, cfg.max_context_entries)
         )
@@ -323,6 +350,7 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         reply.strip(),
         {letter: [round(v, 4) for v in values] for letter, values in shown_scores.items()},
         question.abstain_letter,
+        split=question.split,
     )
 
 
@@ -356,9 +384,16 @@ def support_counts(answer_text: str, context: Context) -> dict[str, int]:
 
 
 def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> ItemResult:
-    """Ask the question alone, as a person would in the chat, and grade what the chat shows."""
+    """Ask the question as a person would in the chat (after the item's earlier turns, in one
+    conversation), and grade what the chat shows for the last one."""
     started = time.perf_counter()
-    answer = assistant.ask(question.question, mode=run.retriever)
+    if question.turns:
+        session = ChatSession(assistant)
+        for turn in question.turns:
+            final_answer(session.stream(turn, mode=run.retriever))
+        answer = final_answer(session.stream(question.question, mode=run.retriever))
+    else:
+        answer = assistant.ask(question.question, mode=run.retriever)
     grade = grade_answer(
         question.question,
         question.choices,
@@ -388,6 +423,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         answered_by=answer.answered_by,
         highlights={c.ids[0]: [text for _, _, text in c.support] for c in answer.citations},
         timings=answer.timings,
+        split=question.split,
     )
 
 
@@ -402,7 +438,7 @@ def _naive_answerer(assistant: Assistant) -> Callable[[ExamQuestion], ItemResult
         started = time.perf_counter()
         listed = "\n".join(f"{letter}. {text}" for letter, text in question.choices.items())
         with endpoint_errors(assistant.cfg):
-            reply = str(engine.query(f"{question.question}\n{listed}\nReply with the letter of the correct option."))
+            reply = str(engine.query(f"{question.asked}\n{listed}\nReply with the letter of the correct option."))
         return ItemResult(
             question.id,
             question.kind,

@@ -35,6 +35,7 @@ class ItemResult:
     support: dict = field(default_factory=dict)  # ALCE-style counts of the shown answer
     highlights: dict[str, list[str]] = field(default_factory=dict)  # cited entry -> its supporting sentences
     timings: dict[str, float] = field(default_factory=dict)  # open answers: the answer's timings and token counts
+    split: str = ""  # a blind exam's half: "dev" or "test"
 
     @property
     def correct(self) -> bool:
@@ -93,6 +94,10 @@ def score(items: list[ItemResult], k: int = 5) -> dict:
         "n": overall["n"],
         "ci95": overall["ci95"],
         "per_kind": {kind: _rate(group) for kind, group in sorted(per_kind.items())},
+        # A blind exam's halves, each with its own interval: a change that gains on dev only is tuning.
+        "per_split": {
+            half: _rate([i for i in items if i.split == half]) for half in sorted({i.split for i in items if i.split})
+        },
         f"hit_at_{k}": round(sum(hits) / len(hits), 4) if hits else None,
         "mrr": round(sum(reciprocal) / len(reciprocal), 4) if reciprocal else None,
         "citation_precision": round(len(cited_ok) / len(cited), 4) if cited else None,

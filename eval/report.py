@@ -103,7 +103,7 @@ def exam_table(results: list[dict]) -> str:
         rows.append(
             [
                 run_name(r),
-                f"{r['accuracy']:.3f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) n={r['n']}",
+                _interval(r),
                 _fmt(r["hit_at_5"]),
                 _fmt(r["mrr"]),
                 _fmt(r["citation_precision"]),
@@ -119,7 +119,15 @@ def exam_table(results: list[dict]) -> str:
         )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    halves = [(run_name(r), half, rate) for r in results for half, rate in r.get("per_split", {}).items()]
+    if halves:
+        lines += ["", "| run | half | accuracy (95% CI) |", "|---|---|---|"]
+        lines += [f"| {name} | {half} | {_interval(rate)} |" for name, half, rate in halves]
     return "\n".join(lines)
+
+
+def _interval(rate: dict) -> str:
+    return f"{rate['accuracy']:.3f} ({rate['ci95'][0]:.2f}-{rate['ci95'][1]:.2f}) n={rate['n']}"
 
 
 def per_kind_chart(results: list[dict], path: Path) -> Path:
