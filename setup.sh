@@ -6,16 +6,24 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON="${PYTHON:-python3}"
+step_started=$SECONDS
+step() {  # print how long the step before took, then name the next one
+  if [ -n "${step_name:-}" ]; then echo "    (${step_name}: $(( SECONDS - step_started )) s)"; fi
+  step_name="$1"; step_started=$SECONDS
+  echo "==> $1"
+}
+
 if [ ! -x .venv/bin/python ]; then
-  echo "==> Creating .venv"
+  step "Creating .venv"
   "$PYTHON" -m venv .venv
 fi
-echo "==> Installing the project (the first time builds llama.cpp from source: about 6 minutes on 2 cores)"
+step "Installing the project (prebuilt wheels only: the model server is llama.cpp's own, from xllamacpp)"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --progress-bar on -e ".[local,test]"
 
-echo "==> Local model, index and model server"
+step "Local model, index and model server"
 .venv/bin/rag setup
+step "done"
 
 if [ "${1:-}" != "--no-chat" ] && [ -t 0 ]; then
   echo "==> Chat (an empty line quits; later: .venv/bin/rag chat)"

@@ -142,6 +142,10 @@ class AnswerCache:
                 self._answers.move_to_end(key)
             return self._answers.get(key)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
     def put(self, key: tuple, answer: Answer) -> None:
         with self._lock:
             self._answers[key] = answer

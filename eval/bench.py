@@ -207,8 +207,9 @@ def run_bench(
     n_answers: int,
     log: Log,
     progress_bar: ProgressBar | None = None,
+    users: tuple[int, ...] = (),
 ) -> dict:
-    """Every figure of the benchmark, as one JSON-ready dict."""
+    """Every figure of the benchmark, as one JSON-ready dict (`users`: crowd sizes asking the chat page at once)."""
     embedder = MiniLMEmbedding()
     gold = [q.question for q in load_exam(GOLD_EXAM)]
     corpora = []
@@ -228,6 +229,14 @@ def run_bench(
         ensure_server(cfg)  # started (or found) under the main data directory, not the temporary one
         answer_cfg = cfg.replace(data_dir=work / "bundled", collection="bench")
         answers = bench_answers(answer_cfg, gold, n_answers, embedder) if n_answers else {}
+        crowds = []
+        if users:
+            from eval.concurrency import crowd_rows
+
+            log(f"crowds: {', '.join(map(str, users))} chat users asking the page at once")
+            crowd = Assistant(answer_cfg, retriever=HybridRetriever(answer_cfg, embedder=embedder))
+            crowd.warm_up()
+            crowds = crowd_rows(answer_cfg, list(users), crowd)
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": {
@@ -242,6 +251,7 @@ def run_bench(
         },
         "corpora": corpora,
         "answers": answers,
+        "crowds": crowds,
         "peak_memory_mb": _peak_mb(),
         "model_server_peak_memory_mb": _server_peak_mb(cfg),
     }
@@ -276,6 +286,10 @@ def bench_table(result: dict) -> str:
     if result["answers"]:
         lines += ["", "| answers | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in result["answers"].items()]
+    if result.get("crowds"):
+        keys = ["users", "first_text_p50_s", "first_text_p95_s", "answer_p50_s", "answer_p95_s", "server_slots"]
+        lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+        lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in result["crowds"]]
     lines += [
         "",
         f"peak memory: bench process {result['peak_memory_mb']} MB, "

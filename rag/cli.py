@@ -705,6 +705,13 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     return sizes
 
 
+def _counts(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v.strip() and int(v) > 0]
+    except ValueError:
+        raise click.BadParameter("give counts as comma-separated whole numbers, e.g. 1,4,8") from None
+
+
 @cli.command()
 @common_options
 @click.option(
@@ -728,7 +735,14 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the figures here [default <data dir>/results/bench-<time>.json].",
 )
-def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None) -> None:
+@click.option(
+    "--users",
+    default="1,4,8",
+    show_default=True,
+    callback=_counts,
+    help="Crowd sizes: that many chat users ask `rag ui` at once (gradio_client); 0 skips the crowds.",
+)
+def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out: Path | None, users: list[int]) -> None:
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed.
 
     Examples:
@@ -746,6 +760,7 @@ def bench(cfg: Config, sizes: list[int], questions: int, answers: int, json_out:
         answers,
         log=lambda m: click.echo(m, err=True),
         progress_bar=lambda total, label: _progress(total, label, "entry"),
+        users=tuple(users),
     )
     click.echo(bench_table(result))
     out = json_out or cfg.data_dir / "results" / f"bench-{result['timestamp'].replace(':', '')}.json"

@@ -314,3 +314,37 @@ def test_the_local_model_server_answers_only_with_its_key(index_cfg, model_serve
     assert key_file(index_cfg).stat().st_mode & 0o777 == 0o600
     command_line = Path(f"/proc/{pid_file(index_cfg).read_text().strip()}/cmdline").read_bytes()
     assert endpoint_key(index_cfg).encode() not in command_line
+
+
+def test_a_server_killed_mid_answer_is_said_plainly_and_the_next_question_is_answered(index_cfg, retriever):
+    """A real server crashing (SIGSEGV, as llama.cpp's AMX kernels do) in the middle of an answer: that
+    turn is one line saying it crashed and how, and the next question starts it again and is answered."""
+    import os
+    import signal
+
+    from assistant.answer import Assistant, Retrieved, final_answer
+    from rag.errors import RagError
+    from rag.runtime.server import crash_report, stop_server
+    from tests.conftest import free_port
+
+    cfg = index_cfg.replace(server_port=free_port(), context_mode="retrieved", server_parallel=1)
+    assistant = Assistant(cfg, retriever=retriever)
+    question = "What does the Madrid team build?"
+    try:
+        assistant.client  # noqa: B018 - starts the server
+        server = subprocess.run(
+            ["pgrep", "-f", f"rag.runtime.launch.*--port {cfg.server_port} .*--serve"], capture_output=True, text=True
+        ).stdout.split()
+        stream = assistant.stream(question)
+        assert isinstance(next(stream), Retrieved)
+        threading.Timer(1.0, os.kill, (int(server[0]), signal.SIGSEGV)).start()
+        with pytest.raises(RagError) as crashed:
+            final_answer(stream)
+        message = str(crashed.value)
+        assert message.startswith("The model server crashed (signal SIGSEGV at ") and "\n" not in message
+        assert f"server-{cfg.server_port}.log" in message
+        answer = assistant.ask("Which team is hiring in Barcelona?")
+        assert answer.answered_by.startswith("model") and answer.answer.strip()
+        assert crash_report(cfg) is None  # the new server's start cleared the old report
+    finally:
+        stop_server(cfg)

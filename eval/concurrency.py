@@ -1,0 +1,87 @@
+"""`rag bench --users 1,4,8`: several people asking the chat page at once.
+
+Starts `rag ui` in this process on a free loopback port, and for each crowd size has that many
+`gradio_client` clients ask at the same moment, each a different question the model must answer
+(so neither the answer cache nor code answers them). Times, per user, the first streamed update
+that shows answer text and the whole answer.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from gradio_client import Client
+
+from assistant.answer import Assistant
+from eval.metrics import percentile
+from rag.config import Config
+
+# Questions only the model answers (free text about one entry), distinct so that none is a repeat.
+QUESTIONS = (
+    "What does the Madrid team build?",
+    "What is the paper on membership inference attacks against diffusion models about?",
+    "What problem does EMC2 address?",
+    "What does the Barcelona posting say about the team?",
+    "What is MemoryLLM designed to do?",
+    "What does the REPOFORMER paper propose?",
+    "What does the paper on anomaly thresholding adapt to?",
+    "What does the Bengaluru posting's team work on?",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _one_user(url: str, question: str, times: list[tuple[float | None, float]]) -> None:
+    client = Client(url, verbose=False)
+    started = time.perf_counter()
+    first = None
+    job = client.submit(question, "all", "all", "all", api_name="/chat")
+    for update in job:
+        texts = [m.get("content", "") for m in update or [] if not (m.get("metadata") or {}).get("title")]
+        answer = next((t for t in texts if isinstance(t, str) and t.strip()), "")
+        if first is None and answer and not answer.startswith("⚠️"):
+            first = time.perf_counter() - started
+    job.result(timeout=900)
+    times.append((first, time.perf_counter() - started))
+
+
+def crowd_rows(cfg: Config, users: list[int], assistant: Assistant) -> list[dict]:
+    """One row per crowd size: p50/p95 of each user's first answer text and whole answer."""
+    from ui.app import build_app, serve
+
+    port = _free_port()
+    app = serve(build_app(cfg, assistant), "127.0.0.1", port, prevent_thread_lock=True)
+    rows = []
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for round_number, n in enumerate(users):
+            assistant._cache.clear()  # each round asks anew
+            times: list[tuple[float | None, float]] = []
+            asked = [QUESTIONS[(round_number + i) % len(QUESTIONS)] for i in range(n)]
+            threads = [threading.Thread(target=_one_user, args=(url, q, times)) for q in asked]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            firsts = [f for f, _ in times if f is not None]
+            wholes = [w for _, w in times]
+            rows.append(
+                {
+                    "users": n,
+                    "first_text_p50_s": round(percentile(firsts, 50), 2) if firsts else None,
+                    "first_text_p95_s": round(percentile(firsts, 95), 2) if firsts else None,
+                    "answer_p50_s": round(percentile(wholes, 50), 2),
+                    "answer_p95_s": round(percentile(wholes, 95), 2),
+                    "server_slots": cfg.server_parallel,
+                    "model_calls": cfg.model_calls,
+                }
+            )
+    finally:
+        app.close()
+    return rows
