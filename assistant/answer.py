@@ -227,7 +227,7 @@ class Assistant:
             yield replace(hit, question=question, timings=timings, cached=True)
             return
         answered_by = "model"
-        listing = None if filters else catalog_answer(retrieval, context)
+        listing = None if filters else catalog_answer(retrieval, context, self.cfg.disabled)
         # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
         verified = verify(listing.cited, context) if listing and listing.cited else None
         if listing and (verified is None or verified.clean):

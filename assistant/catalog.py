@@ -11,24 +11,25 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import pycountry
 from llama_index.core.schema import BaseNode
 
 from assistant.filters import FILTER_KEYS
+from ingest.entries import to_ascii
 
-COUNTRY_NAMES = {
-    "US": ("united states", "usa", "u.s."),
-    "IN": ("india",),
-    "ES": ("spain",),
-    "GB": ("united kingdom", "uk", "britain"),
-    "DE": ("germany",),
-    "FR": ("france",),
-    "CA": ("canada",),
-    "JP": ("japan",),
-    "LU": ("luxembourg",),
-    "IL": ("israel",),
-    "CN": ("china",),
-    "AU": ("australia",),
-}
+# What people call a country besides pycountry's names ("United States", "United States of America").
+COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}
+
+
+def country_names(code: str) -> set[str]:
+    """Every name a question may give the country with ISO code `code` (the code itself is matched apart)."""
+    country = pycountry.countries.get(alpha_2=code)
+    names = set(COUNTRY_ALIASES.get(code, ()))
+    if country is not None:
+        names |= {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
+    return {n.lower() for n in names}
+
+
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
 KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
@@ -46,7 +47,7 @@ class Match:
 def phrase_form(text: str) -> str:
     """ " emc2 efficient mcmc ": lower-cased words between spaces, bracketed asides dropped, so one
     name is found inside a question with `in`."""
-    text = re.sub(r"\([^)]*\)", " ", text.lower())
+    text = re.sub(r"\([^)]*\)", " ", to_ascii(text).lower())  # "Bjorn" finds "Björn"
     return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
 
 
@@ -70,9 +71,11 @@ class Catalog:
             if meta.get("country"):
                 self._names[("country", str(meta["country"]))].add(node.node_id)
         self._patterns = [(field, value, phrase_form(value)) for field, value in self._names]
-        for code, names in COUNTRY_NAMES.items():
-            if ("country", code) in self._names:
-                self._patterns += [("country", code, phrase_form(name)) for name in names]
+        self._codes: list[str] = []  # ISO codes, matched as capitals only ("US", never the pronoun "us")
+        for field, code in list(self._names):
+            if field == "country":
+                self._patterns += [("country", code, phrase_form(name)) for name in country_names(code)]
+                self._codes.append(code)
 
     def find(self, question: str) -> list[Match]:
         """Every author, city, country or area named in the question, longest names first."""
@@ -81,6 +84,9 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
+        for code in self._codes:
+            if ("country", code) not in found and re.search(rf"(?<![\w.]){code}(?![\w])", question):
+                found[("country", code)] = Match("country", code, tuple(sorted(self._names[("country", code)])))
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():
                 if any(phrase_form(word) in text for word in words):

@@ -40,7 +40,7 @@ class Listing:
         return " ".join(part for part in (self.counted, self.cited) if part)
 
 
-def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
+def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
     """The whole answer to a list or count question the catalog matched (or to a question about one
     field of a named paper, or the authors named papers share), or None to ask the model.
 
@@ -50,6 +50,10 @@ def catalog_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     model when an entry did not fit in the context (it could not be cited) or when the question
     asks about something else.
     """
+    from assistant.aggregates import aggregate_answer  # its rules build on this module's Listing
+
+    if aggregated := aggregate_answer(retrieval, context, disabled):
+        return aggregated
     kinds = asked_kinds(retrieval.question)
     if not kinds or not retrieval.matches:
         written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
@@ -94,7 +98,7 @@ def field_answer(question: str, context: Context) -> str | None:
     fields = [name for name, pattern in FIELD_QUESTIONS.items() if pattern.search(question)]
     if {"first", "last"} & set(fields):  # "Who is the first author of …" asks for one name, not the list
         fields = [f for f in fields if f != "authors"]
-    named = [s for s in context.sources if s.kind == "paper" and _names_paper(question, s)]
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
     if len(fields) != 1 or len(named) != 1:
         return None
     source = named[0]
@@ -125,7 +129,7 @@ def shared_authors(question: str, context: Context) -> str | None:
     """
     if not SHARED_RE.search(question):
         return None
-    named = [s for s in context.sources if s.kind == "paper" and _names_paper(question, s)]
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
     if len(named) < 2:
         return None
     lists = [[a for a in str(s.nodes[0].metadata.get("authors") or "").split("; ") if a] for s in named]
@@ -138,7 +142,7 @@ def shared_authors(question: str, context: Context) -> str | None:
     return f"{who} {'is an author' if len(shared) == 1 else 'are authors'} of {papers}."
 
 
-def _names_paper(question: str, source: Source) -> bool:
+def names_paper(question: str, source: Source) -> bool:
     """Does the question name this paper: its whole title, or the short name before a colon ("MADA")?"""
     title = phrase_form(label_of(source))
     short = phrase_form(label_of(source).split(":")[0]) if ":" in label_of(source) else ""

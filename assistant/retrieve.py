@@ -31,6 +31,7 @@ class Retrieval:
     expanded: list[BaseNode] = field(default_factory=list)
     seconds: float = 0.0
     version: str = ""
+    catalog_ids: tuple[str, ...] | None = None  # every entry the filters allow, for whole-index answers
 
 
 class HybridRetriever:
@@ -113,7 +114,8 @@ class HybridRetriever:
                 if entry_id not in seen and (allowed is None or entry_id in allowed):
                     seen.add(entry_id)
                     expanded.append(self.catalog.nodes[entry_id])
-        return Retrieval(question, hits, matches, expanded, time.perf_counter() - started, version)
+        everything = tuple(i for i in self.catalog.nodes if allowed is None or i in allowed)
+        return Retrieval(question, hits, matches, expanded, time.perf_counter() - started, version, everything)
 
     def _retriever(self, mode: str, k: int, filters: dict[str, str]) -> BaseRetriever:
         assert self._index is not None and self._bm25 is not None

@@ -92,6 +92,9 @@ class Config:
     focus_sources: int = 2
     focus_chars: int = 400
     max_question_chars: int = 2000
+    # Rules of the answer path switched off, by name, comma-separated: for ablation runs of `rag exam`
+    # (`assistant.aggregates.RULES`).
+    disabled_rules: str = ""
 
     @property
     def uses_local_server(self) -> bool:
@@ -107,6 +110,10 @@ class Config:
         parts = urlsplit(self.endpoint)
         host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+    @property
+    def disabled(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.disabled_rules.split(",") if r.strip())
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

@@ -1,0 +1,169 @@
+"""Questions about the whole index that its metadata answers exactly: superlatives, counts, comparisons.
+
+"Which paper has the most authors?", "Which area has the most papers?", "Who is on the most papers?",
+"How many research areas are there?", "How many authors does COLLAGE have?", "Which areas have more
+than one paper?" and "Which has the longer author list, A or B?" need every entry counted; a 1.5B
+model reading the corpus guesses them. Code counts the catalog and writes the answer, naming and
+citing each entry it picks; the whole-index figures (a rank, a count) are the `counted` part, which
+no single source could support.
+
+Each rule is one function, named in `RULES` for the class of question it serves; `rag exam` runs
+with a rule off (`RAG_DISABLED_RULES=superlative`) to measure what it is worth.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from assistant.context import Context, Source
+from assistant.listing import Listing, names_paper
+from assistant.names import label_of
+from assistant.retrieve import Retrieval
+
+MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
+FEWEST_RE = re.compile(r"\b(fewest|least|smallest|shortest|lowest)\b", re.I)
+SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
+AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
+PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
+AREA_WORDS_RE = re.compile(r"\b(?:research )?(?:areas?|topics?|sections?|categories|category)\b", re.I)
+WHO_RE = re.compile(r"^\s*(?:who|which (?:author|person|researcher)|what (?:author|person|researcher))\b", re.I)
+HOW_MANY_RE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
+SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
+LONGER_RE = re.compile(r"\b(?:longer|bigger|larger|more authors|more co-?authors|more people)\b", re.I)
+
+
+def _authors(source: Source) -> list[str]:
+    return [a for a in str(source.nodes[0].metadata.get("authors") or "").split("; ") if a]
+
+
+def _area(source: Source) -> str:
+    return str(source.nodes[0].metadata.get("area") or "")
+
+
+def _papers(context: Context, retrieval: Retrieval) -> list[Source]:
+    """The papers of the context, narrowed to a research area the question names ("among the RL papers")."""
+    papers = [s for s in context.sources if s.kind == "paper"]
+    areas = {m.value for m in retrieval.matches if m.field == "area"}
+    return [s for s in papers if _area(s) in areas] if areas else papers
+
+
+def _cite(sources: list[Source]) -> str:
+    return "; ".join(f"“{label_of(s)}” [{s.n}]" for s in sources) + "."
+
+
+def _rank(counts: dict, question: str) -> tuple[int, list]:
+    """The count and the keys at the rank the question asks for: most, second most, or fewest (ties kept)."""
+    levels = sorted(set(counts.values()), reverse=not FEWEST_RE.search(question))
+    level = levels[1] if SECOND_RE.search(question) and len(levels) > 1 else levels[0]
+    return level, [k for k, v in counts.items() if v == level]
+
+
+def _ordinal(question: str) -> str:
+    if SECOND_RE.search(question):
+        return "the second most"
+    return "the fewest" if FEWEST_RE.search(question) else "the most"
+
+
+def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
+    """The paper with the most (fewest, second most) authors, the area with the most papers, the author
+    on the most papers."""
+    question = retrieval.question
+    if not (MOST_RE.search(question) or FEWEST_RE.search(question) or SECOND_RE.search(question)):
+        return None
+    papers = _papers(context, retrieval)
+    if not papers:
+        return None
+    rank = _ordinal(question)
+    if WHO_RE.search(question) and PAPER_WORDS_RE.search(question):
+        per_author = Counter(a for s in papers for a in _authors(s))
+        level, names = _rank(per_author, question)
+        on = [s for s in papers if set(_authors(s)) & set(names)]
+        who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        tie = f" (a tie of {len(names)})" if len(names) > 1 else ""
+        return Listing(_cite(on), f"{who} {'is' if len(names) == 1 else 'are'} on {rank} papers{tie}: {level} each.")
+    if AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question) and not AUTHOR_COUNT_RE.search(question):
+        per_area = Counter(_area(s) for s in papers if _area(s))
+        level, areas = _rank(per_area, question)
+        chosen = [s for s in papers if _area(s) in areas]
+        return Listing(
+            _cite(chosen), f"{' and '.join(areas)} {'has' if len(areas) == 1 else 'have'} {rank} papers, {level}:"
+        )
+    if AUTHOR_COUNT_RE.search(question) and re.search(r"\bwhich\b|\bwhat\b", question, re.I):
+        per_paper = {s.n: len(_authors(s)) for s in papers}
+        level, numbers = _rank(per_paper, question)
+        chosen = [s for s in papers if s.n in numbers]
+        areas = sorted({m.value for m in retrieval.matches if m.field == "area"})
+        where = f" among the {len(papers)} papers" + (f" in {' and '.join(areas)}" if areas else "")
+        return Listing(
+            _cite(chosen), f"{'The paper' if len(chosen) == 1 else 'The papers'} with {rank} authors{where} ({level}):"
+        )
+    return None
+
+
+def counts(retrieval: Retrieval, context: Context) -> Listing | None:
+    """How many research areas there are, or how many authors a named paper has."""
+    question = retrieval.question
+    if not HOW_MANY_RE.search(question):
+        return None
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    if len(named) == 1 and AUTHOR_COUNT_RE.search(question):
+        paper, authors = named[0], _authors(named[0])
+        listed = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
+        return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {len(authors)} authors:")
+    if not named and AREA_WORDS_RE.search(question) and not retrieval.matches:
+        areas = sorted({_area(s) for s in context.sources if s.kind == "paper" and _area(s)})
+        if areas and len(context.sources) >= len(areas):
+            return Listing("", f"The index lists {len(areas)} research areas: {', '.join(areas)}.")
+    return None
+
+
+def several(retrieval: Retrieval, context: Context) -> Listing | None:
+    """The research areas with more than one paper, each with its papers."""
+    question = retrieval.question
+    if not (SEVERAL_RE.search(question) and AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question)):
+        return None
+    papers = [s for s in context.sources if s.kind == "paper"]
+    per_area = Counter(_area(s) for s in papers if _area(s))
+    areas = [a for a, n in per_area.items() if n > 1]
+    if not areas:
+        return Listing("", "No research area has more than one paper.")
+    items = [f"{area}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == area) for area in areas]
+    lead = "1 research area has" if len(areas) == 1 else f"{len(areas)} research areas have"
+    return Listing("; ".join(items) + ".", f"{lead} more than one paper:")
+
+
+def longer_author_list(retrieval: Retrieval, context: Context) -> Listing | None:
+    """Which of two named papers has more authors."""
+    question = retrieval.question
+    if not (LONGER_RE.search(question) and AUTHOR_COUNT_RE.search(question)):
+        return None
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    if len(named) != 2:
+        return None
+    (a, na), (b, nb) = sorted(((s, len(_authors(s))) for s in named), key=lambda p: -p[1])
+    if na == nb:
+        return Listing(_cite([a, b]), f"Both have {na} authors:")
+    return Listing(_cite([a, b]), f"“{label_of(a)}” has more authors, {na}, than “{label_of(b)}”, {nb}:")
+
+
+# The class of question each rule serves, by the name that switches it off.
+RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
+    "superlative": superlative,
+    "count": counts,
+    "several": several,
+    "longer-author-list": longer_author_list,
+}
+
+
+def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+    """The first rule's answer, if the context holds every entry (the corpus mode, or a small index)."""
+    whole = {i for s in context.sources for i in s.ids}
+    catalog = getattr(retrieval, "catalog_ids", None)
+    if catalog is not None and not set(catalog) <= whole:
+        return None  # counting only what retrieval found would be wrong
+    for name, rule in RULES.items():
+        if name not in disabled and (listing := rule(retrieval, context)):
+            return listing
+    return None

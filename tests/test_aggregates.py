@@ -1,0 +1,77 @@
+"""Whole-index questions the metadata answers exactly (superlatives, counts, comparisons), written by code."""
+
+from __future__ import annotations
+
+from llama_index.core.schema import TextNode
+
+from assistant.aggregates import aggregate_answer
+from assistant.catalog import Match
+from assistant.citations import verify
+from assistant.context import Context, Source
+from assistant.retrieve import Retrieval
+
+PAPERS = [
+    ("Sparse routing for mixture models", "Reinforcement learning", "Ana Ruiz; Bo Li; Chen Wu"),
+    ("Offline policy evaluation at scale", "Reinforcement learning", "Bo Li; Dara Singh"),
+    ("Private counting with sketches", "Privacy", "Eve Adams; Bo Li; Chen Wu; Femi Ola"),
+    ("Calibrated decoding for summaries", "LLM decoding", "Gil Tal"),
+]
+
+
+def corpus() -> Context:
+    sources = []
+    for n, (title, area, authors) in enumerate(PAPERS, start=1):
+        meta = {"kind": "paper", "title": title, "area": area, "authors": authors}
+        text = f"Paper: {title}\nResearch area: {area}\nAuthors: {authors.replace('; ', ', ')}"
+        sources.append(Source(n, [TextNode(id_=f"paper/{n}", text=text, metadata=meta)], text))
+    return Context(sources)
+
+
+def answer(question: str, matches: list[Match] = (), disabled: frozenset[str] = frozenset()) -> str | None:
+    context = corpus()
+    ids = tuple(i for s in context.sources for i in s.ids)
+    listing = aggregate_answer(Retrieval(question, [], list(matches), catalog_ids=ids), context, disabled)
+    if listing is None:
+        return None
+    assert verify(listing.cited, context).clean  # every entry it names is cited and its citation holds
+    return listing.text
+
+
+def test_superlatives_rank_papers_by_authors_areas_by_papers_and_authors_by_papers():
+    assert answer("Which paper has the most authors?").endswith("(4): “Private counting with sketches” [3].")
+    assert "(1): “Calibrated decoding for summaries” [4]" in answer("which paper has the fewest authors")
+    assert "second most authors" in answer("Which paper has the second-largest author list?")
+    assert answer("Which research area has the most papers?").startswith(
+        "Reinforcement learning has the most papers, 2"
+    )
+    assert answer("who is an author on the most papers?").startswith("Bo Li is on the most papers: 3 each.")
+
+
+def test_a_superlative_within_a_named_area_counts_that_area_only():
+    rl = Match("area", "Reinforcement learning", ("paper/1", "paper/2"))
+    text = answer("Among the reinforcement learning papers, which has the biggest author list?", [rl])
+    assert "among the 2 papers in Reinforcement learning (3): “Sparse routing for mixture models” [1]" in text
+
+
+def test_counts_of_areas_and_of_one_papers_authors():
+    assert answer("How many research areas are there?").startswith("The index lists 3 research areas:")
+    text = answer("how many authors does Private counting with sketches have?")
+    assert text.startswith("“Private counting with sketches” has 4 authors: Eve Adams, Bo Li, Chen Wu and Femi Ola [3]")
+
+
+def test_areas_with_several_papers_and_the_longer_of_two_author_lists():
+    assert answer("Which areas have more than one paper?").startswith("1 research area has more than one paper: Rein")
+    text = answer("Which has more authors: Sparse routing for mixture models or Offline policy evaluation at scale?")
+    assert text.startswith("“Sparse routing for mixture models” has more authors, 3, than “Offline policy")
+
+
+def test_a_rule_switched_off_leaves_the_question_to_the_model_and_others_are_not_taken():
+    assert answer("Which paper has the most authors?", disabled=frozenset({"superlative"})) is None
+    assert answer("What is the sparse routing paper about?") is None
+    assert answer("Who wrote the sparse routing paper?") is None  # one field: not a whole-index question
+
+
+def test_nothing_is_counted_when_the_context_lacks_part_of_the_index():
+    context = corpus()
+    retrieval = Retrieval("Which paper has the most authors?", [], [], catalog_ids=("paper/1", "paper/99"))
+    assert aggregate_answer(retrieval, context) is None
