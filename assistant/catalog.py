@@ -15,6 +15,7 @@ import pycountry
 from llama_index.core.schema import BaseNode
 
 from assistant.filters import FILTER_KEYS
+from assistant.spelling import Speller
 from ingest.entries import to_ascii
 
 # What people call a country besides pycountry's names ("United States", "United States of America").
@@ -30,6 +31,7 @@ def country_names(code: str) -> set[str]:
     return {n.lower() for n in names}
 
 
+MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
 KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
@@ -71,6 +73,15 @@ class Catalog:
             if meta.get("country"):
                 self._names[("country", str(meta["country"]))].add(node.node_id)
         self._patterns = [(field, value, phrase_form(value)) for field, value in self._names]
+        # A word only one area's name has ("hallucination", "causal") names that area in a topic question.
+        area_words: dict[str, set[str]] = defaultdict(set)
+        for field, value in self._names:
+            if field == "area":
+                for word in phrase_form(value).split():
+                    area_words[word].add(value)
+        for word, areas in area_words.items():
+            if len(areas) == 1 and len(word) >= MIN_AREA_WORD:
+                self._patterns += [("area", next(iter(areas)), f" {word} "), ("area", next(iter(areas)), f" {word}s ")]
         self._codes: list[str] = []  # ISO codes, matched as capitals only ("US", never the pronoun "us")
         for field, code in list(self._names):
             if field == "country":
@@ -94,6 +105,11 @@ class Catalog:
                     if ids:
                         found[("kind", kind)] = Match("kind", kind, ids)
         return list(found.values())
+
+    def speller(self) -> Speller:
+        """Corrections for misspelt names, from this index's own words and names."""
+        names = [value for _, value in self._names] + [str(n.metadata.get("title") or "") for n in self.nodes.values()]
+        return Speller((n.get_content() for n in self.nodes.values()), names)
 
     def allowed(self, filters: dict[str, str]) -> set[str] | None:
         """Ids that pass the filters (None when there are none)."""

@@ -9,9 +9,10 @@ ENTRY_WORDS = {
     "posting": r"postings?|jobs?|job openings?|openings?|positions?|roles?|vacanc(?:y|ies)",
 }
 _ANY_ENTRY = "|".join(ENTRY_WORDS.values())
-# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …".
+# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …", and the
+# topic questions "Are there any papers on …", "Any jobs in …".
 LIST_QUESTION_RE = re.compile(
-    rf"\b(?:which|how many|list|name)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
+    rf"\b(?:which|how many|list|name|any)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
 )
 # "Which paper is listed under …", "What is the title of …": the answer is an entry itself.
 ENTRY_QUESTION_RE = re.compile(

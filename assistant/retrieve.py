@@ -15,6 +15,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.catalog import Catalog, Match
+from assistant.spelling import Speller
 from ingest.embed import MiniLMEmbedding
 from ingest.store import IndexVersion, connect, current_version, ensure_bm25
 from rag.config import RETRIEVERS, Config
@@ -46,6 +47,7 @@ class HybridRetriever:
         self._bm25: BM25Retriever | None = None
         self._index: VectorStoreIndex | None = None
         self.catalog: Catalog | None = None
+        self.speller: Speller | None = None
 
     def refresh(self) -> str:
         """Make sure the newest complete version is loaded; returns its name."""
@@ -74,6 +76,7 @@ class HybridRetriever:
         self._index = VectorStoreIndex.from_vector_store(store, embed_model=self.embedder)
         self._bm25 = bm25
         self.catalog = Catalog(_bm25_nodes(bm25))
+        self.speller = self.catalog.speller()
         self._version = version.name
 
     def check_filters(self, filters: dict[str, str]) -> None:
@@ -97,7 +100,9 @@ class HybridRetriever:
         mode = mode or self.cfg.retriever
         if mode not in RETRIEVERS:
             raise RagError(f"Unknown retriever '{mode}'; use one of {', '.join(RETRIEVERS)}")
-        assert self.catalog is not None
+        assert self.catalog is not None and self.speller is not None
+        if "spelling" not in self.cfg.disabled:
+            question = self.speller.correct(question)
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)

@@ -316,6 +316,7 @@ def test_the_local_model_server_answers_only_with_its_key(index_cfg, model_serve
     assert endpoint_key(index_cfg).encode() not in command_line
 
 
+@pytest.mark.model  # starts a real model server of its own
 def test_a_server_killed_mid_answer_is_said_plainly_and_the_next_question_is_answered(index_cfg, retriever):
     """A real server crashing (SIGSEGV, as llama.cpp's AMX kernels do) in the middle of an answer: that
     turn is one line saying it crashed and how, and the next question starts it again and is answered."""

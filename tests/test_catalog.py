@@ -1,0 +1,41 @@
+"""The catalog finds the names a question gives: accents folded, countries by any name or ISO code, area words."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.schema import TextNode
+
+from assistant.catalog import Catalog
+
+NODES = [
+    TextNode(
+        id_="paper/asr",
+        text="",
+        metadata={"kind": "paper", "authors": "Björn Hoffmeister; Ariya Rastrow", "area": "Hallucination mitigation"},
+    ),
+    TextNode(id_="paper/code", text="", metadata={"kind": "paper", "authors": "Di Wu", "area": "Code completion"}),
+    TextNode(id_="posting/boston-1", text="", metadata={"kind": "posting", "city": "Boston", "country": "US"}),
+    TextNode(id_="posting/pune-1", text="", metadata={"kind": "posting", "city": "Pune", "country": "IN"}),
+]
+
+
+def found(question: str) -> set[tuple[str, str]]:
+    return {(m.field, m.value) for m in Catalog(NODES).find(question)}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which jobs are in the US?", "any openings in the USA", "jobs in the United States of America?", "America jobs"],
+)
+def test_a_country_is_found_by_any_of_its_names_or_its_code_in_capitals(question):
+    assert ("country", "US") in found(question)
+
+
+def test_lower_case_us_is_the_pronoun_and_accents_are_folded():
+    assert ("country", "US") not in found("tell us about the papers")
+    assert found("papers by Bjorn Hoffmeister") == {("author", "Björn Hoffmeister")}
+
+
+def test_a_word_only_one_area_name_has_names_that_area_and_shared_short_words_do_not():
+    assert found("any papers about hallucinations?") == {("area", "Hallucination mitigation")}
+    assert ("area", "Code completion") not in found("papers with code")

@@ -1,0 +1,22 @@
+"""Misspelt names are put right against the index's own names; known words and short words stay."""
+
+from __future__ import annotations
+
+from assistant.spelling import Speller
+
+TEXTS = ["Paper: REPOFORMER: Selective retrieval for code completion. Who wrote it? Research area: Causal inference"]
+NAMES = ["REPOFORMER: Selective retrieval for code completion", "Causal inference", "Björn Hoffmeister", "Bellevue"]
+
+
+def test_a_misspelt_name_is_corrected_and_keeps_its_capital():
+    speller = Speller(TEXTS, NAMES)
+    assert speller.correct("Which area is the Repofromer paper in?") == "Which area is the Repoformer paper in?"
+    assert speller.correct("papers on casual inference") == "papers on causal inference"
+    assert speller.correct("jobs in Belevue") == "jobs in Bellevue"
+
+
+def test_known_words_short_words_and_far_words_stay_as_typed():
+    speller = Speller(TEXTS, NAMES)
+    assert speller.correct("Who wrote it?") == "Who wrote it?"  # "wrote" is in the index
+    assert speller.correct("Is Rith an author?") == "Is Rith an author?"  # four letters, no name close enough
+    assert speller.correct("Any jobs in Seattle?") == "Any jobs in Seattle?"  # no name of the index is near
