@@ -363,7 +363,7 @@ class Assistant:
             if leaks_prompt(complete, system):
                 leaked = True
                 continue
-            draft = verify(complete, context, asked).text.replace(UNSUPPORTED, "").strip()
+            draft = verify(complete, context, asked, self.cfg.disabled).text.replace(UNSUPPORTED, "").strip()
             if draft != shown:
                 shown = draft
                 yield Draft(draft)
@@ -372,7 +372,7 @@ class Assistant:
             add_usage(timings, used)
         if not raw.strip():
             raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")
-        return check_reply(raw, system, context, asked, leaked)
+        return check_reply(raw, system, context, asked, leaked, self.cfg.disabled)
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
@@ -393,14 +393,16 @@ def prompt_messages(cfg: Config, system: str, prompt: str, context: Context, que
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def check_reply(raw: str, system: str, context: Context, asked: str, leaked: bool = False) -> Verified:
+def check_reply(
+    raw: str, system: str, context: Context, asked: str, leaked: bool = False, disabled: frozenset[str] = frozenset()
+) -> Verified:
     """What may be shown of a model's reply: the prompt withheld if it leaks, else the verified sentences."""
     raw = raw.strip()
     if leaked or leaks_prompt(raw, system):
         return Verified(PROMPT_WITHHELD, [], [], abstained=False)
-    verified = verify(raw, context, asked)
+    verified = verify(raw, context, asked, disabled)
     if not verified.text.strip():  # every sentence was unsupported
-        verified = verify(UNSUPPORTED, context, asked)
+        verified = verify(UNSUPPORTED, context, asked, disabled)
     return verified
 
 

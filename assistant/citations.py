@@ -85,7 +85,37 @@ class Verified:
         return not (self.invalid or self.unsupported or self.dropped)
 
 
-def verify(answer: str, context: Context, question: str = "") -> Verified:
+# Of a claim's new words that a cited source holds, this share must stand within this many adjacent
+# sentences of it (beside its header and title lines), not scattered over the whole passage.
+SUPPORT_WINDOW = 2
+WINDOW_SHARE = 0.75
+
+
+def sentence_windows(source: Source) -> list[set[str]]:
+    """The terms of each run of SUPPORT_WINDOW adjacent sentences of a source, each with its header lines
+    (the entry's kind, place or title), which every sentence of it is about."""
+    lines = CITATION_RE.sub(" ", source.render()).split("\n")
+    heading = 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
+    head = terms(" ".join(lines[:heading]))
+    sentences = [terms(s) for s in SENTENCE_SPLIT_RE.split("\n".join(lines[heading:])) if s.strip()]
+    if len(sentences) <= SUPPORT_WINDOW:
+        return [head.union(*sentences)]
+    return [head.union(*sentences[i : i + SUPPORT_WINDOW]) for i in range(len(sentences) - SUPPORT_WINDOW + 1)]
+
+
+def _held_in_a_window(new: set[str], cited: list[Source]) -> bool:
+    """Rule "sentence-support": a claim is carried by one place of a source (a sentence or two), not by
+    words gathered from all over it ("the International Machine Learning team" from a posting that
+    says "International" in one paragraph and "machine learning" in another). Each cited source
+    contributes its one best place, so a list citing several sources is checked item by item."""
+    covered: set[str] = set()
+    for source in cited:
+        covered |= max((new & window for window in sentence_windows(source)), key=len, default=set())
+    held = new & set().union(*(window for source in cited for window in sentence_windows(source)))
+    return len(covered) >= WINDOW_SHARE * len(held)
+
+
+def verify(answer: str, context: Context, question: str = "", disabled: frozenset[str] = frozenset()) -> Verified:
     """Keep a citation `[n]` only if source n is in the context and supports what it is attached to;
     keep a sentence only if a verified citation supports it.
 
@@ -192,7 +222,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
             held = set().union(*(source_terms[n] for n in kept))
             anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
             grounded = _premise_held(restated, [sources[n] for n in kept], held)
-            if anchored and grounded and (not new or len(new & held) >= MIN_NEW * len(new)):
+            windowed = "sentence-support" in disabled or _held_in_a_window(new, [sources[n] for n in kept])
+            if anchored and grounded and windowed and (not new or len(new & held) >= MIN_NEW * len(new)):
                 counts["facts"] += 1
                 counts["supported"] += 1
                 accept(kept)
@@ -205,6 +236,8 @@ def verify(answer: str, context: Context, question: str = "") -> Verified:
         if best is not None and numbers and not _numbers_anchored(numbers, claim, [sources[best]]):
             best = None
         if best is not None and not _premise_held(restated, [sources[best]], source_terms[best]):
+            best = None
+        if best is not None and "sentence-support" not in disabled and not _held_in_a_window(new, [sources[best]]):
             best = None
         if best is None:
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))

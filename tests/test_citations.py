@@ -376,3 +376,24 @@ def test_a_number_must_stand_in_the_cited_source_beside_what_it_counts():
     assert wrong.citations == [] and "5 citations" not in wrong.text
     right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
     assert [c.n for c in right.citations] == [1] and right.text == "The EMC2 paper has 5 authors [1]."
+
+
+def _one_posting() -> Context:
+    text = (
+        "The International Technology group owns delivery to the varied customers of the world. "
+        "We do this through partnerships with other teams. You will be joining the Tamale team to work on Haul. "
+        "Tamale builds a discovery-driven shopping experience. We want a scientist with a strong "
+        "machine learning background."
+    )
+    meta = {"kind": "posting", "city": "Madrid", "region": "M", "country": "ES"}
+    return Context([Source(1, [TextNode(id_="posting/g/madrid-1", text=text, metadata=meta)], text)])
+
+
+def test_a_claim_is_held_by_one_place_of_a_source_not_by_words_scattered_over_it():
+    """Class: a sentence whose words are each somewhere in the cited posting, but nowhere together."""
+    question = "Which team is hiring in Madrid?"
+    scattered = "The team hiring in Madrid is the International Machine Learning team [1]."
+    assert verify(scattered, _one_posting(), question).citations == []
+    assert verify(scattered, _one_posting(), question, frozenset({"sentence-support"})).citations  # the rule's worth
+    held = verify("The Madrid team is the Tamale team, working on Haul [1].", _one_posting(), question)
+    assert [c.n for c in held.citations] == [1]
