@@ -249,8 +249,10 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
         claims_for.setdefault(best, []).append(new or claim)
         return re.sub(r"^(.*?)[ \t]*([.!?:]?)[ \t]*$", rf"\1 [{best}]\2", text.rstrip(), flags=re.S)
 
+    answer, blocks = _hold_code(answer)
     parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
-    text = "".join(check_sentence(part) for part in parts)
+    text = "".join(part if CODE_MARK_RE.fullmatch(part) else check_sentence(part) for part in parts)
+    text = _restore_code(text, blocks, context, dropped)
     text = _tidy_removals(_collapse_abstentions(text))
     text = name_bare_references(name_bare_lists(text, sources), sources)
     citations = [_citation(sources[n], claims_for.get(n, [])) for n in used]
@@ -266,6 +268,41 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
         counts["supported"],
         counts["facts"],
     )
+
+
+# A fenced code block of an answer is checked as one unit: kept only when a source holds it whole.
+FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
+CODE_MARK_RE = re.compile(r"\x00code(\d+)\x00")
+
+
+def _hold_code(answer: str) -> tuple[str, list[str]]:
+    """The answer with each fenced block set aside (a line of its own), and the blocks."""
+    blocks: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        blocks.append(match.group(0))
+        return f"\n\x00code{len(blocks) - 1}\x00\n"
+
+    return FENCE_RE.sub(hold, answer), blocks
+
+
+def _restore_code(text: str, blocks: list[str], context: Context, dropped: list[str]) -> str:
+    """Rule "code-whole": each block back in place if a source holds its code verbatim (whitespace aside),
+    without the citations a model put inside it; else removed whole, never cut line by line. Citations
+    inside inline code go too."""
+    passages = [" ".join(CITATION_RE.sub(" ", s.passage).split()) for s in context.sources]
+
+    def put_back(match: re.Match[str]) -> str:
+        block = re.sub(rf"[ \t]*(?:{CITATION_RE.pattern})", "", blocks[int(match.group(1))])
+        code = " ".join(FENCE_RE.sub(lambda m: m.group(1), block).split())
+        if code and any(code in passage for passage in passages):
+            return block.strip()
+        dropped.append(block.strip())
+        return ""
+
+    text = CODE_MARK_RE.sub(put_back, text)
+    return INLINE_CODE_RE.sub(lambda m: CITATION_RE.sub("", m.group(0)), text)
 
 
 def _best_source(claim: set[str], new: set[str], source_terms: dict[int, set[str]]) -> int | None:

@@ -397,3 +397,18 @@ def test_a_claim_is_held_by_one_place_of_a_source_not_by_words_scattered_over_it
     assert verify(scattered, _one_posting(), question, frozenset({"sentence-support"})).citations  # the rule's worth
     held = verify("The Madrid team is the Tamale team, working on Haul [1].", _one_posting(), question)
     assert [c.n for c in held.citations] == [1]
+
+
+def _install_doc() -> Context:
+    text = "Installation\nInstall it with pipx:\n```bash\npipx install click-tool\n```\nThen run it."
+    meta = {"kind": "chunk", "title": "install.md"}
+    return Context([Source(1, [TextNode(id_="chunk/install.md/0", text=text, metadata=meta)], text)])
+
+
+def test_a_code_block_is_kept_whole_when_a_source_holds_it_and_citations_never_go_inside():
+    """Class: commands in answers about documentation, which sentence-by-sentence checking would cut."""
+    answer = "Install it with pipx [1]:\n```bash\npipx install click-tool [1]\n```"
+    result = verify(answer, _install_doc(), "How do I install it with pipx?")
+    assert "```bash\npipx install click-tool\n```" in result.text and "[1]" in result.text.split("```")[0]
+    made_up = verify("Install it with pipx [1]:\n```bash\npipx install other-tool\n```", _install_doc())
+    assert "```" not in made_up.text and "pipx install other-tool" in "".join(made_up.dropped)
