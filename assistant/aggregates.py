@@ -148,12 +148,37 @@ def longer_author_list(retrieval: Retrieval, context: Context) -> Listing | None
     return Listing(_cite([a, b]), f"“{label_of(a)}” has more authors, {na}, than “{label_of(b)}”, {nb}:")
 
 
+ELSEWHERE_RE = re.compile(r"\bauthors? of\b.*\b(?:another|other|else|more|also|elsewhere)\b", re.I)
+
+
+def authors_elsewhere(retrieval: Retrieval, context: Context) -> Listing | None:
+    """Whether the authors of a named paper are on other papers ("Did any of them write another paper?"
+    after "Who wrote MADA?", which the chat turns into "… any of the authors of “MADA: …” …")."""
+    question = retrieval.question
+    if not ELSEWHERE_RE.search(question):
+        return None
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    if len(named) != 1:
+        return None
+    paper = named[0]
+    own = set(_authors(paper))
+    others = [
+        (s, [a for a in _authors(s) if a in own]) for s in context.sources if s.kind == "paper" and s.n != paper.n
+    ]
+    others = [(s, shared) for s, shared in others if shared]
+    if not others:
+        return Listing(f"“{label_of(paper)}” [{paper.n}].", "No other paper in the index has an author of:")
+    items = [f"{' and '.join(shared)} on “{label_of(s)}” [{s.n}]" for s, shared in others]
+    return Listing("; ".join(items) + ".", f"Yes, {len(others)} other paper{'s' if len(others) > 1 else ''}:")
+
+
 # The class of question each rule serves, by the name that switches it off.
 RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "superlative": superlative,
     "count": counts,
     "several": several,
     "longer-author-list": longer_author_list,
+    "authors-elsewhere": authors_elsewhere,
 }
 
 

@@ -38,7 +38,8 @@ class ChatSession:
             # the last answer cited ("Who wrote it?" → "Who wrote “EMC2: …”?"; an entry has one number
             # in every answer of the corpus mode), or else the earlier questions go beside it.
             subject = _only_cited(*self.history[-1], whole)
-            named = name_references(question, short_name(subject)) if subject else question
+            people = subject is not None and subject.kind == "paper"
+            named = name_references(question, short_name(subject), people) if subject else question
             if named != question:
                 return named
             earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]

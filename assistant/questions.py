@@ -36,8 +36,16 @@ def asks_for_entry(question: str) -> bool:
 REFERENCE_RE = re.compile(rf"\b(?:(?:this|that) (?:{_ANY_ENTRY})|its?)\b", re.I)
 
 
-def name_references(question: str, name: str) -> str:
-    """ "Who wrote it?" → "Who wrote “EMC2: …”?"; the question as it is when it refers to nothing."""
+# What a follow-up calls the people of the entry the previous answer was about: "Did any of them write
+# another paper?", "What else have they written?".
+PEOPLE_RE = re.compile(r"\b(?:they|them|those (?:authors|people)|these (?:authors|people))\b", re.I)
+
+
+def name_references(question: str, name: str, people: bool = False) -> str:
+    """ "Who wrote it?" → "Who wrote “EMC2: …”?"; with `people` (a paper's authors), "Did any of them …"
+    → "Did any of the authors of “EMC2: …” …"; the question as it is when it refers to nothing."""
+    if people:
+        question = PEOPLE_RE.sub(lambda m: f"the authors of {name}", question)
 
     def named(match: re.Match[str]) -> str:
         text = f"{name}’s" if match.group(0).lower() == "its" else name

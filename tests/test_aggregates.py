@@ -75,3 +75,10 @@ def test_nothing_is_counted_when_the_context_lacks_part_of_the_index():
     context = corpus()
     retrieval = Retrieval("Which paper has the most authors?", [], [], catalog_ids=("paper/1", "paper/99"))
     assert aggregate_answer(retrieval, context) is None
+
+
+def test_the_authors_of_a_named_paper_on_other_papers():
+    text = answer("Did any of the authors of Sparse routing for mixture models write another paper?")
+    assert text.startswith("Yes, 2 other papers: Bo Li on “Offline policy evaluation at scale” [2]; Bo Li and Chen Wu")
+    alone = answer("Did any of the authors of Calibrated decoding for summaries write another paper?")
+    assert alone == "No other paper in the index has an author of: “Calibrated decoding for summaries” [4]."

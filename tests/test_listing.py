@@ -156,3 +156,9 @@ def test_a_follow_up_reference_becomes_the_entry_name():
     assert name_references("Is this posting remote?", "the Barcelona posting") == "Is the Barcelona posting remote?"
     assert name_references("Its area?", "the Madrid posting") == "The Madrid posting’s area?"
     assert name_references("Which papers are on MCMC?", "“EMC2”") == "Which papers are on MCMC?"  # refers to nothing
+
+
+def test_a_follow_up_about_them_asks_about_the_papers_authors():
+    named = name_references("Did any of them write another paper?", "“MADA: Meta-adaptive optimizers”", people=True)
+    assert named == "Did any of the authors of “MADA: Meta-adaptive optimizers” write another paper?"
+    assert name_references("Who wrote it?", "“MADA”") == "Who wrote “MADA”?"
