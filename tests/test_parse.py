@@ -193,8 +193,8 @@ def test_same_named_files_in_different_folders_get_different_ids(tmp_path):
         (tmp_path / folder / "notes.md").write_text(f"Notes kept by team {folder}.")
     from_folder = [e.id for e in load_entries([tmp_path])]
     one_by_one = [e.id for e in load_entries([tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"])]
-    assert from_folder == one_by_one == ["chunk/a/notes/1", "chunk/b/notes/1"]
-    assert [e.id for e in load_entries([tmp_path / "a" / "notes.md"])] == ["chunk/notes/1"]
+    assert from_folder == one_by_one == ["chunk/a/notes-md/1", "chunk/b/notes-md/1"]
+    assert [e.id for e in load_entries([tmp_path / "a" / "notes.md"])] == ["chunk/notes-md/1"]
 
 
 def test_symlinks_out_of_the_folder_are_skipped_unless_asked(tmp_path):
@@ -206,7 +206,14 @@ def test_symlinks_out_of_the_folder_are_skipped_unless_asked(tmp_path):
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
     warnings: list[str] = []
     entries = load_entries([folder], warn=warnings.append)
-    assert [e.id for e in entries] == ["chunk/readme/1"]
+    assert [e.id for e in entries] == ["chunk/readme-md/1"]
     assert len(warnings) == 1 and "link.md" in warnings[0] and "outside" in warnings[0]
     followed = load_entries([folder], follow_symlinks=True)
     assert "private note" in " ".join(e.text for e in followed)
+
+
+def test_files_differing_only_in_case_and_suffix_get_different_ids(tmp_path):
+    (tmp_path / "LICENSE.txt").write_text("Redistribution is allowed.\n")
+    (tmp_path / "license.md").write_text("# License\n\nSee LICENSE.txt.\n")
+    ids = sorted(e.id for e in load_entries([tmp_path]))
+    assert ids == ["chunk/license-md/1", "chunk/license-txt/1"]

@@ -68,7 +68,7 @@ def test_query_before_ingest_says_what_to_do(store_cfg: Config, embedder):
 def test_fallback_reader_splits_markdown_with_positions():
     entries = load_entries([FIXTURES / "notes.md"])
     assert entries and all(e.kind == "chunk" for e in entries)
-    assert entries[0].id == "chunk/notes/1" and entries[0].source.endswith("notes.md")
+    assert entries[0].id == "chunk/notes-md/1" and entries[0].source.endswith("notes.md")
     assert "on-call rotation" in " ".join(e.text for e in entries)
     assert int(entries[0].extra["end_char"]) > int(entries[0].extra["start_char"])
 
