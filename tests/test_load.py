@@ -29,9 +29,10 @@ N = 50
 @pytest.fixture(scope="module")
 def light_cfg(index_cfg):
     # One retrieved source, whole (a paper entry is ~500 characters): code's answers need the author
-    # line to verify. Light prompts: the test is about the queue, not about what the model reads.
+    # line to verify. Light prompts: the test is about the queue, not about what the model reads; and
+    # the wait in line is long on a slow machine (50 questions, ~10 s each, 2 slots), so no time limit.
     return index_cfg.replace(
-        top_k=1, max_context_entries=1, context_chars=1000, max_tokens=12, context_mode="retrieved"
+        top_k=1, max_context_entries=1, context_chars=1000, max_tokens=12, context_mode="retrieved", llm_timeout=900
     )
 
 
