@@ -49,6 +49,18 @@ def _papers(context: Context, retrieval: Retrieval) -> list[Source]:
     return [s for s in papers if _area(s) in areas] if areas else papers
 
 
+def _named_papers(retrieval: Retrieval, context: Context) -> list[Source]:
+    """The papers a question names: by title or short name, or as the one paper of an area it names
+    ("the ASR paper")."""
+    named = [s for s in context.sources if s.kind == "paper" and names_paper(retrieval.question, s)]
+    if named:
+        return named
+    areas = [m for m in retrieval.matches if m.field == "area"]
+    if len(areas) == 1 and len(areas[0].ids) == 1:
+        return [s for s in context.sources if s.kind == "paper" and areas[0].ids[0] in s.ids]
+    return []
+
+
 def _cite(sources: list[Source]) -> str:
     return "; ".join(f"“{label_of(s)}” [{s.n}]" for s in sources) + "."
 
@@ -107,11 +119,12 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
     question = retrieval.question
     if not HOW_MANY_RE.search(question):
         return None
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    named = _named_papers(retrieval, context)
     if len(named) == 1 and AUTHOR_COUNT_RE.search(question):
         paper, authors = named[0], _authors(named[0])
         listed = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
-        return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {len(authors)} authors:")
+        many = f"{len(authors)} author{'' if len(authors) == 1 else 's'}"
+        return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {many}:")
     if not named and AREA_WORDS_RE.search(question) and not retrieval.matches:
         areas = sorted({_area(s) for s in context.sources if s.kind == "paper" and _area(s)})
         if areas and len(context.sources) >= len(areas):

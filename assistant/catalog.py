@@ -82,11 +82,20 @@ class Catalog:
         for word, areas in area_words.items():
             if len(areas) == 1 and len(word) >= MIN_AREA_WORD:
                 self._patterns += [("area", next(iter(areas)), f" {word} "), ("area", next(iter(areas)), f" {word}s ")]
-        self._codes: list[str] = []  # ISO codes, matched as capitals only ("US", never the pronoun "us")
+        # Codes matched as capitals only ("US", never the pronoun "us"): countries' ISO codes, and the
+        # initials of an area's name ("RL", "ASR", "RAG") when no other area has the same.
+        self._codes: list[tuple[str, str]] = []
         for field, code in list(self._names):
             if field == "country":
                 self._patterns += [("country", code, phrase_form(name)) for name in country_names(code)]
-                self._codes.append(code)
+                self._codes.append(("country", code))
+        initials: dict[str, list[str]] = defaultdict(list)
+        for field, value in self._names:
+            if field == "area":
+                initials["".join(w[0] for w in re.split(r"[\s-]+", value) if w).upper()].append(value)
+        taken = {code for _, code in self._codes}
+        self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
+        self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
 
     def find(self, question: str) -> list[Match]:
         """Every author, city, country or area named in the question, longest names first."""
@@ -95,9 +104,10 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
-        for code in self._codes:
-            if ("country", code) not in found and re.search(rf"(?<![\w.]){code}(?![\w])", question):
-                found[("country", code)] = Match("country", code, tuple(sorted(self._names[("country", code)])))
+        for field, value in self._codes:
+            code = self._code_of.get((field, value), value)
+            if (field, value) not in found and re.search(rf"(?<![\w.]){code}s?(?![\w])", question):
+                found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():
                 if any(phrase_form(word) in text for word in words):

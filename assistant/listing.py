@@ -55,6 +55,9 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     if aggregated := aggregate_answer(retrieval, context, disabled):
         return aggregated
     kinds = asked_kinds(retrieval.question)
+    existence = not kinds and bool(EXISTS_RE.search(retrieval.question))
+    if existence:  # "Is Bellevue one of the job locations?": yes, and which entries
+        kinds = {i.split("/", 1)[0] for m in retrieval.matches if m.field in EXISTS_FIELDS for i in m.ids}
     if not kinds or not retrieval.matches:
         written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
         return Listing(written, "") if written else None
@@ -73,9 +76,43 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         cited.append(_sentence(match, ids, where))
     if not cited and not counted:
         return None
-    return Listing(" ".join(cited), " ".join(counted))
+    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
 
 
+# A yes/no question about whether a named person or place is in the index at all.
+EXISTS_RE = re.compile(
+    r"^\s*(?:is|are) there\b|\bone of the\b"
+    r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
+    re.I,
+)
+EXISTS_FIELDS for i in m.ids}
+    if not kinds or not retrieval.matches:
+        written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
+        return Listing(written, "") if written else None
+    where = {entry_id: source for source in context.sources for entry_id in source.ids}
+    cited, counted = [], []
+    for match in retrieval.matches:
+        if match.field == "kind":
+            if match.value in kinds:
+                counted.append(f"The index holds {_count(len(match.ids), match.value)}.")
+            continue
+        ids = [i for i in match.ids if i.split("/", 1)[0] in kinds]
+        if not ids:
+            continue
+        if any(i not in where for i in ids):
+            return None
+        cited.append(_sentence(match, ids, where))
+    if not cited and not counted:
+        return None
+    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
+
+
+# A yes/no question about whether a named person or place is in the index at all.
+EXISTS_RE = re.compile(
+    r"^\s*(?:is|are) there\b|\bone of the\b|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
+    re.I,
+)
+EXISTS_FIELDS = ("author", "city", "country")
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 FIELD_QUESTIONS = {
     "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),

@@ -1,9 +1,10 @@
 """Misspelt names in a question, put right against the index's own names before it is searched.
 
 "Repofromer", "latent spce", "casual change attribution": a typo in a name defeats the catalog (which
-finds names whole) and weakens both retrievers. A question word that appears nowhere in the index is
-replaced by the closest word of the index's names (titles, authors, areas, places) when one is close
-enough; every other word, and the question shown to the user, stays as typed.
+finds names whole) and weakens both retrievers. A word of a name — capitalised, or inside quotes — that
+appears nowhere in the index is replaced by the closest word of the index's names (titles, authors,
+areas, places) when one is close enough; every other word ("deciding" is not a misspelt "decoding"),
+and the question shown to the user, stays as typed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from ingest.entries import to_ascii
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
+QUOTED_RE = re.compile(r"[\"“‘'][^\"“”‘’']+[\"”’']")
 MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
@@ -36,10 +38,13 @@ class Speller:
     def correct(self, question: str) -> str:
         """The question with each unknown word that is close to a name's word replaced by it."""
 
+        quoted = [m.span() for m in QUOTED_RE.finditer(question)]
+
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             folded = to_ascii(word).lower()
-            if len(folded) < MIN_LENGTH or folded in self.known:
+            in_quotes = any(a <= match.start() < b for a, b in quoted)
+            if len(folded) < MIN_LENGTH or folded in self.known or not (word[0].isupper() or in_quotes):
                 return word
             close = difflib.get_close_matches(folded, self.names, n=1, cutoff=CUTOFF)
             if not close:

@@ -82,3 +82,9 @@ def test_the_authors_of_a_named_paper_on_other_papers():
     assert text.startswith("Yes, 2 other papers: Bo Li on “Offline policy evaluation at scale” [2]; Bo Li and Chen Wu")
     alone = answer("Did any of the authors of Calibrated decoding for summaries write another paper?")
     assert alone == "No other paper in the index has an author of: “Calibrated decoding for summaries” [4]."
+
+
+def test_the_one_paper_of_a_named_area_is_the_paper_asked_about():
+    decoding = Match("area", "LLM decoding", ("paper/4",))
+    text = answer("How many people wrote the LD paper?", [decoding])
+    assert text == "“Calibrated decoding for summaries” has 1 author: Gil Tal [4]."

@@ -39,3 +39,9 @@ def test_lower_case_us_is_the_pronoun_and_accents_are_folded():
 def test_a_word_only_one_area_name_has_names_that_area_and_shared_short_words_do_not():
     assert found("any papers about hallucinations?") == {("area", "Hallucination mitigation")}
     assert ("area", "Code completion") not in found("papers with code")
+
+
+def test_an_areas_initials_in_capitals_name_it():
+    assert found("list the HM papers") == {("area", "Hallucination mitigation")}
+    assert found("any CC work?") == {("area", "Code completion")}
+    assert ("area", "Code completion") not in found("cc me on the answer")

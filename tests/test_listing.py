@@ -162,3 +162,9 @@ def test_a_follow_up_about_them_asks_about_the_papers_authors():
     named = name_references("Did any of them write another paper?", "“MADA: Meta-adaptive optimizers”", people=True)
     assert named == "Did any of the authors of “MADA: Meta-adaptive optimizers” write another paper?"
     assert name_references("Who wrote it?", "“MADA”") == "Who wrote “MADA”?"
+
+
+def test_a_yes_no_question_about_a_named_place_or_person_says_yes_and_lists(retriever):
+    listing, _ = listed(retriever, "is Bellevue one of the job locations?")
+    assert listing.text.startswith("Yes. 1 job posting is in Bellevue: the Bellevue posting [")
+    assert listed(retriever, "is the data preparation paper about tokenizers?")[0] is None  # not about existence

@@ -11,12 +11,13 @@ NAMES = ["REPOFORMER: Selective retrieval for code completion", "Causal inferenc
 def test_a_misspelt_name_is_corrected_and_keeps_its_capital():
     speller = Speller(TEXTS, NAMES)
     assert speller.correct("Which area is the Repofromer paper in?") == "Which area is the Repoformer paper in?"
-    assert speller.correct("papers on casual inference") == "papers on causal inference"
+    assert speller.correct("papers on 'casual inference'") == "papers on 'causal inference'"
     assert speller.correct("jobs in Belevue") == "jobs in Bellevue"
 
 
 def test_known_words_short_words_and_far_words_stay_as_typed():
     speller = Speller(TEXTS, NAMES)
     assert speller.correct("Who wrote it?") == "Who wrote it?"  # "wrote" is in the index
+    assert speller.correct("deciding when to retrieve") == "deciding when to retrieve"  # no name: left as typed
     assert speller.correct("Is Rith an author?") == "Is Rith an author?"  # four letters, no name close enough
     assert speller.correct("Any jobs in Seattle?") == "Any jobs in Seattle?"  # no name of the index is near
