@@ -85,33 +85,6 @@ EXISTS_RE = re.compile(
     r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
     re.I,
 )
-EXISTS_FIELDS for i in m.ids}
-    if not kinds or not retrieval.matches:
-        written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
-        return Listing(written, "") if written else None
-    where = {entry_id: source for source in context.sources for entry_id in source.ids}
-    cited, counted = [], []
-    for match in retrieval.matches:
-        if match.field == "kind":
-            if match.value in kinds:
-                counted.append(f"The index holds {_count(len(match.ids), match.value)}.")
-            continue
-        ids = [i for i in match.ids if i.split("/", 1)[0] in kinds]
-        if not ids:
-            continue
-        if any(i not in where for i in ids):
-            return None
-        cited.append(_sentence(match, ids, where))
-    if not cited and not counted:
-        return None
-    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
-
-
-# A yes/no question about whether a named person or place is in the index at all.
-EXISTS_RE = re.compile(
-    r"^\s*(?:is|are) there\b|\bone of the\b|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
-    re.I,
-)
 EXISTS_FIELDS = ("author", "city", "country")
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 FIELD_QUESTIONS = {
