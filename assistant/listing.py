@@ -52,6 +52,8 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     """
     from assistant.aggregates import aggregate_answer  # its rules build on this module's Listing
 
+    if NEGATION_RE.search(retrieval.question):
+        return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
     if aggregated := aggregate_answer(retrieval, context, disabled):
         return aggregated
     kinds = asked_kinds(retrieval.question)
@@ -79,6 +81,8 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
 
 
+# A question that asks for what something is not: code lists what matches, which would answer the opposite.
+NEGATION_RE = re.compile(r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.
 EXISTS_RE = re.compile(
     r"^\s*(?:is|are) there\b|\bone of the\b"

@@ -168,3 +168,9 @@ def test_a_yes_no_question_about_a_named_place_or_person_says_yes_and_lists(retr
     listing, _ = listed(retriever, "is Bellevue one of the job locations?")
     assert listing.text.startswith("Yes. 1 job posting is in Bellevue: the Bellevue posting [")
     assert listed(retriever, "is the data preparation paper about tokenizers?")[0] is None  # not about existence
+
+
+def test_a_negated_question_is_not_answered_with_the_list_it_excludes(retriever):
+    """Class: negation. Listing every Privacy paper does not say which one is not about fine-tuning."""
+    assert listed(retriever, "in the privacy section, which paper is NOT about fine-tuning?")[0] is None
+    assert listed(retriever, "which papers are in the privacy section?")[0] is not None
