@@ -19,8 +19,9 @@ from collections.abc import Callable
 
 from assistant.context import Context, Source
 from assistant.listing import Listing, names_paper
-from assistant.names import label_of
+from assistant.names import label_of, short_name
 from assistant.retrieve import Retrieval
+from ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
 FEWEST_RE = re.compile(r"\b(fewest|least|smallest|shortest|lowest)\b", re.I)
@@ -185,6 +186,33 @@ def authors_elsewhere(retrieval: Retrieval, context: Context) -> Listing | None:
     return Listing("; ".join(items) + ".", f"Yes, {len(others)} other paper{'s' if len(others) > 1 else ''}:")
 
 
+COMPARE_RE = re.compile(r"\b(?:more|fewer|less)\b.*\bor\b|\bor\b.*\b(?:more|fewer|less)\b", re.I)
+POSTING_WORDS_RE = re.compile(r"\b(?:openings?|jobs?|postings?|positions?|roles?|vacanc(?:y|ies))\b", re.I)
+
+
+def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
+    """Which of two named places or people has more entries ("more openings in Boston or in India?")."""
+    question = retrieval.question
+    named = [m for m in retrieval.matches if m.field in ("city", "country", "author", "area")]
+    if not COMPARE_RE.search(question) or len(named) != 2:
+        return None
+    kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
+    noun = "job postings" if kind == "posting" else "papers"
+    where = {i: s for s in context.sources for i in s.ids}
+    counts = [(m, [i for i in m.ids if i.startswith(kind + "/") and i in where]) for m in named]
+    (a, ids_a), (b, ids_b) = sorted(counts, key=lambda c: -len(c[1]))
+    if not ids_a:
+        return None
+    label = {m.value: m.value for m in named} | {
+        m.value: place_names(m.value, "") or m.value for m in named if m.field == "country"
+    }
+    sources = list({where[i].n: where[i] for i in ids_a + ids_b}.values())
+    cited = "; ".join(f"{short_name(s, [i for i in ids_a + ids_b if i in s.ids])} [{s.n}]" for s in sources) + "."
+    if len(ids_a) == len(ids_b):
+        return Listing(cited, f"{label[a.value]} and {label[b.value]} have as many {noun}, {len(ids_a)} each:")
+    return Listing(cited, f"{label[a.value]} has more {noun}: {len(ids_a)}, against {len(ids_b)} for {label[b.value]}:")
+
+
 # The class of question each rule serves, by the name that switches it off.
 RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "superlative": superlative,
@@ -192,6 +220,7 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "several": several,
     "longer-author-list": longer_author_list,
     "authors-elsewhere": authors_elsewhere,
+    "compare-counts": compare_counts,
 }
 
 

@@ -88,3 +88,10 @@ def test_the_one_paper_of_a_named_area_is_the_paper_asked_about():
     decoding = Match("area", "LLM decoding", ("paper/4",))
     text = answer("How many people wrote the LD paper?", [decoding])
     assert text == "“Calibrated decoding for summaries” has 1 author: Gil Tal [4]."
+
+
+def test_which_of_two_named_people_has_more_papers():
+    bo = Match("author", "Bo Li", ("paper/1", "paper/2", "paper/3"))
+    chen = Match("author", "Chen Wu", ("paper/1", "paper/3"))
+    text = answer("Does Bo Li or Chen Wu have more papers?", [bo, chen])
+    assert text.startswith("Bo Li has more papers: 3, against 2 for Chen Wu: “Sparse routing")
