@@ -98,6 +98,7 @@ def finish(
     """The table and, for three runs or more, the item analysis; the report and the JSON written."""
     table = exam_table(results)
     outcome = Outcome([table])
+    outcome.warnings += dev_only_gains(results)
     analysis = None
     if len(results) > 2:
         import numpy as np
@@ -118,6 +119,30 @@ def finish(
         write_exam_json(json_out, results, analysis, several=several, complete=True)
         outcome.lines.append(f"Wrote {json_out}")
     return outcome
+
+
+# A change whose dev gain exceeds its test gain by more than this (in accuracy) is flagged as tuning.
+DEV_ONLY_MARGIN = 0.05
+
+
+def dev_only_gains(results: list[dict]) -> list[str]:
+    """Each later run against the first: a gain on the dev half that the test half does not show."""
+    first = results[0].get("per_split", {})
+    if not {"dev", "test"} <= set(first):
+        return []
+    flagged = []
+    for run in results[1:]:
+        halves = run.get("per_split", {})
+        if not {"dev", "test"} <= set(halves):
+            continue
+        dev = halves["dev"]["accuracy"] - first["dev"]["accuracy"]
+        test = halves["test"]["accuracy"] - first["test"]["accuracy"]
+        if dev > 0 and dev - test > DEV_ONLY_MARGIN:
+            flagged.append(
+                f"Warning: {run_name(run)} gains {dev:+.3f} on dev but {test:+.3f} on test against "
+                f"{run_name(results[0])}: tuned to the dev half?"
+            )
+    return flagged
 
 
 def write_exam_json(path: Path, results: list[dict], analysis: dict | None, several: bool, complete: bool) -> None:

@@ -478,3 +478,15 @@ def test_code_names_the_entry_a_small_model_points_at():
         "answer": "A",
     }
     assert reject_reason(title, paper, kept=[]) == "answer given in the question"
+
+
+def test_a_gain_on_the_dev_half_that_the_test_half_does_not_show_is_flagged():
+    from eval.runs import dev_only_gains
+
+    def run(dev: float, test: float) -> dict:
+        halves = {"dev": {"accuracy": dev}, "test": {"accuracy": test}}
+        return {"per_split": halves, "config": {"mode": "chat", "retriever": "hybrid", "prompt": "answer"}}
+
+    assert dev_only_gains([run(0.40, 0.50), run(0.56, 0.56)]) != []  # +0.16 on dev, +0.06 on test
+    assert dev_only_gains([run(0.40, 0.50), run(0.50, 0.58)]) == []  # both halves gain alike
+    assert dev_only_gains([run(0.40, 0.50), {"config": {}}]) == []  # a run without halves is not judged
