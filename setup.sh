@@ -19,7 +19,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 step "Installing the project (prebuilt wheels only: the model server is llama.cpp's own, from xllamacpp)"
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --progress-bar on -e ".[local,test]"
+.venv/bin/python -m pip install --progress-bar on --only-binary xllamacpp -e ".[local,test]"
 
 step "Local model, index and model server"
 .venv/bin/rag setup

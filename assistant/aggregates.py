@@ -24,7 +24,7 @@ from assistant.retrieve import Retrieval
 from ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
-FEWEST_RE = re.compile(r"\b(fewest|least|smallest|shortest|lowest)\b", re.I)
+FEWEST_RE = re.compile(r"\b(fewest|(?<!at )least|smallest|shortest|lowest)\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
 PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
@@ -84,6 +84,8 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
     on the most papers."""
     question = retrieval.question
     if not (MOST_RE.search(question) or FEWEST_RE.search(question) or SECOND_RE.search(question)):
+        return None
+    if SEVERAL_RE.search(question):  # "at least two", "more than one": a threshold, not a rank
         return None
     papers = _papers(context, retrieval)
     if not papers:

@@ -11,19 +11,23 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
+from assistant.aggregates import RULES
+from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, SENTENCE_SUPPORT, UNSUPPORTED, Citation, Verified, verify
 from assistant.context import Context, build_context, corpus_context, focus
 from assistant.listing import catalog_answer
 from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
+from assistant.spelling import RULE as SPELLING
 from rag.config import Config
 from rag.errors import RagError
 from rag.runtime.prefix import restore_prefix, save_prefix
 from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
+# The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, SENTENCE_SUPPORT}
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400
@@ -163,6 +167,12 @@ class Assistant:
         client: openai.OpenAI | None = None,
         notify: Callable[[str], None] | None = None,
     ):
+        unknown = cfg.disabled - SWITCHABLE_RULES
+        if unknown:
+            raise RagError(
+                f"Unknown rule(s) in RAG_DISABLED_RULES: {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(SWITCHABLE_RULES))}"
+            )
         self.cfg = cfg
         self.retriever = retriever or HybridRetriever(cfg)
         self._client = client
@@ -295,7 +305,10 @@ class Assistant:
     def warm_up(self) -> str:
         """Give the model server the prefix every prompt starts with, so a question costs only its own
         tokens: restored from its saved KV cache when there is one, else read now (one token written)
-        and saved. In the corpus mode the prefix holds the whole corpus. Returns what was done."""
+        and saved. In the corpus mode the prefix holds the whole corpus. Returns what was done; another
+        endpoint is not asked at all (its prompt cache, if any, is its own, and a call may cost)."""
+        if not self.cfg.uses_local_server:
+            return "not needed for another endpoint"
         context = self.corpus_context()
         if context is None:
             messages = [

@@ -106,7 +106,7 @@ class Catalog:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)
-            if (field, value) not in found and re.search(rf"(?<![\w.]){code}s?(?![\w])", question):
+            if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question):
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():

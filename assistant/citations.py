@@ -89,6 +89,7 @@ class Verified:
 # sentences of it (beside its header and title lines), not scattered over the whole passage.
 SUPPORT_WINDOW = 2
 WINDOW_SHARE = 0.75
+SENTENCE_SUPPORT = "sentence-support"  # the rule's name in RAG_DISABLED_RULES
 
 
 def sentence_windows(source: Source) -> list[set[str]]:
@@ -222,7 +223,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
             held = set().union(*(source_terms[n] for n in kept))
             anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
             grounded = _premise_held(restated, [sources[n] for n in kept], held)
-            windowed = "sentence-support" in disabled or _held_in_a_window(new, [sources[n] for n in kept])
+            windowed = SENTENCE_SUPPORT in disabled or _held_in_a_window(new, [sources[n] for n in kept])
             if anchored and grounded and windowed and (not new or len(new & held) >= MIN_NEW * len(new)):
                 counts["facts"] += 1
                 counts["supported"] += 1
@@ -237,7 +238,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
             best = None
         if best is not None and not _premise_held(restated, [sources[best]], source_terms[best]):
             best = None
-        if best is not None and "sentence-support" not in disabled and not _held_in_a_window(new, [sources[best]]):
+        if best is not None and SENTENCE_SUPPORT not in disabled and not _held_in_a_window(new, [sources[best]]):
             best = None
         if best is None:
             dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
@@ -288,7 +289,7 @@ def _hold_code(answer: str) -> tuple[str, list[str]]:
 
 
 def _restore_code(text: str, blocks: list[str], context: Context, dropped: list[str]) -> str:
-    """Rule "code-whole": each block back in place if a source holds its code verbatim (whitespace aside),
+    """Each block back in place if a source holds its code verbatim (whitespace aside),
     without the citations a model put inside it; else removed whole, never cut line by line. Citations
     inside inline code go too."""
     passages = [" ".join(CITATION_RE.sub(" ", s.passage).split()) for s in context.sources]

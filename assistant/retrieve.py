@@ -15,6 +15,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.catalog import Catalog, Match
+from assistant.spelling import RULE as SPELLING
 from assistant.spelling import Speller
 from ingest.embed import MiniLMEmbedding
 from ingest.store import IndexVersion, connect, current_version, ensure_bm25
@@ -101,7 +102,7 @@ class HybridRetriever:
         if mode not in RETRIEVERS:
             raise RagError(f"Unknown retriever '{mode}'; use one of {', '.join(RETRIEVERS)}")
         assert self.catalog is not None and self.speller is not None
-        if "spelling" not in self.cfg.disabled:
+        if SPELLING not in self.cfg.disabled:
             question = self.speller.correct(question)
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:

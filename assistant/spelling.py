@@ -1,6 +1,6 @@
 """Misspelt names in a question, put right against the index's own names before it is searched.
 
-"Repofromer", "latent spce", "casual change attribution": a typo in a name defeats the catalog (which
+"Repofromer", "'latent spce'", "'casual change attribution'": a typo in a name defeats the catalog (which
 finds names whole) and weakens both retrievers. A word of a name — capitalised, or inside quotes — that
 appears nowhere in the index is replaced by the closest word of the index's names (titles, authors,
 areas, places) when one is close enough; every other word ("deciding" is not a misspelt "decoding"),
@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from ingest.entries import to_ascii
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
-QUOTED_RE = re.compile(r"[\"“‘'][^\"“”‘’']+[\"”’']")
+RULE = "spelling"  # its name in RAG_DISABLED_RULES
+# A quotation: a quote mark after a space or at the start, up to its closing mark before a space or a stop
+# (so the apostrophes of "What's the paper's …" quote nothing).
+QUOTED_RE = re.compile(r"(?:^|(?<=\s))[\"“‘'][^\"“”‘’]+[\"”’'](?=[\s?.!,;:]|$)")
 MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
@@ -44,7 +47,8 @@ class Speller:
             word = match.group(0)
             folded = to_ascii(word).lower()
             in_quotes = any(a <= match.start() < b for a, b in quoted)
-            if len(folded) < MIN_LENGTH or folded in self.known or not (word[0].isupper() or in_quotes):
+            named = word[0].isupper() and match.start() > 0  # a question's first word is capitalised anyway
+            if len(folded) < MIN_LENGTH or folded in self.known or not (named or in_quotes):
                 return word
             close = difflib.get_close_matches(folded, self.names, n=1, cutoff=CUTOFF)
             if not close:

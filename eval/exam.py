@@ -502,6 +502,7 @@ def run_exam(
         "context_mode": assistant.cfg.context_mode,
         "focus_sources": assistant.cfg.focus_sources,
         "focus_chars": assistant.cfg.focus_chars,
+        "disabled_rules": sorted(assistant.cfg.disabled),
         "warm_up_s": warm_up_s,
         "exam_sha256": exam_fingerprint(questions),
     }

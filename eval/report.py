@@ -69,13 +69,14 @@ def load_results(path: Path) -> list[dict]:
 
 
 def run_name(result: dict) -> str:
-    """mode/retriever/prompt for a RAG run, mode/prompt otherwise."""
+    """mode/retriever/prompt for a RAG run, mode/prompt otherwise; "-rule" for each rule switched off."""
     c = result["config"]
+    off = "".join(f" -{rule}" for rule in c.get("disabled_rules", []))
     if c["mode"] == "rag":
-        return f"{c['mode']}/{c['retriever']}/{c['prompt']}"
+        return f"{c['mode']}/{c['retriever']}/{c['prompt']}{off}"
     if c["mode"] == "chat":
-        return f"chat/{c['retriever']}/{c['prompt']}"
-    return f"{c['mode']}/{c['prompt']}"
+        return f"chat/{c['retriever']}/{c['prompt']}{off}"
+    return f"{c['mode']}/{c['prompt']}{off}"
 
 
 def _fmt(value: float | None) -> str:

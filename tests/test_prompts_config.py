@@ -85,3 +85,11 @@ def test_unknown_setting_in_file(tmp_path: Path):
     config_file.write_text("[rag]\ntopk = 3\n")
     with pytest.raises(RagError, match="Unknown setting\\(s\\) in .*: topk"):
         load_config(config_file, env={})
+
+
+def test_an_unknown_rule_to_switch_off_is_an_error_that_lists_the_known_ones(cfg):
+    from assistant.answer import Assistant
+
+    with pytest.raises(RagError, match=r"Unknown rule\(s\) in RAG_DISABLED_RULES: speling; known: .*spelling"):
+        Assistant(cfg.replace(disabled_rules="speling"))
+    assert load_config(env={"RAG_DISABLED_RULES": "spelling, superlative"}).disabled == {"spelling", "superlative"}

@@ -329,8 +329,9 @@ def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scr
 
 @pytest.mark.browser
 def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, scripted_endpoint):
+    """Three questions at once through a line one call wide (`RAG_MODEL_CALLS=1`): the model sees one at a time."""
     url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC ", "negative sampling [1]. "], pause=1.0)
-    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+    with served(index_cfg.replace(base_url=url, model_calls=1), retriever) as address, chromium_page() as page:
         page.goto(address)
         page.wait_for_selector("#chat")
         api_answers: list[list] = []

@@ -81,15 +81,20 @@ def supervise(args: argparse.Namespace) -> int:
     """Start the server, pass our stop on to it, and record how it ended if it was not our stop."""
     status = Path(args.status_file)
     status.unlink(missing_ok=True)
-    child = subprocess.Popen([sys.executable, "-m", MODULE, *sys.argv[1:], "--serve"], stdin=subprocess.DEVNULL)
     stopping = threading.Event()
+    child: subprocess.Popen | None = None
 
     def stop(signum: int, _frame: object) -> None:
         stopping.set()
-        child.send_signal(signal.SIGTERM)
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
 
+    # Before the child exists: a stop that comes while it starts must reach it too.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    child = subprocess.Popen([sys.executable, "-m", MODULE, *sys.argv[1:], "--serve"], stdin=subprocess.DEVNULL)
+    if stopping.is_set():
+        child.send_signal(signal.SIGTERM)
     code = child.wait()
     if stopping.is_set():
         return 0

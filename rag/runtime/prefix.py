@@ -19,6 +19,8 @@ from rag.config import Config
 from rag.runtime.model import SHA256
 from rag.runtime.server import auth_headers, base_url, slot_dir
 
+KEEP_PREFIXES = 4
+
 
 def prefix_file(cfg: Config, messages: list[dict[str, str]]) -> str:
     """The file name a prefix's KV cache is saved under, in `slot_dir`."""
@@ -59,4 +61,8 @@ def save_prefix(cfg: Config, messages: list[dict[str, str]], slot: int = 0) -> b
     name = prefix_file(cfg, messages)
     if not _slot_action(cfg, slot, "save", name):
         return False
+    # Each corpus version, prompt variant or window saves its own (~140 MB for the guide): keep the newest.
+    saved = sorted(slot_dir(cfg).glob("prefix-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in saved[KEEP_PREFIXES:]:
+        old.unlink(missing_ok=True)
     return all(_slot_action(cfg, other, "restore", name) for other in range(cfg.server_parallel) if other != slot)

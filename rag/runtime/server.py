@@ -116,11 +116,13 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
     call: if that one dies at start too, the error says how."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
-    with file_lock(cfg.data_dir / "server.lock"):  # concurrent starts make one server
+    lock = cfg.model_dir / f"server-{cfg.server_port}.lock"  # per port, as the server is shared per port
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(lock):  # concurrent starts make one server
         if is_healthy(cfg):  # another process started it while we waited
             return cfg.endpoint
         if _port_open(cfg):
-            # Something listens: a busy model server answers /models only between requests.
+            # Something listens: a server still loading its model, or not a model server at all.
             if is_healthy(cfg, timeout=cfg.llm_timeout):
                 return cfg.endpoint
             raise RagError(
