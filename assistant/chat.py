@@ -33,8 +33,8 @@ class ChatSession:
         cfg = self.assistant.cfg
         whole = self.assistant.corpus_context()
         if whole is not None:
-            # With the corpus in its cache a rewriting call would evict it (the server keeps one prompt),
-            # and asked after the corpus the model answers instead of rewriting. Code names the entry
+            # Asked after the corpus the model answers instead of rewriting, and a rewriting call would cost
+            # a second model call. Code names the entry
             # the last answer cited ("Who wrote it?" → "Who wrote “EMC2: …”?"; an entry has one number
             # in every answer of the corpus mode), or else the earlier questions go beside it.
             subject = _only_cited(*self.history[-1], whole)
