@@ -2,8 +2,9 @@
 
 Starts `rag ui` in this process on a free loopback port, and for each crowd size has that many
 `gradio_client` clients ask at the same moment, each a different question the model must answer
-(so neither the answer cache nor code answers them). Times, per user, the first streamed update
-that shows answer text and the whole answer.
+(so neither the answer cache nor code answers them; past eight users they repeat). Times, per user,
+the first streamed update that shows answer text and the whole answer; a user whose question failed
+is counted in `failed`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _one_user(url: str, question: str, times: list[tuple[float | None, float]]) -> None:
+def _one_user(url: str, question: str, times: list[tuple[float | None, float]], failed: list[str]) -> None:
+    try:
+        _ask(url, question, times)
+    except Exception as exc:  # noqa: BLE001 - a user whose question failed is counted, not lost
+        failed.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _ask(url: str, question: str, times: list[tuple[float | None, float]]) -> None:
     client = Client(url, verbose=False)
     started = time.perf_counter()
     first = None
@@ -63,8 +71,9 @@ def crowd_rows(cfg: Config, users: list[int], assistant: Assistant) -> list[dict
         for round_number, n in enumerate(users):
             assistant._cache.clear()  # each round asks anew
             times: list[tuple[float | None, float]] = []
-            asked = [QUESTIONS[(round_number + i) % len(QUESTIONS)] for i in range(n)]
-            threads = [threading.Thread(target=_one_user, args=(url, q, times)) for q in asked]
+            failed: list[str] = []
+            asked = [QUESTIONS[(round_number + i) % len(QUESTIONS)] for i in range(n)]  # repeats past 8 users
+            threads = [threading.Thread(target=_one_user, args=(url, q, times, failed)) for q in asked]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -76,8 +85,9 @@ def crowd_rows(cfg: Config, users: list[int], assistant: Assistant) -> list[dict
                     "users": n,
                     "first_text_p50_s": round(percentile(firsts, 50), 2) if firsts else None,
                     "first_text_p95_s": round(percentile(firsts, 95), 2) if firsts else None,
-                    "answer_p50_s": round(percentile(wholes, 50), 2),
-                    "answer_p95_s": round(percentile(wholes, 95), 2),
+                    "answer_p50_s": round(percentile(wholes, 50), 2) if wholes else None,
+                    "answer_p95_s": round(percentile(wholes, 95), 2) if wholes else None,
+                    "failed": len(failed),
                     "server_slots": cfg.server_parallel,
                     "model_calls": cfg.model_calls,
                 }
