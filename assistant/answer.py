@@ -305,11 +305,18 @@ class Assistant:
     def warm_up(self) -> str:
         """Give the model server the prefix every prompt starts with, so a question costs only its own
         tokens: restored from its saved KV cache when there is one, else read now (one token written)
-        and saved. In the corpus mode the prefix holds the whole corpus. Returns what was done; another
-        endpoint is not asked at all (its prompt cache, if any, is its own, and a call may cost)."""
-        if not self.cfg.uses_local_server:
-            return "not needed for another endpoint"
+        and saved. In the corpus mode the prefix holds the whole corpus. Another endpoint gets the
+        corpus once as a plain request (for its own prompt cache, if it has one) and nothing otherwise:
+        slots and saved prefixes are the local server's."""
         context = self.corpus_context()
+        if not self.cfg.uses_local_server:
+            if context is None:
+                return "not needed for another endpoint"
+            messages = prompt_messages(
+                self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, ""
+            )
+            complete(self.client, self.cfg, messages, max_tokens=1)
+            return "read"
         if context is None:
             messages = [
                 {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
