@@ -183,6 +183,7 @@ def launch_command(cfg: Config) -> list[str]:
 
 def _spawn(cfg: Config) -> subprocess.Popen:
     slot_dir(cfg).mkdir(parents=True, exist_ok=True)
+    pid_file(cfg).parent.mkdir(parents=True, exist_ok=True)  # a new data directory: before the server starts
     status_file(cfg).unlink(missing_ok=True)  # this start's own ending is what counts now
     # A new session: the server outlives the command that started it and is reused.
     # The key goes in the environment (readable by this account only), not on the command line.
