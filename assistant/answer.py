@@ -309,23 +309,16 @@ class Assistant:
         corpus once as a plain request (for its own prompt cache, if it has one) and nothing otherwise:
         slots and saved prefixes are the local server's."""
         context = self.corpus_context()
+        system = system_prompt(self.cfg.prompts_dir)
+        if context is None:
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": ""}]
+        else:
+            messages = prompt_messages(self.cfg, system, self.cfg.answer_prompt, context, "")
         if not self.cfg.uses_local_server:
             if context is None:
                 return "not needed for another endpoint"
-            messages = prompt_messages(
-                self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, ""
-            )
             complete(self.client, self.cfg, messages, max_tokens=1)
             return "read"
-        if context is None:
-            messages = [
-                {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
-                {"role": "user", "content": ""},
-            ]
-        else:
-            messages = prompt_messages(
-                self.cfg, system_prompt(self.cfg.prompts_dir), self.cfg.answer_prompt, context, ""
-            )
         client = self.client
         if restore_prefix(self.cfg, messages):
             return "restored"

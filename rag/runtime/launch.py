@@ -67,7 +67,7 @@ def serve(args: argparse.Namespace) -> None:
     threading.Event().wait()  # the HTTP server runs on its own threads
 
 
-def _last_line(log: Path) -> str:
+def last_meaningful_line(log: Path) -> str:
     """The log's last line that says something (llama.cpp ends with blank and progress lines)."""
     try:
         lines = log.read_text(errors="replace").splitlines()
@@ -100,7 +100,13 @@ def supervise(args: argparse.Namespace) -> int:
         return 0
     how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     log = Path(os.environ.get("RAG_SERVER_LOG", ""))
-    record = {"state": "crashed", "how": how, "at": time.time(), "pid": child.pid, "last_line": _last_line(log)}
+    record = {
+        "state": "crashed",
+        "how": how,
+        "at": time.time(),
+        "pid": child.pid,
+        "last_line": last_meaningful_line(log),
+    }
     status.write_text(json.dumps(record))
     return 1
 

@@ -25,7 +25,7 @@ import httpx
 from rag.config import Config
 from rag.errors import MODEL_MISSING, RagError
 from rag.locks import file_lock
-from rag.runtime.launch import KEY_VARIABLE, MODULE
+from rag.runtime.launch import KEY_VARIABLE, MODULE, last_meaningful_line
 from rag.runtime.model import is_installed, model_path
 
 
@@ -258,8 +258,4 @@ def is_our_server(pid: int, cfg: Config) -> bool:
 
 
 def _last_log_line(cfg: Config) -> str:
-    try:
-        lines = [line for line in log_file(cfg).read_text(errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return "no log"
-    return lines[-1][:300] if lines else "no output"
+    return last_meaningful_line(log_file(cfg)) or "no log output"
