@@ -31,6 +31,7 @@ def country_names(code: str) -> set[str]:
     return {n.lower() for n in names}
 
 
+MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
 KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
@@ -96,10 +97,16 @@ class Catalog:
         taken = {code for _, code in self._codes}
         self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
         self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
+        # Titles of several words, longest first: a title the question names is one name, and its words
+        # ("Membership inference attacks …") do not also name an area ("Causal inference").
+        titles = {phrase_form(str(n.metadata.get("title") or "")) for n in nodes}
+        self._titles = sorted((t for t in titles if len(t.split()) >= MIN_TITLE_WORDS), key=len, reverse=True)
 
     def find(self, question: str) -> list[Match]:
         """Every author, city, country or area named in the question, longest names first."""
         text = phrase_form(question)
+        for title in self._titles:
+            text = text.replace(title, " | ")
         found: dict[tuple[str, str], Match] = {}
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:

@@ -14,6 +14,11 @@ NODES = [
         metadata={"kind": "paper", "authors": "Björn Hoffmeister; Ariya Rastrow", "area": "Hallucination mitigation"},
     ),
     TextNode(id_="paper/code", text="", metadata={"kind": "paper", "authors": "Di Wu", "area": "Code completion"}),
+    TextNode(
+        id_="paper/detecting",
+        text="",
+        metadata={"kind": "paper", "title": "Detecting hallucinations with probes", "area": "Interpretability"},
+    ),
     TextNode(id_="posting/boston-1", text="", metadata={"kind": "posting", "city": "Boston", "country": "US"}),
     TextNode(id_="posting/pune-1", text="", metadata={"kind": "posting", "city": "Pune", "country": "IN"}),
 ]
@@ -45,3 +50,8 @@ def test_an_areas_initials_in_capitals_name_it():
     assert found("list the HM papers") == {("area", "Hallucination mitigation")}
     assert found("any CC work?") == {("area", "Code completion")}
     assert ("area", "Code completion") not in found("cc me on the answer")
+
+
+def test_a_title_the_question_names_is_one_name_and_its_words_name_no_area():
+    assert found("Who wrote Detecting hallucinations with probes?") == set()
+    assert found("Who wrote the hallucinations paper?") == {("area", "Hallucination mitigation")}
