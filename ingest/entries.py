@@ -64,6 +64,8 @@ class Entry:
             return f"Job posting in {where}.\n{self.text}"
         if self.kind == "overview" and self.title:
             return f"{self.title}\n{self.text}"
+        if self.kind == "chunk" and self.extra.get("section"):  # a section's later pieces keep its heading
+            return f"{self.extra['section']}\n{self.text}"
         return self.text
 
     def metadata(self) -> dict[str, str | int]:

@@ -7,12 +7,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.chunk import split_text
+from ingest.chunk import split_pages, split_sections, split_text
 from ingest.entries import Entry
 from ingest.guide import is_guide, parse_guide
+from ingest.html import html_to_markdown
+from ingest.pdf import pdf_pages
+from ingest.sections import markdown_sections, rst_to_markdown
 from rag.errors import RagError
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".rst"}
+PLAIN_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+RST_SUFFIXES = {".rst"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+TEXT_SUFFIXES = PLAIN_SUFFIXES | MARKDOWN_SUFFIXES | RST_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+SUPPORTED = ", ".join(sorted(TEXT_SUFFIXES))
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
@@ -41,10 +50,10 @@ def expand_paths(
         if path.is_dir():
             files = _files_below(path, follow_symlinks, warn)
             if not files:
-                raise RagError(f"No .txt or .md files under {path}")
+                raise RagError(f"No documents ({SUPPORTED}) under {path}")
             found.extend((file, path) for file in files)
         elif path.suffix.lower() not in TEXT_SUFFIXES:
-            raise RagError(f"{path}: unsupported file type '{path.suffix}'; give .txt or .md files")
+            raise RagError(f"{path}: unsupported file type '{path.suffix}'; give {SUPPORTED} files")
         else:
             found.append((path, Path()))
     loose = [file.parent for file, root in found if root == Path()]
@@ -73,8 +82,8 @@ def _files_below(folder: Path, follow_symlinks: bool, warn: Callable[[str], None
     return files
 
 
-def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The file's text, or a RagError that names what is wrong with it."""
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, or a RagError that names what is wrong with it."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -86,6 +95,14 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         raise RagError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise RagError(f"{path}: cannot read ({exc.strerror})") from exc
+    if not data.strip():
+        raise RagError(f"{path}: file is empty")
+    return data
+
+
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The file's text, or a RagError that names what is wrong with it."""
+    data = read_bytes(path, max_bytes)
     if b"\x00" in data[:8192]:
         raise RagError(f"{path}: looks like a binary file, not text")
     try:
@@ -116,9 +133,21 @@ def load_entries(
 
 
 def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> list[Entry]:
-    """One file → entries, choosing the guide parser or the generic splitter."""
+    """One file → entries: a guide by the guide parser, a PDF by page, Markdown, reStructuredText and
+    HTML by heading, any other text by sentences."""
+    source, name, suffix = str(path), name or path.name, path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        read_bytes(path, max_bytes)  # the size limit and the one-line errors of every file
+        return split_pages(pdf_pages(path), source, name)
     text = read_text(path, max_bytes)
-    source = str(path)
     if is_guide(text):
         return parse_guide(text, source)
-    return split_text(text, source, name or path.name)
+    if suffix in HTML_SUFFIXES:
+        _, text = html_to_markdown(text)
+        if not text.strip():
+            raise RagError(f"{path}: the page has no text outside navigation, scripts and styles")
+    elif suffix in RST_SUFFIXES:
+        text = rst_to_markdown(text)
+    if suffix in PLAIN_SUFFIXES:
+        return split_text(text, source, name)
+    return split_sections(markdown_sections(text), source, name)

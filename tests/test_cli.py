@@ -57,7 +57,8 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
             lambda t: ["ingest", str(write(t, "latin.txt", "café".encode("latin-1")))],
             "latin.txt: not UTF-8 text (bad byte at offset 3)",
         ),
-        (lambda t: ["ingest", str(write(t, "doc.pdf", b"%PDF"))], "unsupported file type '.pdf'"),
+        (lambda t: ["ingest", str(write(t, "doc.pdf", b"%PDF"))], "doc.pdf: not a readable PDF"),
+        (lambda t: ["ingest", str(write(t, "doc.docx", b"PK"))], "unsupported file type '.docx'"),
         (
             lambda t: ["ingest", str(FIXTURES / "truncated-guide.txt")],
             "research area 'Robotics' has no papers (truncated entry?)",
@@ -75,6 +76,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
         "binary",
         "latin1",
         "pdf",
+        "docx",
         "truncated",
         "parse-missing",
         "empty-question",

@@ -217,7 +217,7 @@ def test_directory_without_text_files(tmp_path):
     (tmp_path / "pics").mkdir()
     (tmp_path / "pics" / "a.png").write_bytes(b"\x89PNG")
     code, last = run_cli("ingest", str(tmp_path / "pics"))
-    assert code == 1 and "No .txt or .md files under" in last
+    assert code == 1 and "No documents (.htm, .html, .markdown, .md, .pdf, .rst, .text, .txt) under" in last
 
 
 def test_truncated_guide_keeps_index(indexed, embedder, tmp_path):

@@ -65,12 +65,21 @@ def test_query_before_ingest_says_what_to_do(store_cfg: Config, embedder):
         HybridRetriever(store_cfg, embedder=embedder).retrieve("anything")
 
 
-def test_fallback_reader_splits_markdown_with_positions():
-    entries = load_entries([FIXTURES / "notes.md"])
+def test_fallback_reader_splits_plain_text_with_positions(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text((FIXTURES / "notes.md").read_text())
+    entries = load_entries([notes])
     assert entries and all(e.kind == "chunk" for e in entries)
-    assert entries[0].id == "chunk/notes-md/1" and entries[0].source.endswith("notes.md")
+    assert entries[0].id == "chunk/notes-txt/1" and entries[0].source.endswith("notes.txt")
     assert "on-call rotation" in " ".join(e.text for e in entries)
     assert int(entries[0].extra["end_char"]) > int(entries[0].extra["start_char"])
+
+
+def test_markdown_chunks_are_titled_by_file_and_heading():
+    entries = load_entries([FIXTURES / "notes.md"])
+    assert entries[0].id == "chunk/notes-md/1"
+    assert all(e.title.startswith("notes.md") for e in entries)
+    assert "on-call rotation" in " ".join(e.text for e in entries)
 
 
 # A reader process: open the newest version's BM25 index (building it if missing), print its size.

@@ -1,0 +1,130 @@
+"""Documents by their structure: Markdown and reStructuredText by headings, HTML by its headings.
+
+Every format becomes Markdown sections (heading path + body), which are then packed into chunks
+of about `CHUNK_TOKENS` without ever splitting a fenced code block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llama_index.core import Document
+from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
+from llama_index.core.utils import get_tokenizer
+
+CHUNK_TOKENS = 256
+CHUNK_OVERLAP = 32
+PATH_SEPARATOR = " › "  # "Setup › Installing plugins": how a heading path reads in a citation
+_SPLIT_MARK = "\x1f"  # between headings in llama-index's header_path (never in a heading itself)
+HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading path and the text under it (the heading line itself included)."""
+
+    path: tuple[str, ...]
+    text: str
+
+
+def markdown_sections(text: str) -> list[Section]:
+    """Sections in document order, by llama-index's Markdown parser (headings inside code are text)."""
+    parser = MarkdownNodeParser.from_defaults(header_path_separator=_SPLIT_MARK, include_prev_next_rel=False)
+    sections = []
+    for node in parser.get_nodes_from_documents([Document(text=text)]):
+        body = node.get_content()
+        parents = [p for p in str(node.metadata.get("header_path", "")).split(_SPLIT_MARK) if p]
+        first = HEADING_RE.match(body.split("\n", 1)[0])
+        path = (*parents, plain_heading(first.group(2))) if first else tuple(parents)
+        sections.append(Section(path, body))
+    return sections
+
+
+def plain_heading(heading: str) -> str:
+    """A heading as a person reads it: Markdown links, emphasis and code marks dropped."""
+    heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    return re.sub(r"[*_`]+", "", heading).strip()
+
+
+# reStructuredText marks a heading by a line of one punctuation character under (and maybe over) it;
+# levels follow the order in which a document first uses each mark.
+_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
+
+
+def rst_to_markdown(text: str) -> str:
+    """reStructuredText headings as Markdown headings; everything else as it is."""
+    lines = text.splitlines()
+    levels: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])
+        title_at = i + 1 if overline else i
+        under = lines[title_at + 1] if title_at + 1 < len(lines) else ""
+        title = lines[title_at].strip()
+        mark = _RST_UNDERLINE.match(under)
+        if title and mark and not _RST_UNDERLINE.match(lines[title_at]) and len(under.strip()) >= len(title):
+            key = ("over" if overline else "") + mark.group(1)
+            if key not in levels:
+                levels.append(key)
+            out.append("#" * min(levels.index(key) + 1, 6) + " " + title)
+            i = title_at + 2
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
+    """The section's text in pieces of about `max_tokens`: paragraphs packed together, a fenced code
+    block always whole (alone when it is longer), an over-long paragraph split by sentences."""
+    tokens = get_tokenizer()
+    splitter = SentenceSplitter(chunk_size=max_tokens, chunk_overlap=CHUNK_OVERLAP)
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for block, is_code in _blocks(section.text):
+        n = len(tokens(block))
+        if current and size + n > max_tokens:
+            pieces.append("\n\n".join(current))
+            current, size = [], 0
+        if n > max_tokens and not is_code:
+            pieces.extend(splitter.split_text(block))
+            continue
+        current.append(block)
+        size += n
+    if current:
+        pieces.append("\n\n".join(current))
+    return [p for p in pieces if p.strip()]
+
+
+def _blocks(text: str) -> list[tuple[str, bool]]:
+    """Paragraphs and fenced code blocks, in order; (text, is_code)."""
+    blocks: list[tuple[str, bool]] = []
+    paragraph: list[str] = []
+    fence: list[str] | None = None
+    for line in text.split("\n"):
+        if fence is not None:
+            fence.append(line)
+            if FENCE_RE.match(line) and line.strip().startswith(fence[0].strip()[:3]) and len(fence) > 1:
+                blocks.append(("\n".join(fence), True))
+                fence = None
+            continue
+        if FENCE_RE.match(line):
+            if paragraph:
+                blocks.append(("\n".join(paragraph), False))
+                paragraph = []
+            fence = [line]
+        elif line.strip():
+            paragraph.append(line)
+        elif paragraph:
+            blocks.append(("\n".join(paragraph), False))
+            paragraph = []
+    if fence is not None:  # an unclosed fence runs to the end of the document
+        blocks.append(("\n".join(fence), True))
+    if paragraph:
+        blocks.append(("\n".join(paragraph), False))
+    return blocks

@@ -1,0 +1,98 @@
+"""Your own documents: Markdown and reStructuredText by heading, HTML pages, PDFs by page."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.load import load_entries, load_file
+from ingest.sections import Section, chunk_texts
+from rag.errors import RagError
+from tests.conftest import FIXTURES
+from tests.documents import SAVED_PAGE, blank_pdf, encrypted_copy, text_pdf
+
+DOCS = FIXTURES / "docs"
+
+
+def titles(entries):
+    return [e.title for e in entries]
+
+
+def test_markdown_is_split_by_heading_and_titled_by_its_heading_path():
+    entries = load_file(DOCS / "tool.md")
+    assert titles(entries) == [
+        "tool.md › Quickdraw",
+        "tool.md › Quickdraw › Setup › Installing plugins",
+        "tool.md › Quickdraw › Continuing a conversation",
+    ]
+    plugins = entries[1]
+    assert plugins.body().startswith("Quickdraw › Setup › Installing plugins\n")
+    # The "#" comment inside the fence is code, not a heading; the fence is whole.
+    assert "```bash\n# not a heading: a comment inside the code block\nquickdraw plugin install" in plugins.text
+    assert plugins.text.rstrip().endswith("```")
+
+
+def test_restructuredtext_headings_become_the_heading_path():
+    assert titles(load_file(DOCS / "guide.rst")) == [
+        "guide.rst › Colourbook",
+        "guide.rst › Colourbook › Exporting palettes",
+    ]
+
+
+def test_a_long_section_is_cut_between_paragraphs_and_never_inside_a_code_block():
+    code = "```python\n" + "\n".join(f"value_{i} = compute({i})" for i in range(120)) + "\n```"
+    prose = "\n\n".join(f"Paragraph {i} explains one more step of the setup in plain words." for i in range(40))
+    pieces = chunk_texts(Section(("Setup",), f"{prose}\n\n{code}\n\nA closing remark."), max_tokens=120)
+    assert len(pieces) > 3
+    holding = [p for p in pieces if "value_0 = compute(0)" in p]
+    assert len(holding) == 1 and code in holding[0]
+    assert all(p.count("```") in (0, 2) for p in pieces)
+
+
+def test_an_html_page_keeps_its_headings_and_content_and_drops_navigation_scripts_and_styles(tmp_path):
+    page = tmp_path / "ferry.html"
+    page.write_text(SAVED_PAGE)
+    entries = load_file(page)
+    assert titles(entries) == [
+        "ferry.html › Ferrydocs",
+        "ferry.html › Ferrydocs › Booking a crossing",
+        "ferry.html › Ferrydocs › Booking a crossing › Refunds",
+    ]
+    text = "\n".join(e.text for e in entries)
+    assert "- Bicycles travel free." in text and "```bash\nferrydocs refund --booking 4471\n```" in text
+    for furniture in ("Pricing", "tracking", "color: red", "All rights reserved"):
+        assert furniture not in text
+
+
+def test_a_pdf_is_read_page_by_page_and_cited_by_page(tmp_path):
+    pdf = text_pdf(
+        tmp_path / "report.pdf",
+        [["Harbour report 2026"], ["The north pier reopens in March.", "Repairs cost 2 million euros."]],
+    )
+    entries = load_file(pdf)
+    assert titles(entries) == ["report.pdf, page 1", "report.pdf, page 2"]
+    assert entries[1].extra["page"] == "2"
+    assert "north pier reopens in March" in entries[1].text
+
+
+def test_a_pdf_without_text_or_behind_a_password_says_so_in_one_line(tmp_path):
+    pdf = text_pdf(tmp_path / "open.pdf", [["Some text"]])
+    with pytest.raises(RagError, match="encrypted"):
+        load_file(encrypted_copy(pdf, tmp_path / "locked.pdf"))
+    with pytest.raises(RagError, match="no text layer"):
+        load_file(blank_pdf(tmp_path / "scan.pdf"))
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nthis is not a pdf body")
+    with pytest.raises(RagError, match="not a readable PDF"):
+        load_file(broken)
+
+
+def test_a_folder_of_mixed_documents_ingests_with_stable_distinct_ids(tmp_path):
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "ferry.html").write_text(SAVED_PAGE)
+    text_pdf(tmp_path / "report.pdf", [["The north pier reopens in March."]])
+    (tmp_path / "tool.md").write_text((DOCS / "tool.md").read_text())
+    first = load_entries([tmp_path])
+    again = load_entries([tmp_path])
+    assert [e.id for e in first] == [e.id for e in again]
+    assert len({e.id for e in first}) == len(first)
+    assert {e.id.rsplit("/", 1)[0] for e in first} == {"chunk/report-pdf", "chunk/tool-md", "chunk/web/ferry-html"}
