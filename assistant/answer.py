@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 import openai
 
 from assistant.aggregates import RULES
+from assistant.best_match import RULE as BEST_MATCH
+from assistant.best_match import best_match_answer
 from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, SENTENCE_SUPPORT, UNSUPPORTED, Citation, Verified, verify
 from assistant.context import Context, build_context, corpus_context, focus
 from assistant.listing import catalog_answer
@@ -27,7 +29,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, SENTENCE_SUPPORT}
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, SENTENCE_SUPPORT, BEST_MATCH}
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400
@@ -248,7 +250,10 @@ class Assistant:
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
-            if verified.abstained and not verified.citations and context.sources:
+            closest = self._closest_match(asked, context) if verified.abstained and not verified.citations else None
+            if closest is not None:
+                verified, answered_by = closest, "model, then closest match"
+            elif verified.abstained and not verified.citations and context.sources:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 # With the whole corpus the system prompt stays (another would make the server read it all
                 # again) and the retry prompt alone says that a source holds the answer.
@@ -276,6 +281,14 @@ class Assistant:
         )
         self._cache.put(key, answer)
         yield answer
+
+    def _closest_match(self, asked: str, context: Context) -> Verified | None:
+        """After an abstention, the entry a "which paper is about …" question describes, named by code."""
+        if BEST_MATCH in self.cfg.disabled:
+            return None
+        written = best_match_answer(asked, context, self.retriever.embedder)
+        checked = verify(written, context) if written else None
+        return checked if checked is not None and checked.clean else None
 
     def model_context(self, retrieval: Retrieval, retrieved: Context, filters: dict[str, str] | None = None) -> Context:
         """What the model reads for a question: the retrieved sources, or in the "corpus" mode (no

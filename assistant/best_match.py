@@ -1,0 +1,62 @@
+"""Which entry a question describes in its own words, when the model found none: the closest by meaning.
+
+"Which paper is about training LLMs with reduced-precision number formats?" names no title, author
+or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
+do not say. When a question asks *which entry* (a paper, a posting, a document) and the model
+abstained, code names the entry of that kind closest to the question by the embedder's cosine
+similarity, if it is close enough, and says that it is the closest match, not that it is proven.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.context import Context, Source
+from assistant.names import label_of
+from assistant.questions import ENTRY_WORDS, asks_for_entry
+from ingest.embed import MiniLMEmbedding
+
+RULE = "best-match"  # its name in RAG_DISABLED_RULES
+# Cosine similarity (MiniLM) of a question and the entry it describes: paraphrases of a paper's
+# subject scored 0.44–0.74 on the blind dev half; questions about what no entry holds ("which paper
+# won an award?") and whole-index questions ("which paper has the most authors?") scored below 0.30.
+MIN_SIMILARITY = 0.42
+# Questions this rule must leave alone: a negation asks for the entries that do *not* match, and a
+# superlative or count has an exact answer only the metadata gives.
+NOT_DESCRIBED_RE = re.compile(
+    r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b|\bhow many\b|\b(?:second|third|last|first)\b"
+    r"|\b(?:most|fewest|least|best|largest|biggest|longest|shortest|smallest|highest|lowest|greatest)\b",
+    re.I,
+)
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of entry a "which … is about …" question asks for: paper, posting, or any (None)."""
+    kinds = [kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:
+    """ "The closest match in the index is “COLLAGE: …” [5]." or None when the question does not ask
+    which entry it describes, or no entry of the asked kind is close enough."""
+    if not asks_for_entry(question) or NOT_DESCRIBED_RE.search(question):
+        return None
+    kind = asked_kind(question)
+    candidates = [s for s in context.shown() if kind is None or s.kind == kind]
+    if not candidates:
+        return None
+    best, similarity = _closest(question, candidates, embedder)
+    if similarity < MIN_SIMILARITY:
+        return None
+    return f"The closest match in the index is “{label_of(best)}” [{best.n}]."
+
+
+def _closest(question: str, sources: list[Source], embedder: MiniLMEmbedding) -> tuple[Source, float]:
+    texts = [source.nodes[0].get_content() for source in sources]
+    vectors = np.array(embedder.get_text_embedding_batch(texts))
+    query = np.array(embedder.get_query_embedding(question))
+    scores = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-12)
+    best = int(np.argmax(scores))
+    return sources[best], float(scores[best])

@@ -1,0 +1,44 @@
+"""Questions that describe an entry in other words: the closest entry of the asked kind, named by code
+after the model abstained (real index and embedder, no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.best_match import best_match_answer
+from assistant.context import build_context
+
+
+def closest(retriever, question: str) -> str | None:
+    retrieval = retriever.retrieve(question)
+    context = build_context(retrieval, retriever.cfg.context_chars, retriever.cfg.max_context_entries)
+    return best_match_answer(question, context, retriever.embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("Which paper draws negatives for contrastive learning with Markov chain Monte Carlo?", "EMC2"),
+        ("what paper lets an optimizer tune its own hyperparameters by gradient descent", "MADA"),
+        ("which paper is about attacks that tell if a sample was used to train a diffusion model?", "Membership"),
+    ],
+)
+def test_a_described_paper_is_named_as_the_closest_match(retriever, question, title):
+    answer = closest(retriever, question)
+    assert answer is not None and answer.startswith("The closest match in the index is “" + title)
+    assert answer.endswith("].")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which paper won the test-of-time award at the conference?",  # no entry says so
+        "Which paper has the most authors?",  # the metadata answers it, not similarity
+        "Which privacy paper is not about fine-tuning?",  # a negation asks for the opposite
+        "Who wrote the MADA paper?",  # asks for people, not for an entry
+        # A description that shares too little with the entry's words (similarity 0.33) stays unanswered.
+        "Which paper tests whether an image was in a diffusion model's training data?",
+    ],
+)
+def test_questions_that_describe_no_entry_get_no_closest_match(retriever, question):
+    assert closest(retriever, question) is None
