@@ -17,8 +17,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from assistant.context import Context, Source
-from assistant.listing import Listing, names_paper
+from assistant.catalog import phrase_form
+from assistant.context import Context, Source, terms
+from assistant.listing import NEGATION_RE, Listing, names_paper
 from assistant.names import label_of, short_name
 from assistant.retrieve import Retrieval
 from ingest.entries import place_names
@@ -215,8 +216,76 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     return Listing(cited, f"{label[a.value]} has more {noun}: {len(ids_a)}, against {len(ids_b)} for {label[b.value]}:")
 
 
+# Words that say what kind of entry a negated question asks about, not what the entries hold.
+ENTRY_NOUNS = terms(
+    "paper papers publication posting postings job jobs opening openings position positions role roles "
+    "one ones two three area areas section research listed co-author author authors has have does do guide"
+)
+
+
+def negation(retrieval: Retrieval, context: Context) -> Listing | None:
+    """Which of a named set is not in another ("Which of Bernie Wang's papers doesn't have Boran Han as a
+    co-author?", "Which AGI postings are not in Boston?", "Which privacy paper is not about fine-tuning?").
+
+    A set difference: the entries the names before the negation select (or, naming none, the entries of
+    the asked kind holding its words), minus those the names after it select (or holding its words).
+    A list of what matches would answer the opposite, and a small model reads "not" as a detail.
+    """
+    question = retrieval.question
+    negated = NEGATION_RE.search(question)
+    if negated is None:
+        return None
+    before, after = question[: negated.start()], question[negated.end() :]
+    kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
+    where = {i: s for s in context.sources if s.kind == kind for i in s.ids}
+    named = [m for m in retrieval.matches if m.field != "kind"]
+    excluding = [m for m in named if phrase_form(m.value) in phrase_form(after) or m.value in after.split()]
+    including = [m for m in named if m not in excluding]
+    include = _selected(including, before, where, every=True)
+    exclude = _selected(excluding, after, where, every=False)
+    if not include or exclude is None:
+        return None
+    left = [i for i in where if i in include and i not in exclude]
+    if not left or len(left) == len(include):
+        return None  # nothing set apart: the question was read wrongly
+    noun = ("job posting", "job postings") if kind == "posting" else ("paper", "papers")
+    sources = list({where[i].n: where[i] for i in left}.values())
+    cited = "; ".join(f"{short_name(s, [i for i in left if i in s.ids])} [{s.n}]" for s in sources) + "."
+    counted = (
+        f"{len(left)} of the {len(include)} {noun[len(include) > 1]} {_described(including, before, True)} "
+        f"{'is' if len(left) == 1 else 'are'} not {_described(excluding, after, False)}:"
+    )
+    return Listing(cited, counted)
+
+
+def _selected(matches: list, words_from: str, where: dict[str, Source], every: bool) -> set[str] | None:
+    """The entries the names select (all of them, or any), else those holding the text's own words."""
+    if matches:
+        sets = [set(m.ids) & set(where) for m in matches]
+        return set.intersection(*sets) if every else set.union(*sets)
+    words = terms(words_from) - ENTRY_NOUNS
+    if not words:  # "Which postings are not in India?": every entry of the kind, or nothing to exclude
+        return set(where) if every else None
+    return {i for i, s in where.items() if words <= terms(s.render())}
+
+
+def _described(matches: list, words_from: str, including: bool) -> str:
+    """ "by Aaron Roth", "in Privacy", "about “fine-tuning”": how a sentence names a set of entries."""
+    if not matches:
+        words = [w for w in re.findall(r"[\w-]+", words_from) if terms(w) and not terms(w) <= ENTRY_NOUNS]
+        if not words:
+            return "in the index"
+        return f"{'with' if including else 'about'} “{' '.join(words)}”"
+    parts = []
+    for m in matches:
+        value = (place_names(m.value, "") or m.value) if m.field == "country" else m.value
+        parts.append(f"{'by' if m.field == 'author' else 'in'} {value}")
+    return " and ".join(parts) if including else " or ".join(parts)
+
+
 # The class of question each rule serves, by the name that switches it off.
 RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
+    "negation": negation,
     "superlative": superlative,
     "count": counts,
     "several": several,
@@ -232,7 +301,10 @@ def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset
     catalog = getattr(retrieval, "catalog_ids", None)
     if catalog is not None and not set(catalog) <= whole:
         return None  # counting only what retrieval found would be wrong
+    negated = NEGATION_RE.search(retrieval.question) is not None
     for name, rule in RULES.items():
+        if negated and rule is not negation:
+            continue  # the other rules' lists and counts would answer the opposite
         if name not in disabled and (listing := rule(retrieval, context)):
             return listing
     return None

@@ -13,7 +13,9 @@ import re
 
 import numpy as np
 
+from assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
 from assistant.context import Context, Source
+from assistant.listing import NEGATION_RE
 from assistant.names import label_of
 from assistant.questions import ENTRY_WORDS, asks_for_entry
 from ingest.embed import MiniLMEmbedding
@@ -24,12 +26,8 @@ RULE = "best-match"  # its name in RAG_DISABLED_RULES
 # won an award?") and whole-index questions ("which paper has the most authors?") scored below 0.30.
 MIN_SIMILARITY = 0.42
 # Questions this rule must leave alone: a negation asks for the entries that do *not* match, and a
-# superlative or count has an exact answer only the metadata gives.
-NOT_DESCRIBED_RE = re.compile(
-    r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b|\bhow many\b|\b(?:second|third|last|first)\b"
-    r"|\b(?:most|fewest|least|best|largest|biggest|longest|shortest|smallest|highest|lowest|greatest)\b",
-    re.I,
-)
+# superlative, a count or a place in an author list has an exact answer only the metadata gives.
+LEFT_ALONE = (NEGATION_RE, MOST_RE, FEWEST_RE, HOW_MANY_RE, re.compile(r"\b(?:second|third|first|last)\b", re.I))
 
 
 def asked_kind(question: str) -> str | None:
@@ -41,7 +39,7 @@ def asked_kind(question: str) -> str | None:
 def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:
     """ "The closest match in the index is “COLLAGE: …” [5]." or None when the question does not ask
     which entry it describes, or no entry of the asked kind is close enough."""
-    if not asks_for_entry(question) or NOT_DESCRIBED_RE.search(question):
+    if not asks_for_entry(question) or any(pattern.search(question) for pattern in LEFT_ALONE):
         return None
     kind = asked_kind(question)
     candidates = [s for s in context.shown() if kind is None or s.kind == kind]

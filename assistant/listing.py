@@ -52,10 +52,10 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     """
     from assistant.aggregates import aggregate_answer  # its rules build on this module's Listing
 
-    if NEGATION_RE.search(retrieval.question):
-        return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
     if aggregated := aggregate_answer(retrieval, context, disabled):
         return aggregated
+    if NEGATION_RE.search(retrieval.question):
+        return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
     kinds = asked_kinds(retrieval.question)
     existence = not kinds and bool(EXISTS_RE.search(retrieval.question))
     if existence:  # "Is Bellevue one of the job locations?": yes, and which entries

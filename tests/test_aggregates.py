@@ -95,3 +95,29 @@ def test_which_of_two_named_people_has_more_papers():
     chen = Match("author", "Chen Wu", ("paper/1", "paper/3"))
     text = answer("Does Bo Li or Chen Wu have more papers?", [bo, chen])
     assert text.startswith("Bo Li has more papers: 3, against 2 for Chen Wu: “Sparse routing")
+
+
+def test_negated_questions_get_the_set_difference():
+    bo_li = Match("author", "Bo Li", ("paper/1", "paper/2", "paper/3"))
+    chen_wu = Match("author", "Chen Wu", ("paper/1", "paper/3"))
+    privacy = Match("area", "Privacy", ("paper/3",))
+    assert answer("Which of Bo Li's papers doesn't have Chen Wu as a co-author?", [bo_li, chen_wu]) == (
+        "1 of the 3 papers by Bo Li is not by Chen Wu: “Offline policy evaluation at scale” [2]."
+    )
+    assert answer("Bo Li has three papers: which are not in the privacy area?", [bo_li, privacy]) == (
+        "2 of the 3 papers by Bo Li are not in Privacy: “Sparse routing for mixture models” [1]; "
+        "“Offline policy evaluation at scale” [2]."
+    )
+    # Named by its words, not by the metadata: the entries holding them are set apart.
+    assert answer("Which of Bo Li's papers is not about sketches?", [bo_li]) == (
+        "2 of the 3 papers by Bo Li are not about “sketches”: “Sparse routing for mixture models” [1]; "
+        "“Offline policy evaluation at scale” [2]."
+    )
+
+
+def test_a_negation_that_sets_nothing_apart_is_left_to_the_model():
+    bo_li = Match("author", "Bo Li", ("paper/1", "paper/2", "paper/3"))
+    assert answer("Which of Bo Li's papers is not about quantum chemistry?", [bo_li]) is None
+    assert answer("Which paper with the most authors is not by Bo Li?", [bo_li], frozenset({"negation"})) is None
+    # The other rules' lists would answer the opposite of a negated question.
+    assert answer("Which paper does not have the most authors?") is None
