@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from assistant.catalog import phrase_form
 from assistant.context import Context, Source, terms
-from assistant.listing import NEGATION_RE, Listing, names_paper
+from assistant.listing import NEGATION_RE, Listing, named_papers
 from assistant.names import label_of, short_name
 from assistant.retrieve import Retrieval
 from ingest.entries import place_names
@@ -52,15 +52,7 @@ def _papers(context: Context, retrieval: Retrieval) -> list[Source]:
 
 
 def _named_papers(retrieval: Retrieval, context: Context) -> list[Source]:
-    """The papers a question names: by title or short name, or as the one paper of an area it names
-    ("the ASR paper")."""
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(retrieval.question, s)]
-    if named:
-        return named
-    areas = [m for m in retrieval.matches if m.field == "area"]
-    if len(areas) == 1 and len(areas[0].ids) == 1:
-        return [s for s in context.sources if s.kind == "paper" and areas[0].ids[0] in s.ids]
-    return []
+    return named_papers(retrieval.question, context, retrieval.matches)
 
 
 def _cite(sources: list[Source]) -> str:
@@ -156,7 +148,7 @@ def longer_author_list(retrieval: Retrieval, context: Context) -> Listing | None
     question = retrieval.question
     if not (LONGER_RE.search(question) and AUTHOR_COUNT_RE.search(question)):
         return None
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    named = _named_papers(retrieval, context)
     if len(named) != 2:
         return None
     (a, na), (b, nb) = sorted(((s, len(_authors(s))) for s in named), key=lambda p: -p[1])
@@ -174,7 +166,7 @@ def authors_elsewhere(retrieval: Retrieval, context: Context) -> Listing | None:
     question = retrieval.question
     if not ELSEWHERE_RE.search(question):
         return None
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    named = _named_papers(retrieval, context)
     if len(named) != 1:
         return None
     paper = named[0]

@@ -10,10 +10,11 @@ the numbered context, and the citation check verifies its citations like any oth
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from assistant.catalog import Match, phrase_form
-from assistant.context import Context, Source
+from assistant.context import Context, Source, ordered_terms
 from assistant.names import label_of, short_name
 from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
@@ -61,7 +62,8 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     if existence:  # "Is Bellevue one of the job locations?": yes, and which entries
         kinds = {i.split("/", 1)[0] for m in retrieval.matches if m.field in EXISTS_FIELDS for i in m.ids}
     if not kinds or not retrieval.matches:
-        written = shared_authors(retrieval.question, context) or field_answer(retrieval.question, context)
+        question, found = retrieval.question, retrieval.matches
+        written = shared_authors(question, context, found) or field_answer(question, context, found)
         return Listing(written, "") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
@@ -94,48 +96,52 @@ EXISTS_FIELDS = ("author", "city", "country")
 FIELD_QUESTIONS = {
     "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),
     "last": re.compile(r"\blast(?: listed)? author\b", re.I),
-    "area": re.compile(r"\bresearch area\b|\bwhich area\b|\blisted under\b", re.I),
+    "area": re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
     "authors": re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
 }
 # Questions with a condition or a second part are left to the model.
 COMPOUND_RE = re.compile(r"\b(?:besides|both|other than|except|also|apart from)\b|\band (?:what|which|who|how)\b", re.I)
 
 
-def field_answer(question: str, context: Context) -> str | None:
+def field_answer(question: str, context: Context, matches: list[Match] = ()) -> str | None:
     """ "Which research area is EMC2 listed under?" → "“EMC2: …” is listed under Contrastive learning [1]."
 
     The title, authors and area of a paper are exact metadata: code states them, cited, when the
-    question names exactly one paper of the context and asks for exactly one of these fields.
+    question names one paper of the context (or several, for their areas) and asks for one of these fields.
     """
     if COMPOUND_RE.search(question):
         return None
     fields = [name for name, pattern in FIELD_QUESTIONS.items() if pattern.search(question)]
     if {"first", "last"} & set(fields):  # "Who is the first author of …" asks for one name, not the list
         fields = [f for f in fields if f != "authors"]
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
-    if len(fields) != 1 or len(named) != 1:
+    named = named_papers(question, context, matches)
+    if len(fields) != 1 or not named or (len(named) > 1 and fields[0] != "area"):
         return None
-    source = named[0]
+    written = [_field_sentence(fields[0], source) for source in named]
+    return " ".join(written) if all(written) else None
+
+
+def _field_sentence(field: str, source: Source) -> str | None:
     meta = source.nodes[0].metadata
     title, area = f"“{label_of(source)}”", str(meta.get("area") or "")
     authors = [a for a in str(meta.get("authors") or "").split("; ") if a]
-    if fields[0] == "area":
+    if field == "area":
         return f"{title} is listed under {area} [{source.n}]." if area else None
     if not authors:
         return None
-    if fields[0] == "authors":
+    if field == "authors":
         names = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
         return f"{title} is by {names} [{source.n}]."
-    position = "first" if fields[0] == "first" else "last"
+    position = "first" if field == "first" else "last"
     return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
 
 
 SHARED_RE = re.compile(
-    r"\bauthors?\b.*\b(?:both|in common|shared|each of)\b|\b(?:both|in common)\b.*\bauthors?\b", re.I
+    r"\b(?:authors?|who)\b.*\b(?:both|in common|shared?|each of)\b|\b(?:both|in common)\b.*\bauthors?\b", re.I
 )
 
 
-def shared_authors(question: str, context: Context) -> str | None:
+def shared_authors(question: str, context: Context, matches: list[Match] = ()) -> str | None:
     """ "Which author appears on both MADA and EMC2 (besides X)?" → the authors the named papers share.
 
     A set intersection: exact in code, and a relation the citation check cannot verify in a
@@ -143,7 +149,7 @@ def shared_authors(question: str, context: Context) -> str | None:
     """
     if not SHARED_RE.search(question):
         return None
-    named = [s for s in context.sources if s.kind == "paper" and names_paper(question, s)]
+    named = named_papers(question, context, matches)
     if len(named) < 2:
         return None
     lists = [[a for a in str(s.nodes[0].metadata.get("authors") or "").split("; ") if a] for s in named]
@@ -154,6 +160,29 @@ def shared_authors(question: str, context: Context) -> str | None:
         return f"No {'other ' if common else ''}author is listed on {papers}."
     who = ", ".join(shared[:-1]) + f" and {shared[-1]}" if len(shared) > 1 else shared[0]
     return f"{who} {'is an author' if len(shared) == 1 else 'are authors'} of {papers}."
+
+
+def named_papers(question: str, context: Context, matches: list[Match] = ()) -> list[Source]:
+    """The papers a question names, in context order: by whole title, by the short name before a colon
+    ("MADA"), by two title words in a row that no other title has ("the zeroth-order fine-tuning
+    paper", "the target-network paper"), or as the one paper of a research area it names ("the ASR
+    paper", "the continual learning paper")."""
+    papers = [s for s in context.sources if s.kind == "paper"]
+    pairs = {s.n: _word_pairs(label_of(s)) for s in papers}
+    words = Counter(word for s in papers for word in set(ordered_terms(label_of(s))))
+    # A pair names a paper when one of its words is in no other title ("zeroth", "target"): "large
+    # language" is in one title only, yet every LLM paper is about large language models.
+    asked = {pair for pair in _word_pairs(question) if min(words[pair[0]], words[pair[1]]) == 1}
+    named = [s for s in papers if names_paper(question, s) or pairs[s.n] & asked]
+    areas = [m for m in matches if m.field == "area" and len(m.ids) == 1]
+    if not named and len(areas) == 1:
+        named = [s for s in papers if areas[0].ids[0] in s.ids]
+    return named
+
+
+def _word_pairs(text: str) -> set[tuple[str, str]]:
+    words = ordered_terms(text)
+    return set(zip(words, words[1:], strict=False))
 
 
 def names_paper(question: str, source: Source) -> bool:

@@ -174,3 +174,28 @@ def test_a_negated_question_is_not_answered_with_the_list_it_excludes(retriever)
     """Class: negation. Listing every Privacy paper does not say which one is not about fine-tuning."""
     assert listed(retriever, "in the privacy section, which paper is NOT about fine-tuning?")[0] is None
     assert listed(retriever, "which papers are in the privacy section?")[0] is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Two title words in a row, one of them in no other title, name a paper.
+        ("Which authors do the EMC2 paper and the zeroth-order paper share?", "Parameswaran Raman is an author of"),
+        # The one paper of a named area.
+        ("Who wrote the anomaly detection paper?", "“Online adaptive anomaly thresholding with confidence"),
+        # Several named papers' areas, one sentence each.
+        (
+            "Which research areas are the MADA paper and the EMC2 paper in?",
+            "is listed under Contrastive learning [",
+        ),
+    ],
+)
+def test_papers_named_by_short_name_title_words_or_their_area(retriever, question, expected):
+    listing, context = listed(retriever, question)
+    assert listing is not None and expected in listing.text
+    assert verify(listing.cited, context).clean
+
+
+def test_words_every_llm_title_could_mean_name_no_paper(retriever):
+    listing, _ = listed(retriever, "Who wrote the paper on large language models?")
+    assert listing is None
