@@ -11,7 +11,7 @@ from assistant.context import CITATION_RE, Context, Source, cited_numbers
 from assistant.llm import complete
 from assistant.names import short_name
 from assistant.prompts import render
-from assistant.questions import name_references
+from assistant.questions import name_entries, name_one_of, name_references
 
 MAX_TURNS = 4
 MAX_EARLIER_CHARS = 600
@@ -40,6 +40,10 @@ class ChatSession:
             subject = _only_cited(*self.history[-1], whole)
             people = subject is not None and subject.kind == "paper"
             named = name_references(question, short_name(subject), people) if subject else question
+            several = [short_name(s) for s in _cited(self.history[-1][1], whole)]
+            if subject is None and len(several) > 1:  # "the second one", "the Gurugram one", "those"
+                named = name_one_of(question, several)
+                named = name_entries(named, several) if named == question else named
             if named != question:
                 return named
             earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
@@ -65,6 +69,13 @@ class ChatSession:
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once, remembered in the history."""
         return final_answer(self.stream(question, **options))
+
+
+def _cited(answer: str, context: Context) -> list[Source]:
+    """The context's sources an answer cites, in the order it first cites them."""
+    sources = context.by_number()
+    numbers = dict.fromkeys(n for m in CITATION_RE.finditer(answer) for n in cited_numbers(m))
+    return [sources[n] for n in numbers if n in sources]
 
 
 def _only_cited(question: str, answer: str, context: Context) -> Source | None:

@@ -52,3 +52,33 @@ def name_references(question: str, name: str, people: bool = False) -> str:
         return text[0].upper() + text[1:] if match.start() == 0 else text
 
     return REFERENCE_RE.sub(named, question)
+
+
+# What a follow-up calls the several entries the previous answer named: "Which areas are those in?",
+# "Who wrote them?", "Are both in Privacy?".
+ENTRIES_RE = re.compile(rf"\b(?:those|these|them|they|both)(?:\s+(?:{_ANY_ENTRY}|ones))?\b", re.I)
+# One of them by its place in the answer ("the second one") or by a word of its name ("the Gurugram one").
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
+ONE_OF_RE = re.compile(rf"\bthe\s+([\w-]+)\s+(?:one|{_ANY_ENTRY})\b", re.I)
+
+
+def name_one_of(question: str, names: list[str]) -> str:
+    """ "What about the Gurugram one?" after an answer naming the Bengaluru and the Gurugram postings →
+    "What about the Gurugram posting?"; "the second one" → the second name. The question as it is
+    when it picks none of them (or more than one)."""
+
+    def picked(match: re.Match[str]) -> str:
+        word = match.group(1).lower()
+        if word in ORDINALS:
+            index = ORDINALS[word]
+            return names[index] if -len(names) <= index < len(names) else match.group(0)
+        holding = [name for name in names if re.search(rf"\b{re.escape(word)}\b", name, re.I)]
+        return holding[0] if len(holding) == 1 else match.group(0)
+
+    return ONE_OF_RE.sub(picked, question)
+
+
+def name_entries(question: str, names: list[str]) -> str:
+    """ "Which research areas are those in?" → "Which research areas are “A” and “B” in?"."""
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return ENTRIES_RE.sub(listed, question)
