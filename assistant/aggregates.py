@@ -18,10 +18,11 @@ from collections import Counter
 from collections.abc import Callable
 
 from assistant.catalog import phrase_form
-from assistant.context import Context, Source, terms
+from assistant.context import Context, Source
 from assistant.listing import NEGATION_RE, Listing, named_papers
 from assistant.names import label_of, short_name
 from assistant.retrieve import Retrieval
+from assistant.text import terms
 from ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)

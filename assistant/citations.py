@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.context import CITATION_RE, Context, Source, cited_numbers, ordered_terms, terms
+from assistant.context import CITATION_RE, Context, Source, cited_numbers
 from assistant.names import cities, label_of, short_name
 from assistant.questions import asks_for_entry
+from assistant.text import ordered_terms, terms
 
 MIN_SHARED = 0.5
 # A cited sentence must also find this share of its new words (those not in the question) in its

@@ -15,68 +15,13 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
-import Stemmer
 from llama_index.core.schema import BaseNode, NodeWithScore
 
 from assistant.names import label_of, node_label, place_of
 from assistant.retrieve import Retrieval
+from assistant.text import terms
 
-STOPWORDS = set(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "about",
-        "into",
-        "than",
-        "then",
-        "there",
-        "these",
-        "they",
-        "many",
-        "much",
-        "any",
-        "all",
-    ]
-)
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"
 INSTRUCTION_RE = re.compile(
@@ -382,21 +327,3 @@ def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
             runs.append(sentence)
         previous = index
     return runs
-
-
-def terms(text: str) -> set[str]:
-    """Content words and numbers, lower-cased and stemmed ("co-authored papers" meets "Authors" and
-    "Paper"), for overlap checks; "2-3" is the numbers 2 and 3."""
-    return set(ordered_terms(text))
-
-
-def ordered_terms(text: str) -> list[str]:
-    """The content words and numbers of `terms`, in the order the text has them."""
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return _stemmer().stemWords(words)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    # The Snowball stemmer BM25 retrieval already uses (PyStemmer, via llama-index-retrievers-bm25).
-    return Stemmer.Stemmer("english")

@@ -14,10 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.catalog import Match, phrase_form
-from assistant.context import Context, Source, ordered_terms
+from assistant.context import Context, Source
 from assistant.names import label_of, short_name
 from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
+from assistant.text import ordered_terms
 from ingest.entries import place_names
 
 PHRASES = {

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.answer import Assistant
-from assistant.context import STOPWORDS
 from assistant.llm import make_client, read_prompt
 from assistant.retrieve import HybridRetriever
+from assistant.text import STOPWORDS
 from eval.exam import GOLD_EXAM, load_exam
 from eval.metrics import percentile
 from eval.naive import build_naive_engine

@@ -18,9 +18,9 @@ from llama_index.core.schema import TextNode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.answer import Answer, Assistant
-from assistant.context import terms
 from assistant.llm import complete
 from assistant.prompts import prompts_fingerprint, render
+from assistant.text import terms
 from eval.generate import parse_candidates, reject_reason, shuffled, write_candidates
 from rag.config import Config
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from llama_index.core.schema import BaseNode
 
 from assistant.answer import Assistant
-from assistant.context import terms
 from assistant.llm import complete
 from assistant.prompts import render
+from assistant.text import terms
 from eval.exam import LETTERS
 from rag.errors import RagError
 

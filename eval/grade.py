@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.citations import ABSTAIN_RE, CITATION_RE
-from assistant.context import terms
+from assistant.text import terms
 from ingest.entries import to_ascii
 
 NUMBER_WORDS = {

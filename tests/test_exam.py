@@ -404,7 +404,7 @@ def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
 
 
 def test_near_duplicates_are_rejected():
-    from assistant.context import terms
+    from assistant.text import terms
     from eval.generate import reject_reason
 
     node = _node("Paper: EMC2\nResearch area: Contrastive learning", "EMC2")
