@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
+from assistant.abbreviations import RULE as ABBREVIATIONS
 from assistant.aggregates import RULES
 from assistant.best_match import RULE as BEST_MATCH
 from assistant.best_match import best_match_answer
@@ -29,7 +30,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, SENTENCE_SUPPORT, BEST_MATCH}
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABBREVIATIONS, SENTENCE_SUPPORT, BEST_MATCH}
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400

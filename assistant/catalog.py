@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pycountry
 from llama_index.core.schema import BaseNode
 
+from assistant.abbreviations import Abbreviations
 from assistant.filters import FILTER_KEYS
 from assistant.spelling import Speller
 from ingest.entries import to_ascii
@@ -127,6 +128,10 @@ class Catalog:
         """Corrections for misspelt names, from this index's own words and names."""
         names = [value for _, value in self._names] + [str(n.metadata.get("title") or "") for n in self.nodes.values()]
         return Speller((n.get_content() for n in self.nodes.values()), names)
+
+    def abbreviations(self) -> Abbreviations:
+        """Abbreviations spelt out from this index's own words (its country codes left to `find`)."""
+        return Abbreviations((n.get_content() for n in self.nodes.values()), keep={c for _, c in self._codes})
 
     def allowed(self, filters: dict[str, str]) -> set[str] | None:
         """Ids that pass the filters (None when there are none)."""

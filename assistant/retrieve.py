@@ -14,6 +14,8 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from assistant.abbreviations import RULE as ABBREVIATIONS
+from assistant.abbreviations import Abbreviations
 from assistant.catalog import Catalog, Match
 from assistant.spelling import RULE as SPELLING
 from assistant.spelling import Speller
@@ -49,6 +51,7 @@ class HybridRetriever:
         self._index: VectorStoreIndex | None = None
         self.catalog: Catalog | None = None
         self.speller: Speller | None = None
+        self.abbreviations: Abbreviations | None = None
 
     def refresh(self) -> str:
         """Make sure the newest complete version is loaded; returns its name."""
@@ -78,6 +81,7 @@ class HybridRetriever:
         self._bm25 = bm25
         self.catalog = Catalog(_bm25_nodes(bm25))
         self.speller = self.catalog.speller()
+        self.abbreviations = self.catalog.abbreviations()
         self._version = version.name
 
     def check_filters(self, filters: dict[str, str]) -> None:
@@ -104,6 +108,8 @@ class HybridRetriever:
         assert self.catalog is not None and self.speller is not None
         if SPELLING not in self.cfg.disabled:
             question = self.speller.correct(question)
+        if ABBREVIATIONS not in self.cfg.disabled and self.abbreviations is not None:
+            question = self.abbreviations.expand(question)
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)

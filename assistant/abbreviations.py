@@ -1,0 +1,58 @@
+"""Abbreviations in a question, spelt out from the index's own words before it is searched.
+
+"the DP fine-tuning paper", "the ASR paper", "list the RL papers": an abbreviation the documents never
+define still stands for words they use. An all-capitals word of the question is spelt out when one
+run of the index's words with those initials ("differentially private", "reinforcement learning")
+occurs at least twice and at least twice as often as any other; ambiguous ones ("CL": continual or
+contrastive learning) stay as typed. The expansion is added after the abbreviation, for retrieval and
+the catalog; the question shown to the user stays as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from assistant.text import STOPWORDS
+from ingest.entries import to_ascii
+
+RULE = "abbreviations"  # its name in RAG_DISABLED_RULES
+ABBREVIATION_RE = re.compile(r"(?<![\w.])([A-Z]{2,5})s?(?![\w])")
+MIN_COUNT = 2  # a phrase seen once is as likely a coincidence of initials ("repository level" for RL)
+MIN_LEAD = 2.0  # how many times more often than the next candidate the chosen phrase must occur
+MIN_WORD = 3  # words shorter than this ("of", "an") are not spelt out by an initial
+
+
+class Abbreviations:
+    """Every run of 2–5 index words by its initials, counted."""
+
+    def __init__(self, texts: Iterable[str], keep: Iterable[str] = ()):
+        self.keep = set(keep)  # codes the catalog reads itself (countries' ISO codes)
+        self._phrases: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in texts:
+            words = re.findall(r"[a-z0-9]+", to_ascii(text).lower())
+            for size in range(2, 6):
+                for i in range(len(words) - size + 1):
+                    run = words[i : i + size]
+                    if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
+                        self._phrases["".join(w[0] for w in run)][" ".join(run)] += 1
+
+    def meaning(self, abbreviation: str) -> str | None:
+        """The phrase an abbreviation stands for in this index, or None when none clearly does."""
+        ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(2)
+        if not ranked or ranked[0][1] < MIN_COUNT:
+            return None
+        if len(ranked) > 1 and ranked[0][1] < MIN_LEAD * ranked[1][1]:
+            return None
+        return ranked[0][0]
+
+    def expand(self, question: str) -> str:
+        """ "the DP fine-tuning paper" → "the DP (differentially private) fine-tuning paper"."""
+
+        def spelt(match: re.Match[str]) -> str:
+            code = match.group(1)
+            meaning = None if code in self.keep else self.meaning(code)
+            return f"{match.group(0)} ({meaning})" if meaning else match.group(0)
+
+        return ABBREVIATION_RE.sub(spelt, question)

@@ -1,0 +1,27 @@
+"""Abbreviations spelt out from the index's own words (no model, no index)."""
+
+from __future__ import annotations
+
+from assistant.abbreviations import Abbreviations
+
+TEXTS = [
+    "Reinforcement learning for routing. Offline reinforcement learning at scale.",
+    "Robust learning under shift. Differentially private counting; differentially private sketches.",
+    "Continual learning of adapters. Contrastive learning of codes.",
+    "Job posting in Boston, MA, US.",
+]
+
+
+def test_an_abbreviation_one_phrase_clearly_stands_for_is_spelt_out():
+    words = Abbreviations(TEXTS, keep={"US"})
+    assert words.expand("list the RL papers") == "list the RL (reinforcement learning) papers"
+    spelt = "who wrote the DP (differentially private) sketches paper?"
+    assert words.expand("who wrote the DP sketches paper?") == spelt
+
+
+def test_ambiguous_unknown_and_kept_codes_stay_as_typed():
+    words = Abbreviations(TEXTS, keep={"US"})
+    assert words.expand("any CL papers?") == "any CL papers?"  # continual or contrastive learning: a tie
+    assert words.expand("any NLP papers?") == "any NLP papers?"  # no phrase with those initials
+    assert words.expand("jobs in the US?") == "jobs in the US?"  # the catalog reads country codes itself
+    assert words.expand("is rl covered?") == "is rl covered?"  # lower case is a word, not an abbreviation
