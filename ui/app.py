@@ -19,16 +19,9 @@ from eval.feedback import VOTES, feedback_path, record_vote, vote_fields
 from rag.config import Config
 from rag.errors import RagError
 from ui.headers import SecurityHeaders
+from ui.page import corpus_page
 from ui.safe import answer_markdown, code, plain, unescape_answer
 
-EXAMPLES = [
-    "What does EMC2 propose for contrastive learning?",
-    "Which papers did Parameswaran Raman co-author?",
-    "Which team in Madrid is hiring, and what do they work on?",
-    "How many job postings are in Boston?",
-    "What does the figure for the anomaly-thresholding paper show?",
-    "What do Amazon's ICML 2024 papers lean toward?",
-]
 ALL = "all"
 SESSIONS_AT_ONCE = 8
 SOURCES_TITLE = "Sources"
@@ -192,17 +185,17 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
     assistant.retriever.refresh()
     catalog = assistant.retriever.catalog
     assert catalog is not None
-    areas = [ALL, *sorted(catalog.values.get("area", set()))]
-    cities = [ALL, *sorted(catalog.values.get("city", set()))]
-    with gr.Blocks(title="Ask the guides", analytics_enabled=False) as app:
+    page = corpus_page((node.metadata for node in catalog.nodes.values()), cfg.collection)
+    with gr.Blocks(title=page.heading, analytics_enabled=False) as app:
         gr.Markdown(
-            f"## Ask the guides\nAnswers cite the entries they come from; open **Sources** under an answer to "
-            f"check them. Model: `{cfg.model}` at `{cfg.shown_endpoint}`."
+            f"## {plain(page.heading)}\nAnswers cite the entries they come from; open **Sources** under an "
+            f"answer to check them. Model: `{cfg.model}` at `{cfg.shown_endpoint}`."
         )
-        with gr.Row():
-            kind = gr.Radio([ALL, "paper", "posting"], value=ALL, label="Search in")
-            area = gr.Dropdown(areas, value=ALL, label="Research area")
-            city = gr.Dropdown(cities, value=ALL, label="City")
+        # Only the controls this index has a use for: no area or city filter for a folder of documents.
+        with gr.Row(visible=bool(page.kinds or page.areas or page.cities)):
+            kind = gr.Radio([ALL, *page.kinds], value=ALL, label="Search in", visible=bool(page.kinds))
+            area = gr.Dropdown([ALL, *page.areas], value=ALL, label="Research area", visible=bool(page.areas))
+            city = gr.Dropdown([ALL, *page.cities], value=ALL, label="City", visible=bool(page.cities))
         records = gr.State({})
         chatbot = gr.Chatbot(height=560, label="Chat", elem_id="chat", feedback_options=("Like", "Dislike"))
         gr.ChatInterface(
@@ -210,7 +203,7 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             chatbot=chatbot,
             additional_inputs=[kind, area, city, records],
             additional_outputs=[records],
-            examples=[[q, ALL, ALL, ALL, None] for q in EXAMPLES],
+            examples=[[q, ALL, ALL, ALL, None] for q in page.examples] or None,
             api_name="chat",
             # Several sessions retrieve and show sources at once; the model calls themselves wait in
             # one line shared with the API and every other caller (assistant.llm.model_slot).
