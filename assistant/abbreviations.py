@@ -4,7 +4,7 @@
 define still stands for words they use. An all-capitals word of the question is spelt out when one
 run of the index's words with those initials ("differentially private", "reinforcement learning")
 occurs at least twice and at least twice as often as any other; ambiguous ones ("CL": continual or
-contrastive learning) stay as typed. The expansion is added after the abbreviation, for retrieval and
+contrastive learning) stay as typed. The expansion is added after the question, for retrieval and
 the catalog; the question shown to the user stays as typed.
 """
 
@@ -38,6 +38,11 @@ class Abbreviations:
                     if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
                         self._phrases["".join(w[0] for w in run)][" ".join(run)] += 1
 
+    def stands_for_words(self, abbreviation: str) -> bool:
+        """Could it stand for words of the index, even ambiguously ("CL": continual or contrastive learning)?"""
+        ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(1)
+        return bool(ranked) and ranked[0][1] >= MIN_COUNT
+
     def meaning(self, abbreviation: str) -> str | None:
         """The phrase an abbreviation stands for in this index, or None when none clearly does."""
         ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(2)
@@ -48,11 +53,12 @@ class Abbreviations:
         return ranked[0][0]
 
     def expand(self, question: str) -> str:
-        """ "the DP fine-tuning paper" → "the DP (differentially private) fine-tuning paper"."""
-
-        def spelt(match: re.Match[str]) -> str:
-            code = match.group(1)
+        """ "the DP fine-tuning paper" → "the DP fine-tuning paper — DP: differentially private": after the
+        question, so the words that say what it asks ("list the three RL papers") stay together."""
+        spelt = []
+        for code in dict.fromkeys(m.group(1) for m in ABBREVIATION_RE.finditer(question)):
             meaning = None if code in self.keep else self.meaning(code)
-            return f"{match.group(0)} ({meaning})" if meaning else match.group(0)
-
-        return ABBREVIATION_RE.sub(spelt, question)
+            if meaning:
+                spelt.append(f"{code}: {meaning}")
+        # Not in brackets: the catalog reads a bracketed aside as no part of a name.
+        return " — ".join([question, *spelt])

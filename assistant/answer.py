@@ -22,6 +22,7 @@ from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
 from assistant.prompts import prompts_fingerprint, render, system_prompt
 from assistant.retrieve import HybridRetriever, Retrieval
+from assistant.spelling import ABSENT
 from assistant.spelling import RULE as SPELLING
 from rag.config import Config
 from rag.errors import RagError
@@ -30,7 +31,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABBREVIATIONS, SENTENCE_SUPPORT, BEST_MATCH}
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, SENTENCE_SUPPORT, BEST_MATCH}
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400

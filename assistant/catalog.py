@@ -17,6 +17,7 @@ from llama_index.core.schema import BaseNode
 from assistant.abbreviations import Abbreviations
 from assistant.filters import FILTER_KEYS
 from assistant.spelling import Speller
+from assistant.text import terms
 from ingest.entries import to_ascii
 
 # What people call a country besides pycountry's names ("United States", "United States of America").
@@ -81,9 +82,11 @@ class Catalog:
             if field == "area":
                 for word in phrase_form(value).split():
                     area_words[word].add(value)
+        # By its stem, so "causality" names "Causal inference" and "hallucinations" "Hallucination mitigation".
+        self._area_stems: dict[str, str] = {}
         for word, areas in area_words.items():
             if len(areas) == 1 and len(word) >= MIN_AREA_WORD:
-                self._patterns += [("area", next(iter(areas)), f" {word} "), ("area", next(iter(areas)), f" {word}s ")]
+                self._area_stems.update(dict.fromkeys(terms(word), next(iter(areas))))
         # Codes matched as capitals only ("US", never the pronoun "us"): countries' ISO codes, and the
         # initials of an area's name ("RL", "ASR", "RAG") when no other area has the same.
         self._codes: list[tuple[str, str]] = []
@@ -112,6 +115,10 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
+        for stem in terms(text):
+            area = self._area_stems.get(stem)
+            if area is not None and ("area", area) not in found:
+                found[("area", area)] = Match("area", area, tuple(sorted(self._names[("area", area)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)
             if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question):
@@ -123,6 +130,10 @@ class Catalog:
                     if ids:
                         found[("kind", kind)] = Match("kind", kind, ids)
         return list(found.values())
+
+    def knows_code(self, word: str) -> bool:
+        """Is `word` a country's ISO code or an area's initials that `find` reads?"""
+        return any(self._code_of.get(key, key[1]) == word for key in self._codes)
 
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.catalog import Match, phrase_form
 from assistant.context import Context, Source
-from assistant.names import label_of, short_name
+from assistant.names import cities, label_of, short_name
 from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
 from assistant.text import ordered_terms
@@ -52,8 +52,10 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     model when an entry did not fit in the context (it could not be cited) or when the question
     asks about something else.
     """
-    from assistant.aggregates import aggregate_answer  # its rules build on this module's Listing
+    from assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
 
+    if retrieval.absent:
+        return absent_answer(retrieval, context, POSTING_WORDS_RE.search(retrieval.question) is not None)
     if aggregated := aggregate_answer(retrieval, context, disabled):
         return aggregated
     if NEGATION_RE.search(retrieval.question):
@@ -84,6 +86,19 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
 
 
+def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) -> Listing:
+    """ "No: the sources do not mention Seattle." for a yes/no question, else "The sources do not mention
+    2023."; a question about postings also gets where the postings are."""
+    said = f"The sources do not mention {' or '.join(dict.fromkeys(retrieval.absent))}."
+    if EXISTS_RE.search(retrieval.question):
+        said = "No: t" + said[1:]
+    places = sorted({c for s in context.sources if s.kind == "posting" for c in cities(s)})
+    if about_postings and places:
+        listed = ", ".join(places[:-1]) + f" and {places[-1]}" if len(places) > 1 else places[0]
+        said += f" The job postings are in {listed}."
+    return Listing("", said)
+
+
 # A question that asks for what something is not: code lists what matches, which would answer the opposite.
 NEGATION_RE = re.compile(r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.
@@ -92,7 +107,7 @@ EXISTS_RE = re.compile(
     r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
     re.I,
 )
-EXISTS_FIELDS = ("author", "city", "country")
+EXISTS_FIELDS = ("author", "city", "country", "area")
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 FIELD_QUESTIONS = {
     "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),

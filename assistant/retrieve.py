@@ -17,8 +17,8 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.abbreviations import RULE as ABBREVIATIONS
 from assistant.abbreviations import Abbreviations
 from assistant.catalog import Catalog, Match
+from assistant.spelling import ABSENT, Speller
 from assistant.spelling import RULE as SPELLING
-from assistant.spelling import Speller
 from ingest.embed import MiniLMEmbedding
 from ingest.store import IndexVersion, connect, current_version, ensure_bm25
 from rag.config import RETRIEVERS, Config
@@ -36,6 +36,7 @@ class Retrieval:
     seconds: float = 0.0
     version: str = ""
     catalog_ids: tuple[str, ...] | None = None  # every entry the filters allow, for whole-index answers
+    absent: tuple[str, ...] = ()  # names and numbers of the question that the index never mentions
 
 
 class HybridRetriever:
@@ -127,7 +128,12 @@ class HybridRetriever:
                     seen.add(entry_id)
                     expanded.append(self.catalog.nodes[entry_id])
         everything = tuple(i for i in self.catalog.nodes if allowed is None or i in allowed)
-        return Retrieval(question, hits, matches, expanded, time.perf_counter() - started, version, everything)
+        absent = () if ABSENT in self.cfg.disabled else tuple(self.speller.absent(question))
+        # An abbreviation the catalog or the index's words stand for ("RAG", "DP") is not absent.
+        words = self.abbreviations
+        absent = tuple(a for a in absent if not self.catalog.knows_code(a) and not words.stands_for_words(a))
+        seconds = time.perf_counter() - started
+        return Retrieval(question, hits, matches, expanded, seconds, version, everything, absent)
 
     def _retriever(self, mode: str, k: int, filters: dict[str, str]) -> BaseRetriever:
         assert self._index is not None and self._bm25 is not None

@@ -14,8 +14,8 @@ TEXTS = [
 
 def test_an_abbreviation_one_phrase_clearly_stands_for_is_spelt_out():
     words = Abbreviations(TEXTS, keep={"US"})
-    assert words.expand("list the RL papers") == "list the RL (reinforcement learning) papers"
-    spelt = "who wrote the DP (differentially private) sketches paper?"
+    assert words.expand("list the RL papers") == "list the RL papers — RL: reinforcement learning"
+    spelt = "who wrote the DP sketches paper? — DP: differentially private"
     assert words.expand("who wrote the DP sketches paper?") == spelt
 
 

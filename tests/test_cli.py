@@ -129,7 +129,7 @@ def test_ingest_then_reingest_reports_up_to_date(store_cfg, monkeypatch):
         monkeypatch.setenv("RAG_COLLECTION", store_cfg.collection)
     first = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
     assert first.exit_code == 0, first.output
-    assert f"Indexed 7 entries into '{store_cfg.collection}'" in first.output and "7 added" in first.output
+    assert f"Indexed 8 entries into '{store_cfg.collection}'" in first.output and "8 added" in first.output
     second = CliRunner().invoke(cli, ["ingest", str(FIXTURES / "neurips-guide.txt"), str(FIXTURES / "notes.md")])
     assert second.exit_code == 0 and "is up to date" in second.output and "nothing re-embedded" in second.output
 

@@ -21,3 +21,18 @@ def test_known_words_short_words_and_far_words_stay_as_typed():
     assert speller.correct("deciding when to retrieve") == "deciding when to retrieve"  # no name: left as typed
     assert speller.correct("Is Rith an author?") == "Is Rith an author?"  # four letters, no name close enough
     assert speller.correct("Any jobs in Seattle?") == "Any jobs in Seattle?"  # no name of the index is near
+
+
+def test_names_and_years_the_index_never_mentions_are_absent():
+    speller = Speller([*TEXTS, "Published in 2024."], NAMES)
+    assert speller.absent("Any jobs in Seattle?") == ["Seattle"]
+    assert speller.absent("How many papers were there in 2023 and 2024?") == ["2023"]
+    assert speller.absent("Is 'quantum annealing' covered?") == ["quantum", "annealing"]
+
+
+def test_known_words_other_forms_and_near_misses_of_names_are_not_absent():
+    speller = Speller(TEXTS, NAMES)
+    assert speller.absent("Which Papers cover Causality?") == []  # other forms of the index's words
+    assert speller.absent("Any jobs in Belevue?") == []  # a typo of a name is corrected, not absent
+    assert speller.absent("Is Hoffmeyster an author?") == []  # too far to correct, too near to call absent
+    assert speller.absent("seattle jobs?") == []  # a lower-case word is not read as a name
