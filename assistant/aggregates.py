@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from assistant.catalog import phrase_form
 from assistant.context import Context, Source
@@ -299,5 +300,5 @@ def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset
         if negated and rule is not negation:
             continue  # the other rules' lists and counts would answer the opposite
         if name not in disabled and (listing := rule(retrieval, context)):
-            return listing
+            return replace(listing, rule=name)
     return None

@@ -58,6 +58,7 @@ class Answer:
     auto_cited: list[int] = field(default_factory=list)
     model_citations: int = 0
     cached: bool = False  # served from the answer cache: same question, filters, index, prompts and model
+    rule: str = ""  # the rule of code that wrote the answer ("list", "negation", "best-match", …), if one did
 
     def retrieved(self) -> list[dict]:
         return retrieved(self.context)
@@ -74,6 +75,7 @@ class Answer:
             "auto_cited": self.auto_cited,
             "abstained": self.abstained,
             "answered_by": self.answered_by,
+            "rule": self.rule,
             "cached": self.cached,
             "retrieved": self.retrieved(),
             "model": self.model,
@@ -240,21 +242,21 @@ class Assistant:
             timings["total_s"] = time.perf_counter() - started
             yield replace(hit, question=question, timings=timings, cached=True)
             return
-        answered_by = "model"
+        answered_by, rule = "model", ""
         listing = None if filters else catalog_answer(retrieval, context, self.cfg.disabled)
         # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
         verified = verify(listing.cited, context) if listing and listing.cited else None
         if listing and (verified is None or verified.clean):
             # Any doubt hands the question to the model.
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
-            answered_by = "catalog"
+            answered_by, rule = "catalog", listing.rule
         else:
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
             closest = self._closest_match(asked, context) if verified.abstained and not verified.citations else None
             if closest is not None:
-                verified, answered_by = closest, "model, then closest match"
+                verified, answered_by, rule = closest, "model, then closest match", BEST_MATCH
             elif verified.abstained and not verified.citations and context.sources:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 # With the whole corpus the system prompt stays (another would make the server read it all
@@ -277,6 +279,7 @@ class Assistant:
             timings=timings,
             search_question=asked,
             answered_by=answered_by,
+            rule=rule,
             dropped_sentences=verified.dropped,
             auto_cited=verified.auto_cited,
             model_citations=verified.model_citations,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.catalog import Match, phrase_form
 from assistant.context import Context, Source
 from assistant.names import cities, label_of, short_name
 from assistant.questions import asked_kinds
 from assistant.retrieve import Retrieval
+from assistant.spelling import ABSENT
 from assistant.text import ordered_terms
 from ingest.entries import place_names
 
@@ -36,6 +37,7 @@ class Listing:
 
     cited: str
     counted: str
+    rule: str = ""  # which rule wrote it, by its name in RAG_DISABLED_RULES where it has one
 
     @property
     def text(self) -> str:
@@ -55,7 +57,8 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     from assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
 
     if retrieval.absent:
-        return absent_answer(retrieval, context, POSTING_WORDS_RE.search(retrieval.question) is not None)
+        about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
+        return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
     if aggregated := aggregate_answer(retrieval, context, disabled):
         return aggregated
     if NEGATION_RE.search(retrieval.question):
@@ -66,8 +69,10 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         kinds = {i.split("/", 1)[0] for m in retrieval.matches if m.field in EXISTS_FIELDS for i in m.ids}
     if not kinds or not retrieval.matches:
         question, found = retrieval.question, retrieval.matches
-        written = shared_authors(question, context, found) or field_answer(question, context, found)
-        return Listing(written, "") if written else None
+        if written := shared_authors(question, context, found):
+            return Listing(written, "", rule="shared-authors")
+        written = field_answer(question, context, found)
+        return Listing(written, "", rule="field") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
     for match in retrieval.matches:
@@ -83,7 +88,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         cited.append(_sentence(match, ids, where))
     if not cited and not counted:
         return None
-    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted))
+    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted), rule="list")
 
 
 def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) -> Listing:

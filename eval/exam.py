@@ -421,6 +421,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
         support=support_counts(answer.answer, answer.context),
         sources_shown=shown_sources(answer.context),
         answered_by=answer.answered_by,
+        rule=answer.rule,
         highlights={c.ids[0]: [text for _, _, text in c.support] for c in answer.citations},
         timings=answer.timings,
         split=question.split,

@@ -31,7 +31,8 @@ class ItemResult:
     abstained: bool | None = None
     grade: dict = field(default_factory=dict)
     sources_shown: list[dict] = field(default_factory=list)  # the numbered context: n, ids, kind, passage
-    answered_by: str = ""  # open answers: "model", "model, asked again" or "catalog"
+    answered_by: str = ""  # open answers: "model", "model, asked again", "model, then closest match" or "catalog"
+    rule: str = ""  # the rule of code that wrote it, if one did
     support: dict = field(default_factory=dict)  # ALCE-style counts of the shown answer
     highlights: dict[str, list[str]] = field(default_factory=dict)  # cited entry -> its supporting sentences
     timings: dict[str, float] = field(default_factory=dict)  # open answers: the answer's timings and token counts

@@ -180,7 +180,7 @@ def test_a_negated_question_is_not_answered_with_the_list_it_excludes(retriever)
     """Class: negation. Listing every Privacy paper does not say which one is not about diffusion models."""
     # A set difference needs every entry in the context: the whole corpus, as the chat has it by default.
     listing, context = listed_in_corpus(retriever, "which privacy papers are not about diffusion models?")
-    assert listing is not None and "Differentially private bias-term" in listing.text
+    assert listing is not None and "Differentially private bias-term" in listing.text and listing.rule == "negation"
     assert "Membership inference" not in listing.text
     assert verify(listing.cited, context).clean
     assert "Membership inference" in listed(retriever, "which papers are in the privacy section?")[0].text
@@ -215,6 +215,7 @@ def test_a_question_about_a_name_the_index_never_mentions_is_answered_so(retriev
     """Class: premises the index does not hold. A list of what it does hold would answer another question."""
     listing, _ = listed_in_corpus(retriever, "Are there any job openings in Reykjavik?")
     assert listing.text.startswith("No: the sources do not mention Reykjavik. The job postings are in Barcelona, ")
+    assert listing.rule == "absent-name"
     listing, _ = listed(retriever, "How many papers did the guide list in 2019?")
     assert listing.text == "The sources do not mention 2019."
     # An abbreviation the index's words stand for is not absent, even when it is ambiguous.
