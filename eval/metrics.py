@@ -141,8 +141,18 @@ def _open_answer_metrics(items: list[ItemResult]) -> dict:
         "evaluated_tokens_p50": p50("evaluated_tokens"),
         "first_token_over_prompt_read_p50": p50("first_token_over_prompt_read"),
         "answered_by_code": _share(sum(i.answered_by == "catalog" for i in items), len(items)),
+        "closest_match": _share(sum(i.answered_by == "model, then closest match" for i in items), len(items)),
         "asked_again": _share(sum(i.answered_by == "model, asked again" for i in items), len(items)),
         "false_abstention": _share(sum(bool(i.abstained) and not i.correct for i in answerable), len(answerable)),
+        # Shown with verified citations and still wrong: what the citation check let through.
+        "wrong_but_verified": _share(
+            sum(not i.correct and not i.abstained and bool(i.cited) for i in items), len(items)
+        ),
+        # Each rule of code that wrote answers: [right, answered], for the ablation table.
+        "by_rule": {
+            rule: [sum(i.correct for i in items if i.rule == rule), sum(i.rule == rule for i in items)]
+            for rule in sorted({i.rule for i in items if i.rule})
+        },
         "gold_recall": _share(sum(set(i.sources) <= set(i.cited) for i in with_sources), len(with_sources)),
         "support_precision": _share(total("held_citations"), total("model_citations")),
         "support_recall": _share(total("supported_sentences"), total("fact_sentences")),

@@ -96,6 +96,7 @@ def exam_table(results: list[dict]) -> str:
         "support P/R",
         "abstain",
         "false abst",
+        "wrong verified",
         "p50 s",
         *kinds,
     ]
@@ -114,6 +115,7 @@ def exam_table(results: list[dict]) -> str:
                 else f"{_fmt(r['support_precision'])}/{_fmt(r.get('support_recall'))}",
                 _fmt(r["abstention_accuracy"]),
                 _fmt(r.get("false_abstention")),  # runs saved before the metric existed have none
+                _fmt(r.get("wrong_but_verified")),
                 f"{r['latency_p50_s']:.1f}",
                 *[_fmt(r["per_kind"].get(k, {}).get("accuracy")) for k in kinds],
             ]
