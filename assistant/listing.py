@@ -95,7 +95,7 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
     """ "No: the sources do not mention Seattle." for a yes/no question, else "The sources do not mention
     2023."; a question about postings also gets where the postings are."""
     said = f"The sources do not mention {' or '.join(dict.fromkeys(retrieval.absent))}."
-    if EXISTS_RE.search(retrieval.question):
+    if EXISTS_RE.search(retrieval.question) or ANY_RE.match(retrieval.question):  # a yes/no question
         said = "No: t" + said[1:]
     places = sorted({c for s in context.sources if s.kind == "posting" for c in cities(s)})
     if about_postings and places:
@@ -113,6 +113,7 @@ EXISTS_RE = re.compile(
     re.I,
 )
 EXISTS_FIELDS = ("author", "city", "country", "area")
+ANY_RE = re.compile(r"^\s*any(?:thing)?\b", re.I)  # "any openings in Seattle?", "anything on causality?"
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 FIELD_QUESTIONS = {
     "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),

@@ -13,7 +13,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from assistant.text import terms
+from assistant.text import STOPWORDS, terms
 from ingest.entries import to_ascii
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
@@ -28,6 +28,8 @@ MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
 CUTOFF = 0.82
+# Words written in capitals for emphasis ("which paper is NOT about …"), not names.
+EMPHASIS_WORDS = STOPWORDS | {"not", "no", "never", "only", "none", "both", "either", "neither", "except", "without"}
 # Below CUTOFF, a word this close to a name may still be that name mistyped: not called absent.
 NEAR_NAME = 0.7
 
@@ -55,7 +57,7 @@ class Speller:
         for match in WORD_RE.finditer(question):
             word = match.group(0)
             in_quotes = any(a <= match.start() < b for a, b in quoted)
-            named = word[0].isupper() and match.start() > 0
+            named = word[0].isupper() and match.start() > 0 and word.lower() not in EMPHASIS_WORDS
             if (named or in_quotes) and not terms(to_ascii(word)) <= self._stems and not self._near_name(word):
                 missing.append(word)
         missing += [n for n in re.findall(r"(?<![\w.])\d{3,}(?![\w.])", question) if n not in self._numbers]

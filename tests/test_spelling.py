@@ -36,3 +36,4 @@ def test_known_words_other_forms_and_near_misses_of_names_are_not_absent():
     assert speller.absent("Any jobs in Belevue?") == []  # a typo of a name is corrected, not absent
     assert speller.absent("Is Hoffmeyster an author?") == []  # too far to correct, too near to call absent
     assert speller.absent("seattle jobs?") == []  # a lower-case word is not read as a name
+    assert speller.absent("Which paper is NOT about causes?") == []  # capitals for emphasis
