@@ -18,6 +18,7 @@ from assistant.abbreviations import Abbreviations
 from assistant.filters import FILTER_KEYS
 from assistant.spelling import Speller
 from assistant.text import terms
+from ingest.embed import common_words
 from ingest.entries import to_ascii
 
 # What people call a country besides pycountry's names ("United States", "United States of America").
@@ -138,7 +139,7 @@ class Catalog:
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""
         names = [value for _, value in self._names] + [str(n.metadata.get("title") or "") for n in self.nodes.values()]
-        return Speller((n.get_content() for n in self.nodes.values()), names)
+        return Speller((n.get_content() for n in self.nodes.values()), names, common=common_words())
 
     def abbreviations(self) -> Abbreviations:
         """Abbreviations spelt out from this index's own words (its country codes left to `find`)."""

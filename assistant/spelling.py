@@ -41,8 +41,9 @@ def _words(text: str) -> list[str]:
 class Speller:
     """Knows every word of the index (left alone) and the words of its names (offered as corrections)."""
 
-    def __init__(self, texts: Iterable[str], names: Iterable[str]):
+    def __init__(self, texts: Iterable[str], names: Iterable[str], common: Iterable[str] = ()):
         texts = list(texts)
+        self.common = frozenset(common)  # English words: a lower-case one is meant as typed
         self.known = {w for text in texts for w in _words(text)}
         self.names = sorted({w for name in names for w in _words(name) if len(w) >= MIN_LENGTH})
         self.known |= set(self.names)
@@ -77,7 +78,9 @@ class Speller:
             folded = to_ascii(word).lower()
             in_quotes = any(a <= match.start() < b for a, b in quoted)
             named = word[0].isupper() and match.start() > 0  # a question's first word is capitalised anyway
-            if len(folded) < MIN_LENGTH or folded in self.known or not (named or in_quotes):
+            # A lower-case word that is no English word ("repofromer", "memorylm") is a name mistyped too.
+            unusual = bool(self.common) and folded not in self.common
+            if len(folded) < MIN_LENGTH or folded in self.known or not (named or in_quotes or unusual):
                 return word
             close = difflib.get_close_matches(folded, self.names, n=1, cutoff=CUTOFF)
             if not close:

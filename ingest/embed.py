@@ -7,7 +7,9 @@ plain package data, so nothing is downloaded at run time.
 from __future__ import annotations
 
 import importlib.util
+import json
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,14 @@ def model_files() -> tuple[Path, Path]:
         if not path.is_file():
             raise RagError(f"Embedding model file missing: {path}; reinstall with `pip install -e .`")
     return model, tokenizer
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The whole words of the embedder's vocabulary (BERT's uncased word pieces): common English words,
+    which a question spells on purpose even when the index never uses them."""
+    vocab = json.loads(model_files()[1].read_text())["model"]["vocab"]
+    return frozenset(w for w in vocab if w.isalpha() and not w.startswith("##"))
 
 
 class MiniLMEmbedding(BaseEmbedding):
