@@ -40,7 +40,7 @@ def test_known_words_other_forms_and_near_misses_of_names_are_not_absent():
 
 
 def test_a_lower_case_word_that_is_no_english_word_is_corrected_as_a_name():
-    speller = Speller(TEXTS, NAMES, common={"deciding", "casual", "which", "wrote"})
+    speller = Speller(TEXTS, NAMES, common={"deciding", "casual", "retrieve", "when", "who", "wrote", "is", "it"})
     assert speller.correct("who wrote repofromer?") == "who wrote repoformer?"
     assert speller.correct("is it casual inference?") == "is it casual inference?"  # an English word, as typed
     assert speller.correct("deciding when to retrieve") == "deciding when to retrieve"
