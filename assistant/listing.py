@@ -56,7 +56,10 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     """
     from assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
 
-    if retrieval.absent:
+    # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
+    # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
+    named = [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
+    if retrieval.absent and not named:
         about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
         return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
     if aggregated := aggregate_answer(retrieval, context, disabled):

@@ -82,6 +82,8 @@ class Speller:
             unusual = bool(self.common) and folded not in self.common
             if len(folded) < MIN_LENGTH or folded in self.known or not (named or in_quotes or unusual):
                 return word
+            if terms(folded) <= self._stems:  # another form of a word of the index ("postings")
+                return word
             close = difflib.get_close_matches(folded, self.names, n=1, cutoff=CUTOFF)
             if not close:
                 return word

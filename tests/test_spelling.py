@@ -44,3 +44,8 @@ def test_a_lower_case_word_that_is_no_english_word_is_corrected_as_a_name():
     assert speller.correct("who wrote repofromer?") == "who wrote repoformer?"
     assert speller.correct("is it casual inference?") == "is it casual inference?"  # an English word, as typed
     assert speller.correct("deciding when to retrieve") == "deciding when to retrieve"
+
+
+def test_another_form_of_a_word_of_the_index_is_left_alone():
+    speller = Speller([*TEXTS, "Job posting in Bellevue."], [*NAMES, "Job posting"], common={"how", "many"})
+    assert speller.correct("how many postings?") == "how many postings?"
