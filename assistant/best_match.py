@@ -2,7 +2,7 @@
 
 "Which paper is about training LLMs with reduced-precision number formats?" names no title, author
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
-do not say. When a question asks *which entry* (a paper, a posting, a document) and the model
+do not say. When a question asks *which entry* (a paper or a posting) and the model
 abstained, code names the entry of that kind closest to the question by the embedder's cosine
 similarity, if it is close enough, and says that it is the closest match, not that it is proven.
 """

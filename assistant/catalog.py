@@ -84,10 +84,10 @@ class Catalog:
                 for word in phrase_form(value).split():
                     area_words[word].add(value)
         # By its stem, so "causality" names "Causal inference" and "hallucinations" "Hallucination mitigation".
-        self._area_stems: dict[str, str] = {}
+        self._area_stems: dict[str, tuple[str, int]] = {}
         for word, areas in area_words.items():
             if len(areas) == 1 and len(word) >= MIN_AREA_WORD:
-                self._area_stems.update(dict.fromkeys(terms(word), next(iter(areas))))
+                self._area_stems.update(dict.fromkeys(terms(word), (next(iter(areas)), len(word))))
         # Codes matched as capitals only ("US", never the pronoun "us"): countries' ISO codes, and the
         # initials of an area's name ("RL", "ASR", "RAG") when no other area has the same.
         self._codes: list[tuple[str, str]] = []
@@ -116,9 +116,10 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
-        for stem in terms(text):
-            area = self._area_stems.get(stem)
-            if area is not None and ("area", area) not in found:
+        for word in text.split():
+            # Only a word as long as the area's ("causality" for "causal"): "explain" is no "explainable".
+            area, length = next((self._area_stems[s] for s in terms(word) if s in self._area_stems), ("", 0))
+            if area and len(word) >= length and ("area", area) not in found:
                 found[("area", area)] = Match("area", area, tuple(sorted(self._names[("area", area)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)

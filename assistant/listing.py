@@ -37,7 +37,7 @@ class Listing:
 
     cited: str
     counted: str
-    rule: str = ""  # which rule wrote it, by its name in RAG_DISABLED_RULES where it has one
+    rule: str = ""  # which rule wrote it: its RAG_DISABLED_RULES name, or "list", "field", "shared-authors"
 
     @property
     def text(self) -> str:
@@ -101,7 +101,9 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
     if EXISTS_RE.search(retrieval.question) or ANY_RE.match(retrieval.question):  # a yes/no question
         said = "No: t" + said[1:]
     places = sorted({c for s in context.sources if s.kind == "posting" for c in cities(s)})
-    if about_postings and places:
+    held = {i for s in context.sources for i in s.ids}
+    whole = retrieval.catalog_ids is not None and set(retrieval.catalog_ids) <= held  # so these are all places
+    if about_postings and places and whole:
         listed = ", ".join(places[:-1]) + f" and {places[-1]}" if len(places) > 1 else places[0]
         said += f" The job postings are in {listed}."
     return Listing("", said)

@@ -55,8 +55,9 @@ def name_references(question: str, name: str, people: bool = False) -> str:
 
 
 # What a follow-up calls the several entries the previous answer named: "Which areas are those in?",
-# "Who wrote them?", "Are both in Privacy?".
-ENTRIES_RE = re.compile(rf"\b(?:those|these|them|they|both)(?:\s+(?:{_ANY_ENTRY}|ones))?\b", re.I)
+# "Who wrote these papers?", "Who is on both?" ("they" and "them" are left alone: of papers, they are
+# as likely their authors).
+ENTRIES_RE = re.compile(rf"\b(?:those|these|both)(?:\s+(?:{_ANY_ENTRY}|ones))?\b", re.I)
 # One of them by its place in the answer ("the second one") or by a word of its name ("the Gurugram one").
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 ONE_OF_RE = re.compile(rf"\bthe\s+([\w-]+)\s+(?:one|{_ANY_ENTRY})\b", re.I)
@@ -81,4 +82,5 @@ def name_one_of(question: str, names: list[str]) -> str:
 def name_entries(question: str, names: list[str]) -> str:
     """ "Which research areas are those in?" → "Which research areas are “A” and “B” in?"."""
     listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-    return ENTRIES_RE.sub(listed, question)
+    # "Who is on both papers?" keeps its "both", which asks for what the entries share.
+    return ENTRIES_RE.sub(lambda m: ("both " if m.group(0).lower().startswith("both") else "") + listed, question)

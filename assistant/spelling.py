@@ -34,6 +34,11 @@ EMPHASIS_WORDS = STOPWORDS | {"not", "no", "never", "only", "none", "both", "eit
 NEAR_NAME = 0.7
 
 
+def _starts_sentence(text: str, at: int) -> bool:
+    """Is the word at `at` the first of a sentence ("Thanks! Now list …"), capitalised anyway?"""
+    return not text[:at].strip() or text[:at].rstrip()[-1] in ".!?:"
+
+
 def _words(text: str) -> list[str]:
     return WORD_RE.findall(to_ascii(text).lower())
 
@@ -58,7 +63,8 @@ class Speller:
         for match in WORD_RE.finditer(question):
             word = match.group(0)
             in_quotes = any(a <= match.start() < b for a, b in quoted)
-            named = word[0].isupper() and match.start() > 0 and word.lower() not in EMPHASIS_WORDS
+            named = word[0].isupper() and not _starts_sentence(question, match.start())
+            named = named and word.lower() not in EMPHASIS_WORDS
             if (named or in_quotes) and not terms(to_ascii(word)) <= self._stems and not self._near_name(word):
                 missing.append(word)
         missing += [n for n in re.findall(r"(?<![\w.])\d{3,}(?![\w.])", question) if n not in self._numbers]
@@ -77,7 +83,7 @@ class Speller:
             word = match.group(0)
             folded = to_ascii(word).lower()
             in_quotes = any(a <= match.start() < b for a, b in quoted)
-            named = word[0].isupper() and match.start() > 0  # a question's first word is capitalised anyway
+            named = word[0].isupper() and not _starts_sentence(question, match.start())  # capitalised anyway
             # A lower-case word that is no English word ("repofromer", "memorylm") is a name mistyped too.
             unusual = bool(self.common) and folded not in self.common
             if len(folded) < MIN_LENGTH or folded in self.known or not (named or in_quotes or unusual):

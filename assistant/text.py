@@ -62,6 +62,7 @@ STOPWORDS = set(
     ]
 )
 
+
 def terms(text: str) -> set[str]:
     """Content words and numbers, lower-cased and stemmed ("co-authored papers" meets "Authors" and
     "Paper"), for overlap checks; "2-3" is the numbers 2 and 3."""

@@ -101,6 +101,14 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
+def _closes(opening: str, line: str) -> bool:
+    """Does `line` close the fence `opening` began: a bare run of the same mark, at least as long?"""
+    mark = opening.strip()
+    run = len(mark) - len(mark.lstrip(mark[0]))
+    bare = line.strip()
+    return bool(bare) and set(bare) == {mark[0]} and len(bare) >= run
+
+
 def _blocks(text: str) -> list[tuple[str, bool]]:
     """Paragraphs and fenced code blocks, in order; (text, is_code)."""
     blocks: list[tuple[str, bool]] = []
@@ -109,7 +117,7 @@ def _blocks(text: str) -> list[tuple[str, bool]]:
     for line in text.split("\n"):
         if fence is not None:
             fence.append(line)
-            if FENCE_RE.match(line) and line.strip().startswith(fence[0].strip()[:3]) and len(fence) > 1:
+            if _closes(fence[0], line):
                 blocks.append(("\n".join(fence), True))
                 fence = None
             continue

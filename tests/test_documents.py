@@ -96,3 +96,9 @@ def test_a_folder_of_mixed_documents_ingests_with_stable_distinct_ids(tmp_path):
     assert [e.id for e in first] == [e.id for e in again]
     assert len({e.id for e in first}) == len(first)
     assert {e.id.rsplit("/", 1)[0] for e in first} == {"chunk/report-pdf", "chunk/tool-md", "chunk/web/ferry-html"}
+
+
+def test_a_fence_closes_only_on_a_bare_fence_of_its_own_mark():
+    text = "````markdown\n```python\nprint(1)\n```\n````\n\nAfter the example."
+    pieces = chunk_texts(Section(("Docs",), text))
+    assert pieces == [text]  # the inner ``` lines are the example's text, not the end of the block

@@ -31,4 +31,6 @@ def test_several_named_entries_by_a_plural():
         "Which research areas are “Sparse routing” and “Private counting” in?"
     )
     assert name_entries("who wrote these papers?", papers) == "who wrote “Sparse routing” and “Private counting”?"
+    assert name_entries("Who is on both?", papers) == "Who is on both “Sparse routing” and “Private counting”?"
+    assert name_entries("Did they write others?", papers) == "Did they write others?"  # maybe the authors
     assert name_entries("What is the Oslo team?", papers) == "What is the Oslo team?"

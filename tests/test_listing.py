@@ -226,3 +226,5 @@ def test_a_question_about_a_name_the_index_never_mentions_is_answered_so(retriev
 def test_a_topic_word_in_another_form_names_its_area(retriever):
     listing, _ = listed_in_corpus(retriever, "Is there anything on anomalies?")
     assert listing is not None and listing.text.startswith("Yes. 1 paper is listed under Anomaly detection")
+    # A shorter word with the same stem is another word: "explain" does not name "Explainable AI".
+    assert not [m for m in retriever.retrieve("Which papers explain their predictions?").matches if m.field == "area"]

@@ -37,6 +37,7 @@ def test_known_words_other_forms_and_near_misses_of_names_are_not_absent():
     assert speller.absent("Is Hoffmeyster an author?") == []  # too far to correct, too near to call absent
     assert speller.absent("seattle jobs?") == []  # a lower-case word is not read as a name
     assert speller.absent("Which paper is NOT about causes?") == []  # capitals for emphasis
+    assert speller.absent("Thanks! Now list the papers.") == []  # a sentence's first word
 
 
 def test_a_lower_case_word_that_is_no_english_word_is_corrected_as_a_name():
