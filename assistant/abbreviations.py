@@ -30,8 +30,11 @@ class Abbreviations:
     def __init__(self, texts: Iterable[str], keep: Iterable[str] = ()):
         self.keep = set(keep)  # codes the catalog reads itself (countries' ISO codes)
         self._phrases: dict[str, Counter[str]] = defaultdict(Counter)
-        for text in texts:
-            words = re.findall(r"[a-z0-9]+", to_ascii(text).lower())
+        # Runs stay within a clause: "Research area: Reinforcement learning" has no "area reinforcement".
+        # Each distinct clause once: six postings with the same text do not make "art llm" an "AL".
+        clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", to_ascii(text).lower()))
+        for clause in clauses:
+            words = re.findall(r"[a-z0-9]+", clause)
             for size in range(2, 6):
                 for i in range(len(words) - size + 1):
                     run = words[i : i + size]

@@ -19,6 +19,8 @@ def html_to_markdown(html: str) -> tuple[str, str]:
         soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup.find_all(BOILERPLATE):
+        if tag.name in ("header", "footer") and tag.find_parent(("main", "article")):
+            continue  # an article's own header holds its title
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     lines: list[str] = []

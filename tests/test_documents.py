@@ -102,3 +102,14 @@ def test_a_fence_closes_only_on_a_bare_fence_of_its_own_mark():
     text = "````markdown\n```python\nprint(1)\n```\n````\n\nAfter the example."
     pieces = chunk_texts(Section(("Docs",), text))
     assert pieces == [text]  # the inner ``` lines are the example's text, not the end of the block
+
+
+def test_an_articles_own_header_keeps_its_title(tmp_path):
+    page = tmp_path / "post.html"
+    page.write_text(
+        "<html><head><title>Site</title></head><body><header>Site menu</header><article>"
+        "<header><h1>Tide tables</h1></header><p>High tide is at noon.</p></article></body></html>"
+    )
+    entries = load_file(page)
+    assert [e.title for e in entries] == ["post.html › Tide tables"]
+    assert "Site menu" not in entries[0].text
