@@ -17,7 +17,7 @@ from assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
 from assistant.context import Context, Source
 from assistant.listing import NEGATION_RE
 from assistant.names import label_of
-from assistant.questions import ENTRY_WORDS, asks_for_entry
+from assistant.questions import asks_for_entry, mentioned_kinds
 from ingest.embed import MiniLMEmbedding
 
 RULE = "best-match"  # its name in RAG_DISABLED_RULES
@@ -32,8 +32,8 @@ LEFT_ALONE = (NEGATION_RE, MOST_RE, FEWEST_RE, HOW_MANY_RE, re.compile(r"\b(?:se
 
 def asked_kind(question: str) -> str | None:
     """The kind of entry a "which … is about …" question asks for: paper, posting, or any (None)."""
-    kinds = [kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)]
-    return kinds[0] if len(kinds) == 1 else None
+    kinds = mentioned_kinds(question)
+    return next(iter(kinds)) if len(kinds) == 1 else None
 
 
 def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:

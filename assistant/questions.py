@@ -20,11 +20,14 @@ ENTRY_QUESTION_RE = re.compile(
 )
 
 
+def mentioned_kinds(question: str) -> set[str]:
+    """The kinds of entry the question's words name ("papers" → paper, "openings" → posting)."""
+    return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
+
+
 def asked_kinds(question: str) -> set[str]:
     """The kinds of entry a list question asks for ("papers" → paper); empty if it is not one."""
-    if not LIST_QUESTION_RE.search(question):
-        return set()
-    return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
+    return mentioned_kinds(question) if LIST_QUESTION_RE.search(question) else set()
 
 
 def asks_for_entry(question: str) -> bool:
