@@ -17,6 +17,7 @@ from assistant.best_match import RULE as BEST_MATCH
 from assistant.best_match import best_match_answer
 from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, SENTENCE_SUPPORT, UNSUPPORTED, Citation, Verified, verify
 from assistant.context import Context, build_context, corpus_context, focus
+from assistant.excerpts import excerpt_context
 from assistant.listing import catalog_answer
 from assistant.llm import complete, make_client, stream_chat
 from assistant.names import label_of
@@ -296,9 +297,13 @@ class Assistant:
         return checked if checked is not None and checked.clean else None
 
     def model_context(self, retrieval: Retrieval, retrieved: Context, filters: dict[str, str] | None = None) -> Context:
-        """What the model reads for a question: the retrieved sources, or in the "corpus" mode (no
-        filters) every entry, followed by what retrieval found for this question."""
-        whole = None if filters else self.corpus_context()
+        """What the model reads for a question: in the "corpus" mode (no filters) every entry, followed by
+        what retrieval found for this question; with filters, the retrieved sources; for a corpus larger
+        than the window, the parts of the retrieved sources closest to the question (`excerpt_chars`)."""
+        corpus = self.corpus_context()
+        if corpus is None and self.cfg.excerpt_chars:
+            return excerpt_context(retrieved, retrieval.question, self.retriever.embedder, self.cfg.excerpt_chars)
+        whole = None if filters else corpus
         if whole is None:
             return retrieved
         return focus(whole, retrieval, retrieved, named=self.cfg.focus_sources, excerpt_chars=self.cfg.focus_chars)
@@ -352,6 +357,7 @@ class Assistant:
             mode or self.cfg.retriever,
             self.cfg.answer_prompt,
             self.cfg.context_chars,
+            self.cfg.excerpt_chars,
             self.cfg.context_mode,
         )
         return (

@@ -150,7 +150,7 @@ def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> 
         members = sorted(members, key=lambda member: member[0].node_id)
         nodes = [n for n, _ in members]
         scores = [s for _, s in members if s is not None]
-        passage = select_passage(_display_text(nodes[0]), retrieval.question, per_source)
+        passage = select_passage(display_text(nodes[0]), retrieval.question, per_source)
         if context.sources and used + len(passage) > budget_chars:
             break
         used += len(passage)
@@ -228,7 +228,7 @@ def _group_key(node: BaseNode) -> str:
     return node.node_id
 
 
-def _display_text(node: BaseNode) -> str:
+def display_text(node: BaseNode) -> str:
     text = node.get_content()
     authors = [a for a in str(node.metadata.get("authors") or "").split("; ") if a]
     if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
@@ -282,7 +282,7 @@ def select_passage(text: str, question: str, budget: int) -> str:
     """The text itself if short; else its first sentence and the best-matching sentences."""
     if len(text) <= budget:
         return text
-    sentences = _sentences(text)
+    sentences = split_sentences(text)
     # The title's words name the entry (its first sentence is always kept); the rest say what is asked:
     # "Who are the authors of <title>?" wants the Authors line, not a caption repeating the title.
     wanted = terms(question) - terms(sentences[0])
@@ -294,13 +294,13 @@ def matching_sentences(text: str, question: str, budget: int, name: str = "") ->
     """The sentences of `text` that share a content word with the question other than those of the
     entry's `name` (which only says which entry it is), best first within `budget` characters, in
     text order; "" when none does."""
-    sentences = _sentences(text)
+    sentences = split_sentences(text)
     wanted = terms(question) - terms(name)
     overlap = {i: len(wanted & terms(sentence)) for i, sentence in enumerate(sentences)}
     return _fill(sentences, sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]), budget)
 
 
-def _sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 

@@ -86,7 +86,7 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for block, is_code in _blocks(section.text):
+    for block, is_code in blocks(section.text):
         n = len(tokens(block))
         if current and size + n > max_tokens:
             pieces.append("\n\n".join(current))
@@ -109,7 +109,7 @@ def _closes(opening: str, line: str) -> bool:
     return bool(bare) and set(bare) == {mark[0]} and len(bare) >= run
 
 
-def _blocks(text: str) -> list[tuple[str, bool]]:
+def blocks(text: str) -> list[tuple[str, bool]]:
     """Paragraphs and fenced code blocks, in order; (text, is_code)."""
     blocks: list[tuple[str, bool]] = []
     paragraph: list[str] = []

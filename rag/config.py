@@ -91,6 +91,10 @@ class Config:
     # (eval/README.md).
     focus_sources: int = 2
     focus_chars: int = 400
+    # A corpus larger than the window (or the "retrieved" mode): the sentences and whole code blocks of
+    # the retrieved sources closest to the question, within this many characters, are what the model
+    # reads (assistant/excerpts.py); 0 gives it the retrieved passages whole, up to context_chars.
+    excerpt_chars: int = 1200
     max_question_chars: int = 2000
     # Rules of the answer path switched off, by name, comma-separated: for ablation runs of `rag exam`
     # (`assistant.aggregates.RULES`).
