@@ -204,3 +204,23 @@ def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
     with pytest.raises(RagError, match="exited at start"):
         server.ensure_server(cfg, told.append)
     assert told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "--sizes", "5"], "each size must be at least 10 entries"),
+        (["bench", "--sizes", "1k"], "give sizes as comma-separated whole numbers"),
+        (["bench", "--users", "a,b"], "give counts as comma-separated whole numbers"),
+    ],
+)
+def test_bench_lists_are_checked_when_flags_are_parsed(args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_the_bench_lists_parse_to_numbers():
+    from eval.options import corpus_sizes, crowd_sizes
+
+    assert corpus_sizes("1000, 10000,") == [1000, 10000]
+    assert crowd_sizes("1,0,8") == [1, 8] and crowd_sizes("0") == []
