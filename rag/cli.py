@@ -19,6 +19,7 @@ from rag.cli_flags import (
     exam_file_option,
     examples,
     filters_option,
+    out_option,
     report_option,
     runs_subcommand,
     usage_checked,
@@ -229,10 +230,10 @@ def ui(cfg: Config, host: str, port: int, auth: tuple[str, ...], auth_file: Path
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
 @report_option
-@click.option("--json", "out", type=FILE, help="Write the full results (metrics, config, items) to this file.")
+@out_option("Write the full results (metrics, config, items) to this file.")
 @examples(
     "rag exam --limit 10",
-    "rag exam --mode oracle --json results.json",
+    "rag exam --mode oracle --out results.json",
     "rag exam --mode chat --report report/",
     "rag exam --all-configs --report report/",
     "rag exam --prompt exam --prompt exam_loose",
@@ -255,16 +256,16 @@ def exam(
 @click.argument("files", nargs=-1, required=True, type=FILE)
 @exam_file_option
 @report_option
-@click.option("--json", "out", type=FILE, help="Write the runs and the item analysis to this file.")
+@out_option("Write the runs and the item analysis to this file.")
 @examples(
-    "rag exam --retriever dense --json dense.json",
-    "rag exam --retriever bm25 --json bm25.json",
+    "rag exam --retriever dense --out dense.json",
+    "rag exam --retriever bm25 --out bm25.json",
     "rag exam compare-saved dense.json bm25.json hybrid.json --report report/",
 )
 def exam_compare(files: tuple[Path, ...], exam_file: Path | None, report_dir: Path | None, out: Path | None) -> None:
     """Compare saved runs side by side (table, 2PL item analysis, report) without asking the model again.
 
-    Each FILE is what `rag exam --json` wrote (one run, or --all-configs). Runs of one exam can be
+    Each FILE is what `rag exam --out` wrote (one run, or --all-configs). Runs of one exam can be
     made at different times or on different machines. (`rag exam compare` is the same command.)
     """
     from eval.runs import compare_saved
@@ -285,8 +286,8 @@ exam.add_command(_compare_alias, "compare")
     type=FILE,
     help="Red-team cases (JSON lines: file, text, question); default: the bundled set.",
 )
-@click.option("--json", "out", type=FILE, help="Write every case here.")
-@examples("rag exam redteam --json redteam.json")
+@out_option("Write every case here.")
+@examples("rag exam redteam --out redteam.json")
 def exam_redteam(cfg: Config, cases_file: Path | None, out: Path | None) -> None:
     """Plant instructions beside the guide and count which defence stopped each (filter, model, checks, page).
 
@@ -368,7 +369,7 @@ def feedback_export(cfg: Config, out: Path) -> None:
     type=click.IntRange(0),
     help="Questions answered end to end by our pipeline and by the naive llama-index one.",
 )
-@click.option("--json", "out", type=FILE, help="Write the figures here [default <data dir>/results/bench-<time>.json].")
+@out_option("Write the figures here [default <data dir>/results/bench-<time>.json].")
 @click.option(
     "--users",
     default="1,4,8",

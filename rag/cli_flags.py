@@ -1,6 +1,6 @@
 """The flags several `rag` commands share, and how they parse: the settings that build the Config,
-`--filter`, `--exam`, `--report`; examples at the end of a help text, library parsers as flag
-callbacks, and group options kept apart from subcommands."""
+`--filter`, `--exam`, `--report`, `--out FILE` (with `--json FILE`, its older spelling); examples at the
+end of a help text, library parsers as flag callbacks, and group options kept apart from subcommands."""
 
 from __future__ import annotations
 
@@ -82,6 +82,24 @@ filters_option = click.option(
     callback=usage_checked(_filters),
     help="Restrict to kind, area, city, country or guide (repeatable).",
 )
+
+
+def out_option(help: str) -> Callable[[Callable], Callable]:
+    """`--out FILE`. `--json FILE`, its older spelling, still works but is left out of the help: elsewhere
+    `--json` is a flag that prints JSON to standard output."""
+
+    def decorate(func: Callable) -> Callable:
+        @click.option("--out", type=FILE, help=help)
+        @click.option("--json", "json_file", type=FILE, hidden=True)
+        @functools.wraps(func)
+        def wrapper(*args: Any, out: Path | None, json_file: Path | None, **kwargs: Any) -> Any:
+            if out and json_file:
+                raise click.UsageError("--json FILE is the older spelling of --out FILE; give one of them")
+            return func(*args, out=out or json_file, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def runs_subcommand(ctx: click.Context) -> bool:

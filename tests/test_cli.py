@@ -206,6 +206,43 @@ def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
     assert told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
 
 
+def visible_params(group: click.Group = cli, prefix: tuple[str, ...] = ()):
+    """(command path, parameter) for every option a help text shows."""
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        for param in command.params:
+            if not getattr(param, "hidden", False):
+                yield (*prefix, name), param
+        if isinstance(command, click.Group):
+            yield from visible_params(command, (*prefix, name))
+
+
+def test_json_is_a_flag_wherever_the_help_shows_it_and_files_are_given_with_out():
+    shown = [(path, param) for path, param in visible_params() if "--json" in param.opts]
+    assert {path for path, _ in shown} == {("parse",), ("ask",), ("feedback",)}
+    assert all(param.is_flag for _, param in shown)
+    with_out = {path for path, param in visible_params() if "--out" in param.opts}
+    assert with_out >= {("exam",), ("exam", "compare-saved"), ("exam", "redteam"), ("bench",)}
+
+
+def test_out_and_its_older_spelling_json_write_the_same_file(tmp_path):
+    from tests.test_exam import _saved_run
+
+    runs = [
+        str(_saved_run(tmp_path / f"{mode}.json", mode, right)) for mode, right in (("rag", [1, 0]), ("oracle", [1, 1]))
+    ]
+    written = {}
+    for flag in ("--out", "--json"):
+        out = tmp_path / f"compared{flag}.json"
+        result = CliRunner().invoke(cli, ["exam", "compare-saved", *runs, flag, str(out)])
+        assert result.exit_code == 0 and result.output.endswith(f"Wrote {out}\n"), result.output
+        written[flag] = out.read_bytes()
+    assert written["--out"] == written["--json"]
+    both = CliRunner().invoke(cli, ["exam", "compare-saved", *runs, "--out", "a.json", "--json", "b.json"])
+    assert both.exit_code == 2 and "--json FILE is the older spelling of --out FILE" in both.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
