@@ -28,7 +28,7 @@ from rag.config import Config
 from rag.console import ask_and_print, chat_in_terminal, progress_bar, say, show, warn
 from rag.errors import RagError
 
-# The library modules each command calls are imported inside it: start-up stays fast.
+# Besides the console, the library modules a command calls are imported inside it: start-up stays fast.
 STARTED = time.perf_counter()
 
 

@@ -1,5 +1,5 @@
 """The flags several `rag` commands share, and how they parse: the settings that build the Config,
-`--filter`, `--exam`, `--report`, `--out FILE` (with `--json FILE`, its older spelling); examples at the
+`--filter`, `--exam`, `--report`, `--out FILE` (also taken as a hidden `--json FILE`); examples at the
 end of a help text, library parsers as flag callbacks, and group options kept apart from subcommands."""
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ filters_option = click.option(
 
 
 def out_option(help: str) -> Callable[[Callable], Callable]:
-    """`--out FILE`. `--json FILE`, its older spelling, still works but is left out of the help: elsewhere
-    `--json` is a flag that prints JSON to standard output."""
+    """`--out FILE`, also taken as `--json FILE` (which scripts use) but left out of the help: wherever the
+    help shows `--json`, it is a flag that prints JSON to standard output."""
 
     def decorate(func: Callable) -> Callable:
         @click.option("--out", type=FILE, help=help)
@@ -94,7 +94,7 @@ def out_option(help: str) -> Callable[[Callable], Callable]:
         @functools.wraps(func)
         def wrapper(*args: Any, out: Path | None, json_file: Path | None, **kwargs: Any) -> Any:
             if out and json_file:
-                raise click.UsageError("--json FILE is the older spelling of --out FILE; give one of them")
+                raise click.UsageError("--out FILE and --json FILE name the same file; give one of them")
             return func(*args, out=out or json_file, **kwargs)
 
         return wrapper

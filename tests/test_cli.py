@@ -226,7 +226,7 @@ def test_json_is_a_flag_wherever_the_help_shows_it_and_files_are_given_with_out(
     assert with_out >= {("exam",), ("exam", "compare-saved"), ("exam", "redteam"), ("bench",)}
 
 
-def test_out_and_its_older_spelling_json_write_the_same_file(tmp_path):
+def test_out_and_its_hidden_alias_json_write_the_same_file(tmp_path):
     from tests.test_exam import _saved_run
 
     runs = [
@@ -240,7 +240,7 @@ def test_out_and_its_older_spelling_json_write_the_same_file(tmp_path):
         written[flag] = out.read_bytes()
     assert written["--out"] == written["--json"]
     both = CliRunner().invoke(cli, ["exam", "compare-saved", *runs, "--out", "a.json", "--json", "b.json"])
-    assert both.exit_code == 2 and "--json FILE is the older spelling of --out FILE" in both.output
+    assert both.exit_code == 2 and "--out FILE and --json FILE name the same file" in both.output
 
 
 @pytest.mark.parametrize(
