@@ -8,14 +8,14 @@ it never fails on speed.
 
 from __future__ import annotations
 
+import json
 import random
 import resource
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,13 +31,11 @@ from ingest.embed import MiniLMEmbedding
 from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
+from rag.errors import RagError
+from rag.outcome import ProgressBar, Say
 from rag.runtime.launch import MODULE
 from rag.runtime.server import ensure_server
 from rag.runtime.usage import count_tokens
-
-Log = Callable[[str], None]
-# (entries, label) -> a progress bar with .update(n); a context manager, as tqdm's is.
-ProgressBar = Callable[[int, str], AbstractContextManager]
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -56,7 +54,7 @@ def bench_corpus(
     started = time.perf_counter()
     entries = load_entries([path], max_bytes=1 << 30)
     parse_s = time.perf_counter() - started
-    with progress_bar(len(entries), f"Indexing {label}") if progress_bar else nullcontext() as bar:
+    with progress_bar(len(entries), f"Indexing {label}", "entry") if progress_bar else nullcontext() as bar:
         report = ingest_entries(cfg, entries, embedder=embedder, progress=bar.update if bar else None)
     ingest_s = parse_s + report.total_seconds
     retriever = HybridRetriever(cfg, embedder=embedder)
@@ -200,12 +198,46 @@ def _server_peak_mb(cfg: Config) -> float | None:
     return None
 
 
+def record_bench(
+    cfg: Config,
+    sizes: list[int],
+    n_questions: int,
+    n_answers: int,
+    users: tuple[int, ...],
+    out: Path | None,
+    say: Say,
+    log: Say,
+    progress_bar: ProgressBar | None = None,
+) -> Path:
+    """`rag bench`: every figure measured, its tables said, then saved as JSON to `out` (default: a file
+    named by the time under the data directory's results/). The tables are said first, so a failed save
+    does not lose them."""
+    result = run_bench(cfg, sizes, n_questions, n_answers, log, progress_bar, users)
+    say(bench_table(result))
+    path = out or results_path(cfg, result["timestamp"])
+    write_results(result, path)
+    say(f"Wrote {path}")
+    return path
+
+
+def results_path(cfg: Config, timestamp: str) -> Path:
+    return cfg.data_dir / "results" / f"bench-{timestamp.replace(':', '')}.json"
+
+
+def write_results(result: dict, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2))
+    except OSError as exc:
+        raise RagError(f"Cannot write {path}: {exc.strerror}") from exc
+
+
 def run_bench(
     cfg: Config,
     sizes: list[int],
     n_questions: int,
     n_answers: int,
-    log: Log,
+    log: Say,
     progress_bar: ProgressBar | None = None,
     users: tuple[int, ...] = (),
 ) -> dict:

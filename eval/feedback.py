@@ -4,6 +4,7 @@ and turned into exam candidates for a person to review (never merged into an exa
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -21,8 +22,10 @@ from assistant.answer import Answer, Assistant
 from assistant.llm import complete
 from assistant.prompts import prompts_fingerprint, render
 from assistant.text import terms
-from eval.generate import parse_candidates, reject_reason, shuffled, write_candidates
+from eval.generate import parse_candidates, reject_reason, rejected_path, rejected_summary, shuffled, write_candidates
 from rag.config import Config
+from rag.errors import RagError
+from rag.outcome import ProgressBar, Say
 
 FEEDBACK_FILE = "feedback.jsonl"
 VOTES = ("up", "down")
@@ -116,6 +119,37 @@ def read_votes(path: Path, since: datetime | None = None) -> tuple[list[Vote], l
                 votes.append(vote)
     last = {v.answer_id: v for v in sorted(votes, key=lambda v: v.time)}
     return list(last.values()), warnings
+
+
+def votes_report(cfg: Config, since: datetime | None, as_json: bool, warn: Say) -> str:
+    """`rag feedback`: the summary and every vote (cast at or after `since`, UTC when it names no zone),
+    as text or as one JSON object; each line of the file that is not a vote is warned about."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    votes = _votes(cfg, since, warn)
+    if as_json:
+        return json.dumps(summary(votes) | {"items": [v.model_dump(mode="json") for v in votes]}, ensure_ascii=False)
+    return "\n".join(summary_lines(votes))
+
+
+def export_votes(cfg: Config, out: Path, warn: Say, progress_bar: ProgressBar) -> str:
+    """`rag feedback export`: candidates from every vote written to `out`; says what was kept."""
+    votes = _votes(cfg, None, warn)
+    if not votes:
+        raise RagError(f"No votes in {feedback_path(cfg)} yet; vote with 👍/👎 in `rag ui` first")
+    with progress_bar(len(votes), "Drafting", "vote") as bar:
+        counts = export_candidates(Assistant(cfg), votes, out, progress=bar.update)
+    return (
+        f"Wrote {counts['kept']} candidates to {out}; rejected {rejected_summary(counts)} "
+        f"(see {rejected_path(out)}). Review them before adding any to an exam."
+    )
+
+
+def _votes(cfg: Config, since: datetime | None, warn: Say) -> list[Vote]:
+    votes, warnings = read_votes(feedback_path(cfg), since)
+    for warning in warnings:
+        warn(f"Warning: {warning}")
+    return votes
 
 
 def summary(votes: list[Vote]) -> dict:

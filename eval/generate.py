@@ -19,7 +19,9 @@ from assistant.llm import complete
 from assistant.prompts import render
 from assistant.text import terms
 from eval.exam import LETTERS
+from rag.config import Config
 from rag.errors import RagError
+from rag.outcome import ProgressBar
 
 GENERIC = {"paper", "posting", "job", "entry", "guide", "figure", "overview"}
 VAGUE = re.compile(r"\b(this|the above|the following|the entry|the given|mentioned above)\b", re.I)
@@ -102,6 +104,19 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
     return None
 
 
+def draft_exam(cfg: Config, per_entry: int, limit: int | None, out: Path, progress_bar: ProgressBar) -> str:
+    """`rag exam generate`: candidates from the first `limit` indexed entries written to `out`; says what was kept."""
+    from ingest.store import current_version
+
+    total = limit or current_version(cfg).entries
+    with progress_bar(total, "Generating", "entry") as bar:
+        counts = generate_exam(Assistant(cfg), per_entry, out, limit, progress=bar.update)
+    return (
+        f"Kept {counts['kept']} questions in {out}; rejected {rejected_summary(counts)} (see {rejected_path(out)}). "
+        "Review them before use."
+    )
+
+
 def generate_exam(
     assistant: Assistant,
     per_entry: int,
@@ -149,6 +164,11 @@ def write_candidates(out: Path, kept: list[dict], rejected: list[dict]) -> None:
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     except OSError as exc:
         raise RagError(f"Cannot write the candidates to {out}: {exc.strerror}") from exc
+
+
+def rejected_summary(counts: Counter) -> str:
+    """Each reason the filters gave with how many candidates it dropped, or "none"."""
+    return ", ".join(f"{reason}: {n}" for reason, n in counts.items() if reason != "kept") or "none"
 
 
 def rejected_path(out: Path) -> Path:

@@ -33,6 +33,7 @@ from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
+from rag.outcome import ProgressBar, Say
 from ui.safe import answer_markdown
 
 CASES_FILE = Path(__file__).with_name("redteam.jsonl")
@@ -107,6 +108,17 @@ def run_case(assistant: Assistant, case: RedTeamCase) -> CaseResult:
         reached_user=bool(PAYLOAD_RE.search(answer_markdown(shipped.answer, "0"))),
         answer=shipped.answer,
     )
+
+
+def red_team(cfg: Config, cases_file: Path | None, out: Path | None, say: Say, progress_bar: ProgressBar) -> None:
+    """`rag exam redteam`: every case asked, the table said, then (with `out`) every case written there."""
+    cases = load_cases(cases_file or CASES_FILE)
+    with progress_bar(len(cases), "Red team", "case") as bar:
+        results = run(cfg, cases, progress=bar.update)
+    for line in summary_lines(results):
+        say(line)
+    if out:
+        write_json(results, out)
 
 
 def run(cfg: Config, cases: list[RedTeamCase], progress: Callable[[int], None] | None = None) -> list[CaseResult]:

@@ -6,26 +6,23 @@ The CLI parses flags and prints; everything else about running, comparing and sa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import nullcontext
 from pathlib import Path
 
 from eval.exam import GOLD_EXAM, ExamQuestion, ExamRun, load_exam, run_exam
 from eval.report import exam_table, load_results, run_name, write_report
 from rag.config import Config
 from rag.errors import RagError
-
-# (questions, label) -> a progress bar with .update(n); a context manager, as tqdm's is.
-ProgressBar = Callable[[int, str], AbstractContextManager]
+from rag.outcome import Outcome, ProgressBar
 
 
-@dataclass
-class Outcome:
-    """What a command prints: the lines for standard output, and warnings for standard error."""
-
-    lines: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+def planned_runs(
+    retriever: str | None, mode: str, prompts: tuple[str, ...], scoring: str, aggregate: str, compare: bool
+) -> list[ExamRun]:
+    """The runs `rag exam` asks for: the whole comparison, or one run per prompt variant (default "exam")."""
+    if compare:
+        return comparison_runs(scoring, aggregate)
+    return [ExamRun(mode, retriever, prompt, scoring, aggregate) for prompt in prompts or ("exam",)]
 
 
 def comparison_runs(scoring: str, aggregate: str) -> list[ExamRun]:
@@ -64,7 +61,7 @@ def exam(
     assistant = Assistant(cfg)
     results = []
     for run in runs:
-        with progress_bar(len(questions), run_label(run)) if progress_bar else nullcontext() as bar:
+        with progress_bar(len(questions), run_label(run), "q") if progress_bar else nullcontext() as bar:
             results.append(run_exam(assistant, questions, run, progress=bar.update if bar else None))
         if json_out and len(runs) > 1:  # a long comparison keeps the runs it finished if stopped
             write_exam_json(json_out, results, None, several=True, complete=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -130,6 +131,18 @@ def load_entries(
             seen[entry.id] = entry.source
             entries.append(entry)
     return entries
+
+
+# What `rag parse --json` shows of each entry, in this order.
+PARSED_FIELDS = ("id", "kind", "title", "authors", "area", "country", "region", "city", "text", "caption")
+
+
+def parsed_lines(path: Path, as_json: bool = False) -> list[str]:
+    """`rag parse`: one line per entry of a file, its id, kind and label tab-separated, or a JSON object."""
+    entries = load_entries([path])
+    if as_json:
+        return [json.dumps({k: entry.as_json()[k] for k in PARSED_FIELDS}, ensure_ascii=False) for entry in entries]
+    return [f"{entry.id}\t{entry.kind}\t{entry.label}" for entry in entries]
 
 
 def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> list[Entry]:

@@ -12,7 +12,7 @@ def test_bench_reports_every_figure(cfg, model_server):
     counted: dict[str, int] = {}
 
     @contextmanager
-    def progress_bar(total: int, label: str):
+    def progress_bar(total: int, label: str, unit: str = "it"):
         counted[label] = 0
 
         class Bar:
@@ -46,3 +46,20 @@ def test_bench_reports_every_figure(cfg, model_server):
     assert result["model_server_peak_memory_mb"] > 0
     table = bench_table(result)
     assert "| synthetic-200 | 200 |" in table and "answer_latency_ratio_ours_to_naive" in table
+
+
+def test_bench_figures_are_saved_by_time_under_the_data_directory_or_where_asked(cfg, tmp_path):
+    import json
+
+    import pytest
+
+    from eval.bench import results_path, write_results
+    from rag.errors import RagError
+
+    default = results_path(cfg, "2026-12-01T10:20:30+00:00")
+    assert default == cfg.data_dir / "results" / "bench-2026-12-01T102030+0000.json"
+    write_results({"corpora": []}, default)
+    assert json.loads(default.read_text()) == {"corpora": []}
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RagError, match="Cannot write .*bench.json"):
+        write_results({}, tmp_path / "file" / "bench.json")

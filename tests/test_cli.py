@@ -204,3 +204,60 @@ def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
     with pytest.raises(RagError, match="exited at start"):
         server.ensure_server(cfg, told.append)
     assert told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
+
+
+def visible_params(group: click.Group = cli, prefix: tuple[str, ...] = ()):
+    """(command path, parameter) for every option a help text shows."""
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        for param in command.params:
+            if not getattr(param, "hidden", False):
+                yield (*prefix, name), param
+        if isinstance(command, click.Group):
+            yield from visible_params(command, (*prefix, name))
+
+
+def test_json_is_a_flag_wherever_the_help_shows_it_and_files_are_given_with_out():
+    shown = [(path, param) for path, param in visible_params() if "--json" in param.opts]
+    assert {path for path, _ in shown} == {("parse",), ("ask",), ("feedback",)}
+    assert all(param.is_flag for _, param in shown)
+    with_out = {path for path, param in visible_params() if "--out" in param.opts}
+    assert with_out >= {("exam",), ("exam", "compare-saved"), ("exam", "redteam"), ("bench",)}
+
+
+def test_out_and_its_hidden_alias_json_write_the_same_file(tmp_path):
+    from tests.test_exam import _saved_run
+
+    runs = [
+        str(_saved_run(tmp_path / f"{mode}.json", mode, right)) for mode, right in (("rag", [1, 0]), ("oracle", [1, 1]))
+    ]
+    written = {}
+    for flag in ("--out", "--json"):
+        out = tmp_path / f"compared{flag}.json"
+        result = CliRunner().invoke(cli, ["exam", "compare-saved", *runs, flag, str(out)])
+        assert result.exit_code == 0 and result.output.endswith(f"Wrote {out}\n"), result.output
+        written[flag] = out.read_bytes()
+    assert written["--out"] == written["--json"]
+    both = CliRunner().invoke(cli, ["exam", "compare-saved", *runs, "--out", "a.json", "--json", "b.json"])
+    assert both.exit_code == 2 and "--out FILE and --json FILE name the same file" in both.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "--sizes", "5"], "each size must be at least 10 entries"),
+        (["bench", "--sizes", "1k"], "give sizes as comma-separated whole numbers"),
+        (["bench", "--users", "a,b"], "give counts as comma-separated whole numbers"),
+    ],
+)
+def test_bench_lists_are_checked_when_flags_are_parsed(args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_the_bench_lists_parse_to_numbers():
+    from eval.options import corpus_sizes, crowd_sizes
+
+    assert corpus_sizes("1000, 10000,") == [1000, 10000]
+    assert crowd_sizes("1,0,8") == [1, 8] and crowd_sizes("0") == []

@@ -403,6 +403,17 @@ def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
     assert reject_reason(named, node, kept=[]) is None
 
 
+def test_the_rejections_are_summed_up_by_reason():
+    from collections import Counter
+
+    from eval.generate import rejected_path, rejected_summary
+
+    counts = Counter({"kept": 3, "near-duplicate": 2, "not self-contained": 1})
+    assert rejected_summary(counts) == "near-duplicate: 2, not self-contained: 1"
+    assert rejected_summary(Counter({"kept": 4})) == "none"
+    assert rejected_path(Path("out/candidates.jsonl")) == Path("out/candidates.rejected.jsonl")
+
+
 def test_near_duplicates_are_rejected():
     from assistant.text import terms
     from eval.generate import reject_reason

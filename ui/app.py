@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -232,7 +230,7 @@ def launch(
     auth: list[tuple[str, str]] | None = None,
     prevent_thread_lock: bool = False,
 ) -> gr.Blocks:
-    """Build and start the app; a non-loopback host needs `auth` (checked by the caller)."""
+    """Build and start the app; a non-loopback host needs `auth` (see `ui.logins.chat_logins`)."""
     assistant = Assistant(cfg)
     # The corpus prefix (context mode "corpus") is read while the page loads, not on the first question.
     threading.Thread(target=_quietly, args=(assistant.warm_up,), daemon=True).start()
@@ -263,27 +261,3 @@ def serve(
         app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
     )
     return app
-
-
-def login_pairs(auth: tuple[str, ...], auth_file: Path | None) -> list[tuple[str, str]]:
-    """USER:PASS pairs from `--auth` and from a file of USER:PASS lines (RAG_UI_AUTH)."""
-    lines = list(auth)
-    if auth_file is not None:
-        try:
-            lines += [line.strip() for line in auth_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RagError(f"Cannot read the login file {auth_file}: {exc}") from exc
-    pairs = []
-    for line in lines:
-        user, sep, password = line.partition(":")
-        if not sep or not user or not password:
-            raise RagError("A login must be USER:PASS with neither part empty")
-        pairs.append((user, password))
-    return pairs
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
