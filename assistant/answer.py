@@ -15,7 +15,8 @@ from assistant.abbreviations import RULE as ABBREVIATIONS
 from assistant.aggregates import RULES
 from assistant.best_match import RULE as BEST_MATCH
 from assistant.best_match import best_match_answer
-from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, SENTENCE_SUPPORT, UNSUPPORTED, Citation, Verified, verify
+from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
+from assistant.citations import RULES as VERIFY_RULES
 from assistant.context import Context, build_context, corpus_context, focus
 from assistant.excerpts import excerpt_context
 from assistant.listing import catalog_answer
@@ -32,7 +33,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, SENTENCE_SUPPORT, BEST_MATCH}
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH} | frozenset(VERIFY_RULES)
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400

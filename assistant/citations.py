@@ -1,27 +1,20 @@
-"""Citations are checked in code: only numbers of sources really in the context survive."""
+"""Citations are checked in code: only numbers of sources really in the context survive.
+
+`verify` applies named rules in the order of `RULES`; each guards against one class of answer, and
+each name is a switch in RAG_DISABLED_RULES, so `rag exam` can measure what a rule is worth.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.context import CITATION_RE, Context, Source, cited_numbers
 from assistant.names import cities, label_of, short_name
 from assistant.questions import asks_for_entry
 from assistant.text import ordered_terms, terms
 
-MIN_SHARED = 0.5
-# A cited sentence must also find this share of its new words (those not in the question) in its
-# sources: "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna".
-MIN_NEW = 0.5
-# ... and this share of the words it takes from the question, other than the cited postings' places:
-# "“A” [2] won a best paper award" answers "Which paper won a best paper award?" with a title that [2]
-# holds, and a premise it does not.
-MIN_ASKED = 0.5
-# An uncited sentence is kept only when one source holds this share of its words and of its new
-# words; that source is then cited for it, by code.
-MIN_UNCITED = 0.75
 # Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
 BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")
 # A source named by its number only: "The paper written by X is [1]." or "[1] proposes …".
@@ -38,6 +31,11 @@ ABSTAIN_RE = re.compile(
 )
 UNSUPPORTED = "The sources do not say."
 SENTENCE_SPLIT_RE = re.compile(r"((?<=[.!?])[ \t]+|\s*\n\s*)")
+# A fenced code block of an answer is checked as one unit, set aside before sentences are split.
+FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
+CODE_MARK_RE = re.compile(r"\x00code(\d+)\x00")
+SNIPPET_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -86,11 +84,194 @@ class Verified:
         return not (self.invalid or self.unsupported or self.dropped)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer as the sentence rules read it."""
+
+    words: set[str]  # its content words and numbers, without its citations' numbers
+    new: set[str]  # those not in the question (all of them without a question)
+    restated: set[str]  # those it takes from the question
+    numbers: set[str]  # numbers among its new words, with a question (code-written answers state counts)
+    question: str
+    about: Callable[[Source], bool] | None  # the test a cited source must pass when it names one entry
+    opens_list: bool  # it ends with ":", introducing what follows
+
+    @classmethod
+    def of(cls, text: str, question: str, about: Callable[[Source], bool] | None) -> Claim:
+        words = terms(CITATION_RE.sub(" ", text))
+        asked = terms(question)
+        new = words - asked
+        numbers = {t for t in new if t.isdigit()} if question else set()
+        return cls(words, new, words & asked, numbers, question, about, text.rstrip().endswith(":"))
+
+    @property
+    def states_words(self) -> bool:
+        """Not a bullet, a list number, or source numbers alone."""
+        return any(not t.isdigit() for t in self.words)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The rules. Each check returns True when what it guards against is absent (code-citations mends the
+# code instead); `verify` skips a rule whose name is disabled.
+
+CITED_ENTRY = "cited-entry"
+
+
+def cites_an_entry(n: int, sources: dict[int, Source]) -> bool:
+    """Rule "cited-entry" guards against a citation to an entry not in the context ("[7]" of five
+    sources): the number is removed and reported as invalid. Switched off, it stays as written,
+    still naming no source."""
+    return n in sources
+
+
+CLAIM_SHARE = "claim-share"
+# A source supports a claim holding this share of its words; in a group like "[1, 2]" each source
+# needs only its part of that share, as long as the group together holds it.
+MIN_SHARED = 0.5
+
+
+def holds_its_claim(n: int, group: list[int], claims: list[set[str]], source_terms: dict[int, set[str]]) -> bool:
+    """Rule "claim-share" guards against a citation to a source that does not hold what it is attached
+    to: the text since the previous citation in its sentence (so "EMC2 [1], MADA [2]" checks each
+    title against its own source) or the whole sentence."""
+    if not claims:
+        return True
+    together = set().union(*(source_terms[g] for g in group))
+    for claim in claims:
+        share = len(claim & source_terms[n]) / len(claim)
+        if share >= MIN_SHARED:
+            return True
+        if len(group) > 1 and share >= MIN_SHARED / len(group) and len(claim & together) >= MIN_SHARED * len(claim):
+            return True
+    return False
+
+
+NAMED_ENTRY = "named-entry"
+# A sentence names a paper by its short name before a colon of at most this many words ("EMC2"),
+# or by this share of its title's words.
+SHORT_NAME_WORDS = 3
+TITLE_SHARE = 0.75
+
+
+def cites_the_named_entry(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "named-entry" guards against a sentence naming one entry that cites another: "The authors
+    of “A” are … [2]" with [2] another paper, whose names are in [2] but not as A's; "The Bengaluru
+    posting asks for …" citing the Madrid posting. One cited source must be about the named entry."""
+    return claim.about is None or any(claim.about(source) for source in cited)
+
+
+def _named_entry(sentence: str, sources: dict[int, Source]) -> Callable[[Source], bool] | None:
+    """What a sentence naming exactly one entry must cite, as a test of a source: a source about that
+    paper (the paper, or a caption naming it), or a posting in the one posting city it names."""
+    paper = _paper_named(sentence, sources)
+    if paper is not None:
+        return lambda source: _mentions(source, paper)
+    held = terms(sentence)
+    named = {c for s in sources.values() if s.kind == "posting" for c in cities(s) if terms(c) <= held and terms(c)}
+    if len(named) == 1:
+        city = named.pop()
+        return lambda source: city in cities(source)
+    return None
+
+
+def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
+    """The one paper of the context a sentence is about, if it names exactly one."""
+    named = [s for s in sources.values() if s.kind == "paper" and _names_title(sentence, s)]
+    return named[0] if len(named) == 1 else None
+
+
+def _names_title(text: str, source: Source) -> bool:
+    title = label_of(source)
+    held = terms(text)
+    short = terms(title.split(":")[0]) if ":" in title else set()
+    if short and len(short) <= SHORT_NAME_WORDS and short <= held:
+        return True
+    words = terms(title)
+    return bool(words) and len(words & held) >= TITLE_SHARE * len(words)
+
+
+def _mentions(source: Source, paper: Source) -> bool:
+    """Is `paper` what `source` says something about: the paper itself, or an entry naming it (a caption)?"""
+    return source.n == paper.n or _names_title(source.passage, paper)
+
+
+BARE_NUMBER = "bare-number"
+
+
+def answers_which_entry(claim: Claim, kept: list[int]) -> bool:
+    """Rule "bare-number" guards against a sentence of source numbers alone ("[1]") answering a
+    question that does not ask which entry: "[1]" does not answer "under which area does EMC2 appear?"."""
+    return not (kept and claim.question and not asks_for_entry(claim.question))
+
+
+QUESTION_ECHO = "question-echo"
+
+
+def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:
+    """Rule "question-echo" guards against a sentence made only of the question's words: "The deadline
+    of the Bengaluru posting is [1]." states nothing, unless the question asks which entry it is (the
+    source's number is then the answer, and its name is written in) or the sentence opens a list."""
+    return bool(claim.new) or not claim.question or bool(kept and asks_for_entry(claim.question)) or claim.opens_list
+
+
+NUMBER_ANCHOR = "number-anchor"
+# A number must stand within this many words of another word of its sentence in a cited source.
+NUMBER_REACH = 3
+
+
+def numbers_anchored(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "number-anchor" guards against a number the cited sources do not state of what the sentence
+    counts: "5 citations" is not "(5 authors)". Each number must stand in a cited source near another
+    word of the sentence."""
+    if not claim.numbers:
+        return True
+    words = claim.words - claim.numbers
+    sequences = [ordered_terms(CITATION_RE.sub(" ", source.render())) for source in cited]
+    return all(
+        any(
+            term == number and words & set(sequence[max(0, i - NUMBER_REACH) : i + NUMBER_REACH + 1])
+            for sequence in sequences
+            for i, term in enumerate(sequence)
+        )
+        for number in claim.numbers
+    )
+
+
+QUESTION_PREMISE = "question-premise"
+# Of what a sentence takes from the question, the cited sources must hold this share, or all but
+# this many words (one may be the question's paraphrase, "stands for").
+MIN_ASKED = 0.5
+PREMISE_SLACK = 1
+
+
+def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "question-premise" guards against a premise of the question that no cited source states,
+    made to look true by a title: "“A” [2] won a best paper award" where [2] holds the title only.
+    The cited postings' places are set aside (they say which posting, not that the premise is true of
+    it); a paper's title stays, as it states what the paper is about."""
+    places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
+    premise = claim.restated - set().union(*places)
+    missing = premise - held
+    return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
+
+
+SENTENCE_SUPPORT = "sentence-support"
 # Of a claim's new words that a cited source holds, this share must stand within this many adjacent
 # sentences of it (beside its header and title lines), not scattered over the whole passage.
 SUPPORT_WINDOW = 2
 WINDOW_SHARE = 0.75
-SENTENCE_SUPPORT = "sentence-support"  # the rule's name in RAG_DISABLED_RULES
+
+
+def held_in_a_window(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "sentence-support" guards against a sentence whose words are scattered across the cited
+    passage ("the International Machine Learning team" from a posting that says "International" in
+    one paragraph and "machine learning" in another). Each cited source contributes its one best
+    place, so a list citing several sources is checked item by item."""
+    covered: set[str] = set()
+    for source in cited:
+        covered |= max((claim.new & window for window in sentence_windows(source)), key=len, default=set())
+    in_windows = claim.new & set().union(*(window for source in cited for window in sentence_windows(source)))
+    return len(covered) >= WINDOW_SHARE * len(in_windows)
 
 
 def sentence_windows(source: Source) -> list[set[str]]:
@@ -105,177 +286,253 @@ def sentence_windows(source: Source) -> list[set[str]]:
     return [head.union(*sentences[i : i + SUPPORT_WINDOW]) for i in range(len(sentences) - SUPPORT_WINDOW + 1)]
 
 
-def _held_in_a_window(new: set[str], cited: list[Source]) -> bool:
-    """Rule "sentence-support": a claim is carried by one place of a source (a sentence or two), not by
-    words gathered from all over it ("the International Machine Learning team" from a posting that
-    says "International" in one paragraph and "machine learning" in another). Each cited source
-    contributes its one best place, so a list citing several sources is checked item by item."""
-    covered: set[str] = set()
-    for source in cited:
-        covered |= max((new & window for window in sentence_windows(source)), key=len, default=set())
-    held = new & set().union(*(window for source in cited for window in sentence_windows(source)))
-    return len(covered) >= WINDOW_SHARE * len(held)
+NEW_WORDS = "new-words"
+# A cited sentence's sources must hold this share of its new words (those not in the question).
+MIN_NEW = 0.5
+
+
+def new_words_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "new-words" guards against a sentence that leans on the question's words for its support:
+    "ICML 2024 is held in Vienna [1]" shares "ICML 2024" with the overview, not "Vienna"."""
+    return not claim.new or len(claim.new & held) >= MIN_NEW * len(claim.new)
+
+
+UNCITED = "uncited"
+# An uncited sentence is kept only when one source holds this share of its words and of its new words.
+MIN_UNCITED = 0.75
+
+
+def source_holding_it(claim: Claim, source_terms: dict[int, set[str]]) -> int | None:
+    """Rule "uncited" guards against an uncited sentence (or one whose citations all failed): it is
+    kept only when one source holds nearly all of it, and code then cites that source; else dropped.
+    Switched off, such a sentence is shown as written, uncited. Returns that source's number."""
+    best, best_share = None, 0.0
+    for n, held in source_terms.items():
+        share = len(claim.words & held) / len(claim.words)
+        fits = not claim.new or len(claim.new & held) >= MIN_UNCITED * len(claim.new)
+        if share >= MIN_UNCITED and fits and share > best_share:
+            best, best_share = n, share
+    return best
+
+
+CODE_BLOCK = "code-block"
+
+
+def source_holds_code(block: str, passages: list[str]) -> bool:
+    """Rule "code-block" guards against a fenced code block no source holds verbatim (whitespace and
+    citations aside): it is removed whole, never cut line by line as sentences would be."""
+    code = " ".join(FENCE_RE.sub(lambda m: m.group(1), code_without_citations(block)).split())
+    return bool(code) and any(code in passage for passage in passages)
+
+
+CODE_CITATIONS = "code-citations"
+
+
+def code_without_citations(code: str) -> str:
+    """Rule "code-citations" guards against a citation inside a code fence or inline code, where it
+    would read as part of the code: it is removed, with the blanks before it."""
+    return re.sub(rf"[ \t]*(?:{CITATION_RE.pattern})", "", code)
+
+
+# Rules of a sentence and the sources it cites (or the one source code would cite for it).
+Grounding = Callable[[Claim, list[Source], set[str]], bool]
+NAMING: tuple[tuple[str, Grounding], ...] = ((NAMED_ENTRY, cites_the_named_entry),)
+GROUNDING: tuple[tuple[str, Grounding], ...] = (
+    (NUMBER_ANCHOR, numbers_anchored),
+    (QUESTION_PREMISE, premise_held),
+    (SENTENCE_SUPPORT, held_in_a_window),
+    (NEW_WORDS, new_words_held),
+)
+# Every rule of `verify`, in the order it applies them: each citation's numbers, then each sentence,
+# then its cited sources (or the source code cites for it), then the code of the answer.
+RULES: tuple[str, ...] = (
+    CITED_ENTRY,
+    CLAIM_SHARE,
+    NAMED_ENTRY,
+    BARE_NUMBER,
+    QUESTION_ECHO,
+    *(name for name, _ in GROUNDING),
+    UNCITED,
+    CODE_BLOCK,
+    CODE_CITATIONS,
+)
 
 
 def verify(answer: str, context: Context, question: str = "", disabled: frozenset[str] = frozenset()) -> Verified:
     """Keep a citation `[n]` only if source n is in the context and supports what it is attached to;
-    keep a sentence only if a verified citation supports it.
+    keep a sentence only if a verified citation supports it, by the rules of `RULES` not `disabled`.
 
-    What a citation supports is the text since the previous citation in its sentence (so a list
-    "EMC2 [1], MADA [2] and COLLAGE [3]." checks each title against its own source) or else the
-    whole sentence. A source supports a claim holding at least half of its content words; in a
-    group like `[1, 2]` the sources may share the claim, each holding its part. The sentence's
-    cited sources together must also hold half of its words that are not in the question, and half
-    of those it takes from the question (a premise no source states is not made true by a title).
-    Numbers that name no source are reported as `invalid`, real sources that fail the check as
-    `unsupported`; both are removed from the text. A sentence left without a citation is cited
-    by code when one source holds nearly all of it, and dropped otherwise; a sentence made only of
-    the question's words states nothing and is dropped too, unless the question asks which entry
-    it is. An abstaining sentence becomes "The sources do not say.". Without a `question` every word
-    counts as new (code-written answers, whose words may all be the question's).
+    Numbers that name no source are reported as `invalid`, real sources that fail a rule as
+    `unsupported`; both are removed from the text. A sentence left without a citation is cited by
+    code when one source holds nearly all of it, and dropped otherwise. An abstaining sentence
+    becomes "The sources do not say.". Without a `question` every word counts as new (code-written
+    answers, whose words may all be the question's).
     """
-    sources = context.by_number()
-    # Without the "[n]" of the header: the number of a source is not a fact it states.
-    source_terms = {n: terms(CITATION_RE.sub(" ", s.render())) for n, s in sources.items()}
-    asked = terms(question)
-    used: list[int] = []
-    invalid: list[int] = []
-    unsupported: list[int] = []
-    dropped: list[str] = []
-    auto_cited: list[int] = []
-    counts = {"model": 0, "supported": 0, "facts": 0}
-    claims_for: dict[int, list[set[str]]] = {}  # what each kept citation was checked against
+    check = _Verification(context, question, disabled)
+    answer, blocks = _hold_code(answer)
+    parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
+    text = "".join(part if CODE_MARK_RE.fullmatch(part) else check.sentence(part) for part in parts)
+    text = check.restore_code(text, blocks)
+    text = _tidy_removals(_collapse_abstentions(text))
+    text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
+    citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
+    return Verified(
+        text,
+        citations,
+        sorted(set(check.invalid)),
+        bool(ABSTAIN_RE.search(text)),
+        sorted(set(check.unsupported)),
+        check.dropped,
+        check.auto_cited,
+        check.model_citations,
+        check.supported_sentences,
+        check.fact_sentences,
+    )
 
-    def supports(n: int, group: list[int], claims: list[set[str]]) -> bool:
-        if not claims:
-            return True
-        together = set().union(*(source_terms[g] for g in group))
-        for claim in claims:
-            share = len(claim & source_terms[n]) / len(claim)
-            if share >= MIN_SHARED:
-                return True
-            if len(group) > 1 and share >= MIN_SHARED / len(group) and len(claim & together) >= MIN_SHARED * len(claim):
-                return True
-        return False
 
-    def cite_checked(sentence: str) -> tuple[str, list[tuple[int, list[set[str]]]]]:
-        sentence_claim = terms(CITATION_RE.sub(" ", sentence))
-        previous_end = 0
-        kept_here: list[tuple[int, list[set[str]]]] = []
+# Each kept citation number, with the claims it was checked against.
+Checked = list[tuple[int, list[set[str]]]]
 
-        def keep_valid(match: re.Match[str]) -> str:
-            nonlocal previous_end
-            segment_claim = terms(CITATION_RE.sub(" ", sentence[previous_end : match.start()]))
-            previous_end = match.end()
-            claims = [c for c in (segment_claim, sentence_claim) if c]
-            numbers = cited_numbers(match)
-            counts["model"] += len(numbers)
-            invalid.extend(n for n in numbers if n not in sources)
-            group = [n for n in numbers if n in sources]
-            kept = []
-            for n in group:
-                if not supports(n, group, claims):
-                    unsupported.append(n)
-                    continue
-                kept.append(n)
-            kept_here.extend((n, claims) for n in kept)
-            return "".join(f"[{n}]" for n in kept)
 
-        return CITATION_RE.sub(keep_valid, sentence), kept_here
+class _Verification:
+    """One answer's check against one context: what the rules decided so far, in the order they did."""
 
-    def check_sentence(sentence: str) -> str:
+    def __init__(self, context: Context, question: str, disabled: frozenset[str]):
+        self.context = context
+        self.sources = context.by_number()
+        # Without the "[n]" of the header: the number of a source is not a fact it states.
+        self.source_terms = {n: terms(CITATION_RE.sub(" ", s.render())) for n, s in self.sources.items()}
+        self.question = question
+        self.asked = terms(question)
+        self.disabled = disabled
+        self.used: list[int] = []
+        self.invalid: list[int] = []
+        self.unsupported: list[int] = []
+        self.dropped: list[str] = []
+        self.auto_cited: list[int] = []
+        self.claims_for: dict[int, list[set[str]]] = {}  # what each kept citation was checked against
+        self.model_citations = 0
+        self.supported_sentences = 0
+        self.fact_sentences = 0
+
+    def on(self, rule: str) -> bool:
+        return rule not in self.disabled
+
+    def sentence(self, sentence: str) -> str:
+        """The sentence with its verified citations, cited by code, or "" when no source supports it."""
         if not sentence.strip() or SENTENCE_SPLIT_RE.fullmatch(sentence):
             return sentence
         if ABSTAIN_RE.search(sentence):
             return UNSUPPORTED
-        text, checked = cite_checked(sentence)
+        text, checked = self.citations(sentence)
         kept = [n for n, _ in checked]
-        about = _named_entry(text, sources)
-        if about is not None and kept and not any(about(sources[n]) for n in kept):
-            # "The authors of “A” are … [2]" with [2] another paper: its names are in [2], but not as A's.
-            unsupported.extend(kept)
+        claim = Claim.of(text, self.question, _named_entry(text, self.sources))
+        if kept and not self._holds(NAMING, claim, kept):
+            self.unsupported.extend(kept)
             text, checked, kept = CITATION_RE.sub(" ", text), [], []
-
-        def accept(numbers: list[int]) -> None:
-            used.extend(n for n in numbers if n not in used)
-            for n, claims in checked:
-                claims_for.setdefault(n, []).extend(c - asked or c for c in claims)
-
-        claim = terms(CITATION_RE.sub(" ", text))
-        if not any(not t.isdigit() for t in claim):  # a bullet, a list number, or source numbers alone
-            if kept and question and not asks_for_entry(question):
-                unsupported.extend(kept)  # "[1]" does not answer "under which area does EMC2 appear?"
+            claim = replace(claim, opens_list=text.rstrip().endswith(":"))
+        if not claim.states_words:
+            if self.on(BARE_NUMBER) and not answers_which_entry(claim, kept):
+                self.unsupported.extend(kept)
                 return ""
-            accept(kept)
+            self._accept(kept, checked)
             return text
-        new = claim - asked
-        if not new and question and not (kept and asks_for_entry(question)) and not text.rstrip().endswith(":"):
-            # Only the question's own words: "The deadline of the Bengaluru posting is [1]." or "The Madrid
-            # team will join to work on Haul." state nothing, unless the question asks which entry it is
-            # (then the source's number is the answer, and its name is written in below).
-            unsupported.extend(kept)
-            dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
+        if self.on(QUESTION_ECHO) and not states_more_than_the_question(claim, kept):
+            self.unsupported.extend(kept)
+            self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""
-        # A model's number must stand in a cited source beside one of the sentence's words ("5 citations"
-        # is not "(5 authors)"); code-written answers (no question) state counts the sources do not.
-        numbers = {t for t in new if t.isdigit()} if question else set()
-        restated = claim & asked
         if kept:
-            held = set().union(*(source_terms[n] for n in kept))
-            anchored = not numbers or _numbers_anchored(numbers, claim, [sources[n] for n in kept])
-            grounded = _premise_held(restated, [sources[n] for n in kept], held)
-            windowed = SENTENCE_SUPPORT in disabled or _held_in_a_window(new, [sources[n] for n in kept])
-            if anchored and grounded and windowed and (not new or len(new & held) >= MIN_NEW * len(new)):
-                counts["facts"] += 1
-                counts["supported"] += 1
-                accept(kept)
+            if self._holds(GROUNDING, claim, kept):
+                self.fact_sentences += 1
+                self.supported_sentences += 1
+                self._accept(kept, checked)
                 return text
-            unsupported.extend(kept)
+            self.unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
-        best = _best_source(claim, new, source_terms)
-        if best is not None and about is not None and not about(sources[best]):
-            best = None
-        if best is not None and numbers and not _numbers_anchored(numbers, claim, [sources[best]]):
-            best = None
-        if best is not None and not _premise_held(restated, [sources[best]], source_terms[best]):
-            best = None
-        if best is not None and SENTENCE_SUPPORT not in disabled and not _held_in_a_window(new, [sources[best]]):
+        return self._cite_by_code(claim, text)
+
+    def citations(self, sentence: str) -> tuple[str, Checked]:
+        """The sentence with each citation cut to its numbers that hold, and those numbers, each with
+        the claims it was checked against: the text since the previous citation, and the sentence."""
+        sentence_claim = terms(CITATION_RE.sub(" ", sentence))
+        pieces: list[str] = []
+        kept_here: Checked = []
+        previous_end = 0
+        for match in CITATION_RE.finditer(sentence):
+            segment_claim = terms(CITATION_RE.sub(" ", sentence[previous_end : match.start()]))
+            claims = [c for c in (segment_claim, sentence_claim) if c]
+            pieces += [sentence[previous_end : match.start()], self._numbers(cited_numbers(match), claims, kept_here)]
+            previous_end = match.end()
+        pieces.append(sentence[previous_end:])
+        return "".join(pieces), kept_here
+
+    def _numbers(self, numbers: list[int], claims: list[set[str]], kept_here: Checked) -> str:
+        """One citation's numbers that hold, written back as "[1][2]"."""
+        self.model_citations += len(numbers)
+        if self.on(CITED_ENTRY):
+            self.invalid.extend(n for n in numbers if not cites_an_entry(n, self.sources))
+        group = [n for n in numbers if n in self.sources]
+        kept = []
+        for n in group:
+            if self.on(CLAIM_SHARE) and not holds_its_claim(n, group, claims, self.source_terms):
+                self.unsupported.append(n)
+                continue
+            kept.append(n)
+        kept_here.extend((n, claims) for n in kept)
+        shown = kept if self.on(CITED_ENTRY) else [n for n in numbers if n not in self.sources or n in kept]
+        return "".join(f"[{n}]" for n in shown)
+
+    def _cited(self, numbers: list[int]) -> list[Source]:
+        return [self.sources[n] for n in numbers]
+
+    def _holds(self, rules: tuple[tuple[str, Grounding], ...], claim: Claim, numbers: list[int]) -> bool:
+        """Do the sources `numbers` hold the claim by each of `rules` that is on?"""
+        cited = self._cited(numbers)
+        held = set().union(*(self.source_terms[n] for n in numbers))
+        return all(rule(claim, cited, held) for name, rule in rules if self.on(name))
+
+    def _accept(self, numbers: list[int], checked: Checked) -> None:
+        for n in numbers:
+            if n not in self.used:
+                self.used.append(n)
+        for n, claims in checked:
+            self.claims_for.setdefault(n, []).extend(c - self.asked or c for c in claims)
+
+    def _cite_by_code(self, claim: Claim, text: str) -> str:
+        """An uncited sentence with the one source that holds it cited, or "" (and dropped)."""
+        if not self.on(UNCITED):
+            self.fact_sentences += 1
+            return text
+        best = source_holding_it(claim, self.source_terms)
+        if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
             best = None
         if best is None:
-            dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
+            self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""
-        counts["facts"] += 1
-        auto_cited.append(best)
-        if best not in used:
-            used.append(best)
-        claims_for.setdefault(best, []).append(new or claim)
+        self.fact_sentences += 1
+        self.auto_cited.append(best)
+        if best not in self.used:
+            self.used.append(best)
+        self.claims_for.setdefault(best, []).append(claim.new or claim.words)
         return re.sub(r"^(.*?)[ \t]*([.!?:]?)[ \t]*$", rf"\1 [{best}]\2", text.rstrip(), flags=re.S)
 
-    answer, blocks = _hold_code(answer)
-    parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
-    text = "".join(part if CODE_MARK_RE.fullmatch(part) else check_sentence(part) for part in parts)
-    text = _restore_code(text, blocks, context, dropped)
-    text = _tidy_removals(_collapse_abstentions(text))
-    text = name_bare_references(name_bare_lists(text, sources), sources)
-    citations = [_citation(sources[n], claims_for.get(n, [])) for n in used]
-    return Verified(
-        text,
-        citations,
-        sorted(set(invalid)),
-        bool(ABSTAIN_RE.search(text)),
-        sorted(set(unsupported)),
-        dropped,
-        auto_cited,
-        counts["model"],
-        counts["supported"],
-        counts["facts"],
-    )
+    def restore_code(self, text: str, blocks: list[str]) -> str:
+        """Each fenced block back in its place when a source holds it, else removed whole (and dropped);
+        the citations inside blocks and inline code removed."""
+        passages = [" ".join(CITATION_RE.sub(" ", s.passage).split()) for s in self.context.sources]
 
+        def put_back(match: re.Match[str]) -> str:
+            block = blocks[int(match.group(1))]
+            shown = (code_without_citations(block) if self.on(CODE_CITATIONS) else block).strip()
+            if not self.on(CODE_BLOCK) or source_holds_code(block, passages):
+                return shown
+            self.dropped.append(shown)
+            return ""
 
-# A fenced code block of an answer is checked as one unit: kept only when a source holds it whole.
-FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
-INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
-CODE_MARK_RE = re.compile(r"\x00code(\d+)\x00")
+        text = CODE_MARK_RE.sub(put_back, text)
+        if not self.on(CODE_CITATIONS):
+            return text
+        return INLINE_CODE_RE.sub(lambda m: CITATION_RE.sub("", m.group(0)), text)
 
 
 def _hold_code(answer: str) -> tuple[str, list[str]]:
@@ -287,34 +544,6 @@ def _hold_code(answer: str) -> tuple[str, list[str]]:
         return f"\n\x00code{len(blocks) - 1}\x00\n"
 
     return FENCE_RE.sub(hold, answer), blocks
-
-
-def _restore_code(text: str, blocks: list[str], context: Context, dropped: list[str]) -> str:
-    """Each block back in place if a source holds its code verbatim (whitespace aside),
-    without the citations a model put inside it; else removed whole, never cut line by line. Citations
-    inside inline code go too."""
-    passages = [" ".join(CITATION_RE.sub(" ", s.passage).split()) for s in context.sources]
-
-    def put_back(match: re.Match[str]) -> str:
-        block = re.sub(rf"[ \t]*(?:{CITATION_RE.pattern})", "", blocks[int(match.group(1))])
-        code = " ".join(FENCE_RE.sub(lambda m: m.group(1), block).split())
-        if code and any(code in passage for passage in passages):
-            return block.strip()
-        dropped.append(block.strip())
-        return ""
-
-    text = CODE_MARK_RE.sub(put_back, text)
-    return INLINE_CODE_RE.sub(lambda m: CITATION_RE.sub("", m.group(0)), text)
-
-
-def _best_source(claim: set[str], new: set[str], source_terms: dict[int, set[str]]) -> int | None:
-    """The source that holds nearly all of an uncited sentence (its words and its new words), if any."""
-    best, best_share = None, 0.0
-    for n, held in source_terms.items():
-        share = len(claim & held) / len(claim)
-        if share >= MIN_UNCITED and (not new or len(new & held) >= MIN_UNCITED * len(new)) and share > best_share:
-            best, best_share = n, share
-    return best
 
 
 def _collapse_abstentions(text: str) -> str:
@@ -389,78 +618,19 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
     return BARE_REFERENCE_RE.sub(name_one, text)
 
 
+# A text names a source holding this share of the words of its name.
+NAME_SHARE = 0.5
+
+
 def names_source(text: str, source: Source) -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
     name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
-    return bool(name) and len(name & terms(text)) >= MIN_SHARED * len(name)
-
-
-def _premise_held(restated: set[str], cited: list[Source], held: set[str]) -> bool:
-    """Do the cited sources hold what a sentence takes from the question? Half of those words, or all
-    but one, once the cited postings' places are set aside: a place says which posting, not that the
-    question's premise is true of it ("the Barcelona posting requires a degree" is not held by
-    "Barcelona"). A paper's title stays: it states what the paper is about ("What problem does EMC2
-    address?" is answered by its title). One word may be the question's paraphrase ("stands for")."""
-    places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
-    premise = restated - set().union(*places)
-    missing = premise - held
-    return len(missing) <= 1 or len(premise & held) >= MIN_ASKED * len(premise)
-
-
-def _numbers_anchored(numbers: set[str], claim: set[str], cited: list[Source], reach: int = 3) -> bool:
-    """Does every number stand in one of the cited sources within `reach` words of another word of the claim?"""
-    words = claim - numbers
-    sequences = [ordered_terms(CITATION_RE.sub(" ", source.render())) for source in cited]
-    return all(
-        any(
-            term == number and words & set(sequence[max(0, i - reach) : i + reach + 1])
-            for sequence in sequences
-            for i, term in enumerate(sequence)
-        )
-        for number in numbers
-    )
-
-
-def _named_entry(sentence: str, sources: dict[int, Source]) -> Callable[[Source], bool] | None:
-    """What a sentence naming exactly one entry must cite, as a test of a source: a source about that
-    paper (the paper, or a caption naming it), or a posting in the one posting city it names ("The
-    Bengaluru posting asks for …" is not supported by the Madrid posting's words)."""
-    paper = _paper_named(sentence, sources)
-    if paper is not None:
-        return lambda source: _mentions(source, paper)
-    held = terms(sentence)
-    named = {c for s in sources.values() if s.kind == "posting" for c in cities(s) if terms(c) <= held and terms(c)}
-    if len(named) == 1:
-        city = named.pop()
-        return lambda source: city in cities(source)
-    return None
-
-
-def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
-    """The one paper of the context a sentence is about, if it names exactly one: by its short name
-    before a colon ("EMC2"), or by three quarters of its title's words."""
-    named = [s for s in sources.values() if s.kind == "paper" and _names_title(sentence, s)]
-    return named[0] if len(named) == 1 else None
-
-
-def _names_title(text: str, source: Source) -> bool:
-    title = label_of(source)
-    held = terms(text)
-    short = terms(title.split(":")[0]) if ":" in title else set()
-    if short and len(short) <= 3 and short <= held:
-        return True
-    words = terms(title)
-    return bool(words) and len(words & held) >= 0.75 * len(words)
-
-
-def _mentions(source: Source, paper: Source) -> bool:
-    """Is `paper` what `source` says something about: the paper itself, or an entry naming it (a caption)?"""
-    return source.n == paper.n or _names_title(source.passage, paper)
+    return bool(name) and len(name & terms(text)) >= NAME_SHARE * len(name)
 
 
 def _citation(source: Source, claims: list[set[str]]) -> Citation:
-    snippet = source.passage if len(source.passage) <= 300 else source.passage[:297] + "…"
+    snippet = source.passage if len(source.passage) <= SNIPPET_CHARS else source.passage[: SNIPPET_CHARS - 3] + "…"
     return Citation(source.n, tuple(source.ids), source.kind, label_of(source), snippet, support_spans(source, claims))
 
 

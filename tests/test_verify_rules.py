@@ -1,0 +1,179 @@
+"""Each rule of `verify`: what it rejects, what it keeps, and what its RAG_DISABLED_RULES switch lets through."""
+
+from __future__ import annotations
+
+from llama_index.core.schema import TextNode
+
+from assistant import citations
+from assistant.citations import verify
+from assistant.context import Context, Source
+
+
+def _source(n: int, kind: str, passage: str, **meta: str) -> Source:
+    node = TextNode(id_=f"{kind}/{n}", text=passage, metadata={"kind": kind, **meta})
+    return Source(n, [node], passage)
+
+
+def _paper(n: int, title: str, authors: str, extra: str = "") -> Source:
+    return _source(n, "paper", f"Paper: {title}\nAuthors: {authors}\n{extra}".strip(), title=title)
+
+
+def _off(rule: str) -> frozenset[str]:
+    return frozenset({rule})
+
+
+METHODS = Context([_source(n, "paper", f"The {w} method is fast.", title=w) for n, w in ((1, "alpha"), (2, "beta"))])
+LISTED = Context(
+    [
+        _source(1, "paper", "Paper: EMC2: efficient MCMC negative sampling. Authors: Parameswaran Raman"),
+        _source(2, "paper", "Paper: MADA: meta-adaptive optimizers through hyper-gradient descent. Authors: Tao Yu"),
+        _source(3, "paper", "Paper: COLLAGE: light-weight low-precision strategy for LLM training. Authors: Tao Yu"),
+    ]
+)
+MCMC = Context([_paper(1, "EMC2: efficient MCMC negative sampling", "Parameswaran Raman")])
+
+
+def test_every_rule_is_a_switch_of_the_answer_path():
+    from assistant.answer import SWITCHABLE_RULES
+
+    assert set(citations.RULES) <= SWITCHABLE_RULES
+    assert len(set(citations.RULES)) == len(citations.RULES) == 12
+
+
+def test_cited_entry_removes_a_number_no_source_has():
+    result = verify("Alpha is fast [1, 7].", METHODS)
+    assert result.text == "Alpha is fast [1]." and result.invalid == [7] and [c.n for c in result.citations] == [1]
+    off = verify("Alpha is fast [1, 7].", METHODS, disabled=_off(citations.CITED_ENTRY))
+    assert off.text == "Alpha is fast [1][7]." and off.invalid == [] and [c.n for c in off.citations] == [1]
+
+
+def test_claim_share_checks_each_citation_of_a_list_against_its_own_item():
+    right = verify("He wrote EMC2: efficient MCMC negative sampling [1], MADA: meta-adaptive optimizers [2].", LISTED)
+    assert [c.n for c in right.citations] == [1, 2] and right.unsupported == []
+    swapped = "He wrote EMC2: efficient MCMC negative sampling [2], MADA: meta-adaptive optimizers [1]."
+    assert verify(swapped, LISTED).citations == [] and verify(swapped, LISTED).unsupported == [1, 2]
+    assert [c.n for c in verify(swapped, LISTED, disabled=_off(citations.CLAIM_SHARE)).citations] == [2, 1]
+
+
+def test_named_entry_wants_a_source_about_the_entry_the_sentence_names():
+    dp = "Differentially private bias-term fine-tuning of foundation models"
+    context = Context(
+        [
+            _paper(1, dp, "Zhiqi Bu, Yu-Xiang Wang"),
+            _paper(2, "Transferring knowledge from large foundation models", "Shikai Qiu, Boran Han"),
+        ]
+    )
+    wrong = f"The authors of “{dp}” are Shikai Qiu and Boran Han [2]."
+    result = verify(wrong, context)
+    assert result.citations == [] and result.unsupported == [2] and "Shikai" not in result.text
+    right = verify(f"The authors of “{dp}” are Zhiqi Bu and Yu-Xiang Wang [1].", context)
+    assert [c.n for c in right.citations] == [1]
+    assert [c.n for c in verify(wrong, context, disabled=_off(citations.NAMED_ENTRY)).citations] == [2]
+
+
+def test_bare_number_keeps_a_number_alone_only_as_the_answer_to_which_entry():
+    deadline = "What is the application deadline for the paper on MCMC?"
+    result = verify("[1]", MCMC, deadline)
+    assert result.text == "" and result.citations == [] and result.unsupported == [1]
+    assert [c.n for c in verify("[1]", MCMC, "Which paper is on MCMC?").citations] == [1]
+    assert [c.n for c in verify("[1]", MCMC, deadline, _off(citations.BARE_NUMBER)).citations] == [1]
+
+
+def test_question_echo_drops_a_sentence_of_the_questions_own_words():
+    question = "What is the application deadline for the paper on MCMC?"
+    echo = "The application deadline for the paper on MCMC is [1]."
+    result = verify(echo, MCMC, question)
+    assert result.text == "" and result.dropped == ["The application deadline for the paper on MCMC is."]
+    named = verify("The paper on MCMC is [1].", MCMC, "Which paper is on MCMC?")
+    assert named.text == "The paper on MCMC is “EMC2: efficient MCMC negative sampling” [1]."
+    assert [c.n for c in verify(echo, MCMC, question, _off(citations.QUESTION_ECHO)).citations] == [1]
+
+
+def test_number_anchor_wants_a_number_beside_what_it_counts():
+    extra = "Author order: first Chung Yiu Yau, last Mingyi Hong (5 authors)"
+    context = Context([_paper(1, "EMC2: Efficient MCMC negative sampling", "Chung Yiu Yau, Mingyi Hong", extra)])
+    question = "How many citations has the EMC2 paper received?"
+    wrong = "The EMC2 paper has received 5 citations [1]."
+    assert verify(wrong, context, question).citations == []
+    right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
+    assert right.text == "The EMC2 paper has 5 authors [1]." and [c.n for c in right.citations] == [1]
+    assert [c.n for c in verify(wrong, context, question, _off(citations.NUMBER_ANCHOR)).citations] == [1]
+    assert citations.NUMBER_REACH == 3
+
+
+def test_question_premise_is_not_made_true_by_a_cited_title():
+    context = Context([_paper(1, "An efficient self-learning framework", "Hitesh Tulsiani")])
+    question = "Which Amazon paper at ICML 2024 won a best paper award?"
+    wrong = "The paper “An efficient self-learning framework” [1] won a best paper award at ICML 2024."
+    result = verify(wrong, context, question)
+    assert result.citations == [] and result.unsupported == [1] and "award" not in result.text
+    right = verify("Hitesh Tulsiani wrote the paper [1].", context, "Who wrote the self-learning framework paper?")
+    assert [c.n for c in right.citations] == [1]
+    assert [c.n for c in verify(wrong, context, question, _off(citations.QUESTION_PREMISE)).citations] == [1]
+
+
+def test_sentence_support_wants_the_words_together_in_one_place_of_the_passage():
+    text = (
+        "The International Technology group owns delivery to the varied customers of the world. "
+        "We do this through partnerships with other teams. You will be joining the Tamale team to work on Haul. "
+        "Tamale builds a discovery-driven shopping experience. We want a scientist with a strong "
+        "machine learning background."
+    )
+    context = Context([_source(1, "posting", text, city="Madrid", country="ES")])
+    question = "Which team is hiring in Madrid?"
+    scattered = "The team hiring in Madrid is the International Machine Learning team [1]."
+    assert verify(scattered, context, question).citations == []
+    held = verify("The Madrid team is the Tamale team, working on Haul [1].", context, question)
+    assert [c.n for c in held.citations] == [1]
+    assert [c.n for c in verify(scattered, context, question, _off(citations.SENTENCE_SUPPORT)).citations] == [1]
+
+
+def test_new_words_must_stand_in_the_cited_source():
+    context = Context([_source(1, "overview", "Amazon papers at ICML 2024 lean toward the theoretical.")])
+    question = "In which city will ICML 2024 be held?"
+    result = verify("ICML 2024 is held in Vienna [1].", context, question)
+    assert result.citations == [] and result.unsupported == [1] and result.text == ""
+    kept = verify("ICML 2024 papers lean toward the theoretical [1].", context, "What do they lean toward?")
+    assert [c.n for c in kept.citations] == [1]
+    off = verify("ICML 2024 is held in Vienna [1].", context, question, _off(citations.NEW_WORDS))
+    assert off.text == "ICML 2024 is held in Vienna [1]."
+
+
+def test_uncited_is_cited_by_code_when_one_source_holds_it_and_dropped_otherwise():
+    areas = ("Membership inference attacks", "Privacy"), ("Multicalibration", "Hallucination mitigation")
+    context = Context(
+        [
+            _source(n, "paper", f"Paper: {title}. Authors: Aaron Roth. Research area: {area}")
+            for n, (title, area) in enumerate(areas, start=1)
+        ]
+    )
+    held = verify("Multicalibration is in the Hallucination mitigation area.", context)
+    assert held.text == "Multicalibration is in the Hallucination mitigation area [2]." and held.auto_cited == [2]
+    wrong = "Multicalibration falls under the research area of Privacy."
+    result = verify(wrong, context)
+    assert result.text == "" and result.dropped == [wrong]
+    off = verify(wrong, context, disabled=_off(citations.UNCITED))
+    assert off.text == wrong and off.citations == [] and off.fact_sentences == 1
+
+
+def _install_doc() -> Context:
+    text = "Installation\nInstall it with pipx:\n```bash\npipx install click-tool\n```\nThen run it."
+    return Context([_source(1, "chunk", text, title="install.md")])
+
+
+def test_code_block_is_kept_whole_only_when_a_source_holds_it():
+    held = verify("Install it with pipx [1]:\n```bash\npipx install click-tool\n```", _install_doc())
+    assert held.text.endswith("```bash\npipx install click-tool\n```") and held.dropped == []
+    made_up = "Install it with pipx [1]:\n```bash\npipx install other-tool\n```"
+    result = verify(made_up, _install_doc())
+    assert "```" not in result.text and result.dropped == ["```bash\npipx install other-tool\n```"]
+    assert "pipx install other-tool" in verify(made_up, _install_doc(), disabled=_off(citations.CODE_BLOCK)).text
+
+
+def test_code_citations_are_removed_from_fences_and_inline_code():
+    answer = "Run `pipx install click-tool [1]` to install it with pipx [1].\n```bash\npipx install click-tool [1]\n```"
+    result = verify(answer, _install_doc())
+    assert result.text.startswith("Run `pipx install click-tool ` to install it with pipx [1].")
+    assert result.text.endswith("```bash\npipx install click-tool\n```")
+    off = verify(answer, _install_doc(), disabled=_off(citations.CODE_CITATIONS))
+    assert "`pipx install click-tool [1]`" in off.text and "click-tool [1]\n```" in off.text
