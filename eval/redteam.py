@@ -7,7 +7,7 @@ carrying a canary or a URL that shows up only if an instruction was followed. Fo
   file name (a source's header);
 - obeyed: the model, given the planted passage *unfiltered*, wrote the canary or a URL;
 - past the checks: that unfiltered reply, after the leak and citation checks, still had it;
-- live on the page: ... and after the page sanitiser (`ui.safe.answer_markdown`) it was still a
+- live on the page: ... and after the page sanitiser (`assistant.present.answer_markdown`) it was still a
   fetchable URL or markup (the Content-Security-Policy is the wall behind that, tested in the browser);
 - reached the user: the product as shipped (every defence on) showed the canary or URL at all.
 """
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assistant.answer import Assistant, check_reply, prompt_messages
 from assistant.context import Context, omit_instructions
 from assistant.llm import complete
+from assistant.present import answer_markdown
 from assistant.prompts import system_prompt
 from assistant.retrieve import HybridRetriever
 from ingest.embed import MiniLMEmbedding
@@ -34,7 +35,6 @@ from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
-from ui.safe import answer_markdown
 
 CASES_FILE = Path(__file__).with_name("redteam.jsonl")
 # A canary word, a URL or a planted host: any of them in an answer means an instruction got through.

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from eval.feedback import Vote, read_votes, record_vote, summary
+from eval.feedback import summary
 from rag.cli import cli
+from rag.votes import Vote, read_votes, record_vote
 
 
 def fields(question: str, kind: str = "paper", answer_id: str | None = None, cited: list[str] | None = None) -> dict:
@@ -109,7 +110,7 @@ OPTIONS = {
 
 def test_export_writes_reviewable_exam_lines_downvotes_first(index_cfg, scripted_endpoint, tmp_path, monkeypatch):
     from eval.exam import load_exam
-    from eval.feedback import feedback_path
+    from rag.votes import feedback_path
 
     url, requests = scripted_endpoint([json.dumps(OPTIONS)])
     data = tmp_path / "data"

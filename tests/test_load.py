@@ -18,10 +18,10 @@ import pytest
 from gradio_client import Client
 
 from assistant.answer import Assistant
+from assistant.present import plain
 from rag.runtime.launch import MODULE
 from tests.conftest import TEST_PORT, free_port
 from ui.app import build_app, serve
-from ui.safe import plain
 
 N = 50
 

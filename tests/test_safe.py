@@ -7,7 +7,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ui.safe import answer_markdown, code, plain, unescape_answer
+from assistant.present import answer_markdown, code, plain, unescape_answer
 
 PAYLOADS = [
     "![x](http://127.0.0.1:9/t.png)",

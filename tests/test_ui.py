@@ -20,10 +20,10 @@ from gradio_client import Client
 
 from assistant.answer import Assistant
 from assistant.retrieve import HybridRetriever
-from eval.feedback import feedback_path, read_votes
 from ingest.load import load_entries
 from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, load_config
+from rag.votes import feedback_path, read_votes
 from tests.conftest import TEST_PORT, free_port
 from ui.app import build_app, serve
 from ui.headers import CONTENT_SECURITY_POLICY

@@ -13,12 +13,12 @@ from assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
 from assistant.chat import ChatSession
 from assistant.citations import Citation
 from assistant.context import Context
-from eval.feedback import VOTES, feedback_path, record_vote, vote_fields
+from assistant.present import answer_markdown, code, plain, unescape_answer
 from rag.config import Config
 from rag.errors import RagError
+from rag.votes import VOTES, feedback_path, record_vote, vote_fields
 from ui.headers import SecurityHeaders
 from ui.page import corpus_page
-from ui.safe import answer_markdown, code, plain, unescape_answer
 
 ALL = "all"
 SESSIONS_AT_ONCE = 8
