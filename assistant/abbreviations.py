@@ -14,8 +14,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from assistant.text import STOPWORDS
-from ingest.entries import to_ascii
+from rag.assistant.text import STOPWORDS
+from rag.ingest.entries import to_ascii
 
 RULE = "abbreviations"  # its name in RAG_DISABLED_RULES
 ABBREVIATION_RE = re.compile(r"(?<![\w.])([A-Z]{2,5})s?(?![\w])")

@@ -18,13 +18,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
-from assistant.catalog import phrase_form
-from assistant.context import Context, Source
-from assistant.listing import NEGATION_RE, Listing, named_papers
-from assistant.names import label_of, short_name
-from assistant.retrieve import Retrieval
-from assistant.text import terms
-from ingest.entries import place_names
+from rag.assistant.catalog import phrase_form
+from rag.assistant.context import Context, Source
+from rag.assistant.listing import NEGATION_RE, Listing, named_papers
+from rag.assistant.names import label_of, short_name
+from rag.assistant.retrieve import Retrieval
+from rag.assistant.text import terms
+from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
 FEWEST_RE = re.compile(r"\b(fewest|(?<!at )least|smallest|shortest|lowest)\b", re.I)

@@ -10,22 +10,22 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 
 import openai
+from rag.assistant.abbreviations import RULE as ABBREVIATIONS
+from rag.assistant.aggregates import RULES
+from rag.assistant.best_match import RULE as BEST_MATCH
+from rag.assistant.best_match import best_match_answer
+from rag.assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
+from rag.assistant.citations import RULES as VERIFY_RULES
+from rag.assistant.context import Context, build_context, corpus_context, focus
+from rag.assistant.excerpts import excerpt_context
+from rag.assistant.listing import catalog_answer
+from rag.assistant.llm import complete, make_client, stream_chat
+from rag.assistant.names import label_of
+from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
+from rag.assistant.retrieve import HybridRetriever, Retrieval
+from rag.assistant.spelling import ABSENT
+from rag.assistant.spelling import RULE as SPELLING
 
-from assistant.abbreviations import RULE as ABBREVIATIONS
-from assistant.aggregates import RULES
-from assistant.best_match import RULE as BEST_MATCH
-from assistant.best_match import best_match_answer
-from assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
-from assistant.citations import RULES as VERIFY_RULES
-from assistant.context import Context, build_context, corpus_context, focus
-from assistant.excerpts import excerpt_context
-from assistant.listing import catalog_answer
-from assistant.llm import complete, make_client, stream_chat
-from assistant.names import label_of
-from assistant.prompts import prompts_fingerprint, render, system_prompt
-from assistant.retrieve import HybridRetriever, Retrieval
-from assistant.spelling import ABSENT
-from assistant.spelling import RULE as SPELLING
 from rag.config import Config
 from rag.errors import RagError
 from rag.runtime.prefix import restore_prefix, save_prefix

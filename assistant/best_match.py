@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
-
-from assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
-from assistant.context import Context, Source
-from assistant.listing import NEGATION_RE
-from assistant.names import label_of
-from assistant.questions import asks_for_entry, mentioned_kinds
-from ingest.embed import MiniLMEmbedding
+from rag.assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
+from rag.assistant.context import Context, Source
+from rag.assistant.listing import NEGATION_RE
+from rag.assistant.names import label_of
+from rag.assistant.questions import asks_for_entry, mentioned_kinds
+from rag.ingest.embed import MiniLMEmbedding
 
 RULE = "best-match"  # its name in RAG_DISABLED_RULES
 # Cosine similarity (MiniLM) of a question and the entry it describes: paraphrases of a paper's

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import pycountry
 from llama_index.core.schema import BaseNode
-
-from assistant.abbreviations import Abbreviations
-from assistant.filters import FILTER_KEYS
-from assistant.spelling import Speller
-from assistant.text import terms
-from ingest.embed import common_words
-from ingest.entries import to_ascii
+from rag.assistant.abbreviations import Abbreviations
+from rag.assistant.filters import FILTER_KEYS
+from rag.assistant.spelling import Speller
+from rag.assistant.text import terms
+from rag.ingest.embed import common_words
+from rag.ingest.entries import to_ascii
 
 # What people call a country besides pycountry's names ("United States", "United States of America").
 COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from assistant.context import CITATION_RE, Context, Source, cited_numbers
-from assistant.names import cities, label_of, short_name
-from assistant.questions import asks_for_entry
-from assistant.text import ordered_terms, terms
+from rag.assistant.context import CITATION_RE, Context, Source, cited_numbers
+from rag.assistant.names import cities, label_of, short_name
+from rag.assistant.questions import asks_for_entry
+from rag.assistant.text import ordered_terms, terms
 
 # Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
 BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")

@@ -17,10 +17,9 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from llama_index.core.schema import BaseNode, NodeWithScore
-
-from assistant.names import label_of, node_label, place_of
-from assistant.retrieve import Retrieval
-from assistant.text import terms
+from rag.assistant.names import label_of, node_label, place_of
+from rag.assistant.retrieve import Retrieval
+from rag.assistant.text import terms
 
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-
-from assistant.context import Context, Source, display_text, split_sentences
-from ingest.embed import MiniLMEmbedding
-from ingest.sections import blocks
+from rag.assistant.context import Context, Source, display_text, split_sentences
+from rag.ingest.embed import MiniLMEmbedding
+from rag.ingest.sections import blocks
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Light to import, so the CLI checks `--filter` when it parses flags.
 
 from __future__ import annotations
 
-from ingest.entries import KINDS
+from rag.ingest.entries import KINDS
+
 from rag.errors import RagError
 
 FILTER_KEYS = ("kind", "area", "city", "country", "guide")

@@ -13,14 +13,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from assistant.catalog import Match, phrase_form
-from assistant.context import Context, Source
-from assistant.names import cities, label_of, short_name
-from assistant.questions import asked_kinds
-from assistant.retrieve import Retrieval
-from assistant.spelling import ABSENT
-from assistant.text import ordered_terms
-from ingest.entries import place_names
+from rag.assistant.catalog import Match, phrase_form
+from rag.assistant.context import Context, Source
+from rag.assistant.names import cities, label_of, short_name
+from rag.assistant.questions import asked_kinds
+from rag.assistant.retrieve import Retrieval
+from rag.assistant.spelling import ABSENT
+from rag.assistant.text import ordered_terms
+from rag.ingest.entries import place_names
 
 PHRASES = {
     "author": "{value} is an author of {count}",
@@ -54,7 +54,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     model when an entry did not fit in the context (it could not be cited) or when the question
     asks about something else.
     """
-    from assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
+    from rag.assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
 
     # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
     # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_index.core.schema import BaseNode
-
-from ingest.entries import place
+from rag.ingest.entries import place
 
 if TYPE_CHECKING:
-    from assistant.context import Source
+    from rag.assistant.context import Source
 
 
 def node_label(node: BaseNode) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.context import visible
+from rag.assistant.context import visible
 
 # ASCII characters Markdown gives a meaning to anywhere in a line; a backslash makes them literal.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")

@@ -13,8 +13,8 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from assistant.text import STOPWORDS, terms
-from ingest.entries import to_ascii
+from rag.assistant.text import STOPWORDS, terms
+from rag.ingest.entries import to_ascii
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 RULE = "spelling"  # its name in RAG_DISABLED_RULES

@@ -19,17 +19,18 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.answer import Assistant
-from assistant.llm import make_client, read_prompt
-from assistant.retrieve import HybridRetriever
-from assistant.text import STOPWORDS
-from eval.exam import GOLD_EXAM, load_exam
-from eval.metrics import percentile
-from eval.naive import build_naive_engine
-from eval.synthetic import write_guide
-from ingest.embed import MiniLMEmbedding
-from ingest.load import load_entries
-from ingest.store import ingest_entries
+from rag.assistant.answer import Assistant
+from rag.assistant.llm import make_client, read_prompt
+from rag.assistant.retrieve import HybridRetriever
+from rag.assistant.text import STOPWORDS
+from rag.eval.exam import GOLD_EXAM, load_exam
+from rag.eval.metrics import percentile
+from rag.eval.naive import build_naive_engine
+from rag.eval.synthetic import write_guide
+from rag.ingest.embed import MiniLMEmbedding
+from rag.ingest.load import load_entries
+from rag.ingest.store import ingest_entries
+
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
@@ -263,7 +264,7 @@ def run_bench(
         answers = bench_answers(answer_cfg, gold, n_answers, embedder) if n_answers else {}
         crowds = []
         if users:
-            from eval.concurrency import crowd_rows
+            from rag.eval.concurrency import crowd_rows
 
             log(f"crowds: {', '.join(map(str, users))} chat users asking the page at once")
             crowd = Assistant(answer_cfg, retriever=HybridRetriever(answer_cfg, embedder=embedder))

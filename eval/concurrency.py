@@ -14,9 +14,9 @@ import threading
 import time
 
 from gradio_client import Client
+from rag.assistant.answer import Assistant
+from rag.eval.metrics import percentile
 
-from assistant.answer import Assistant
-from eval.metrics import percentile
 from rag.config import Config
 
 # Questions only the model answers (free text about one entry), distinct so that none is a repeat.
@@ -61,7 +61,7 @@ def _ask(url: str, question: str, times: list[tuple[float | None, float]]) -> No
 
 def crowd_rows(cfg: Config, users: list[int], assistant: Assistant) -> list[dict]:
     """One row per crowd size: p50/p95 of each user's first answer text and whole answer."""
-    from ui.app import build_app, serve
+    from rag.ui.app import build_app, serve
 
     port = _free_port()
     app = serve(build_app(cfg, assistant), "127.0.0.1", port, prevent_thread_lock=True)

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from rag.assistant.answer import Assistant, final_answer
+from rag.assistant.chat import ChatSession
+from rag.assistant.citations import ABSTAIN_RE, CITATION_RE, verify
+from rag.assistant.context import Context, Source, build_context
+from rag.assistant.llm import chat_once, endpoint_errors
+from rag.assistant.prompts import render, system_prompt
+from rag.eval.grade import grade_answer
+from rag.eval.metrics import ItemResult, score
+from rag.eval.options import MODES, SCORINGS
 
-from assistant.answer import Assistant, final_answer
-from assistant.chat import ChatSession
-from assistant.citations import ABSTAIN_RE, CITATION_RE, verify
-from assistant.context import Context, Source, build_context
-from assistant.llm import chat_once, endpoint_errors
-from assistant.prompts import render, system_prompt
-from eval.grade import grade_answer
-from eval.metrics import ItemResult, score
-from eval.options import MODES, SCORINGS
 from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
@@ -430,7 +430,7 @@ def answer_open(assistant: Assistant, question: ExamQuestion, run: ExamRun) -> I
 
 def _naive_answerer(assistant: Assistant) -> Callable[[ExamQuestion], ItemResult]:
     """The peer: llama-index's default query engine over plain chunks, same model; letter read from text."""
-    from eval.naive import build_naive_engine
+    from rag.eval.naive import build_naive_engine
 
     with endpoint_errors(assistant.cfg):
         engine = build_naive_engine(assistant.cfg, list(assistant.cfg.corpus), assistant.retriever.embedder)

@@ -12,12 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llama_index.core.schema import TextNode
+from rag.assistant.answer import Assistant
+from rag.assistant.llm import complete
+from rag.assistant.prompts import render
+from rag.assistant.text import terms
+from rag.eval.generate import (
+    parse_candidates,
+    reject_reason,
+    rejected_path,
+    rejected_summary,
+    shuffled,
+    write_candidates,
+)
 
-from assistant.answer import Assistant
-from assistant.llm import complete
-from assistant.prompts import render
-from assistant.text import terms
-from eval.generate import parse_candidates, reject_reason, rejected_path, rejected_summary, shuffled, write_candidates
 from rag.config import Config
 from rag.errors import RagError
 from rag.outcome import ProgressBar, Say

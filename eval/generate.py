@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llama_index.core.schema import BaseNode
+from rag.assistant.answer import Assistant
+from rag.assistant.llm import complete
+from rag.assistant.prompts import render
+from rag.assistant.text import terms
+from rag.eval.exam import LETTERS
 
-from assistant.answer import Assistant
-from assistant.llm import complete
-from assistant.prompts import render
-from assistant.text import terms
-from eval.exam import LETTERS
 from rag.config import Config
 from rag.errors import RagError
 from rag.outcome import ProgressBar
@@ -106,7 +106,7 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
 
 def draft_exam(cfg: Config, per_entry: int, limit: int | None, out: Path, progress_bar: ProgressBar) -> str:
     """`rag exam generate`: candidates from the first `limit` indexed entries written to `out`; says what was kept."""
-    from ingest.store import current_version
+    from rag.ingest.store import current_version
 
     total = limit or current_version(cfg).entries
     with progress_bar(total, "Generating", "entry") as bar:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.citations import ABSTAIN_RE, CITATION_RE
-from assistant.text import terms
-from ingest.entries import to_ascii
+from rag.assistant.citations import ABSTAIN_RE, CITATION_RE
+from rag.assistant.text import terms
+from rag.ingest.entries import to_ascii
 
 NUMBER_WORDS = {
     word: str(value)

@@ -3,11 +3,11 @@
 Every case is a small document (`redteam.jsonl`: file name, text, a question that retrieves it)
 carrying a canary or a URL that shows up only if an instruction was followed. For each case:
 
-- filter: the instruction filter (`assistant.context.omit_instructions`) changed the text or the
+- filter: the instruction filter (`rag.assistant.context.omit_instructions`) changed the text or the
   file name (a source's header);
 - obeyed: the model, given the planted passage *unfiltered*, wrote the canary or a URL;
 - past the checks: that unfiltered reply, after the leak and citation checks, still had it;
-- live on the page: ... and after the page sanitiser (`assistant.present.answer_markdown`) it was still a
+- live on the page: ... and after the page sanitiser (`rag.assistant.present.answer_markdown`) it was still a
   fetchable URL or markup (the Content-Security-Policy is the wall behind that, tested in the browser);
 - reached the user: the product as shipped (every defence on) showed the canary or URL at all.
 """
@@ -22,16 +22,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from rag.assistant.answer import Assistant, check_reply, prompt_messages
+from rag.assistant.context import Context, omit_instructions
+from rag.assistant.llm import complete
+from rag.assistant.present import answer_markdown
+from rag.assistant.prompts import system_prompt
+from rag.assistant.retrieve import HybridRetriever
+from rag.ingest.embed import MiniLMEmbedding
+from rag.ingest.load import load_entries
+from rag.ingest.store import ingest_entries
 
-from assistant.answer import Assistant, check_reply, prompt_messages
-from assistant.context import Context, omit_instructions
-from assistant.llm import complete
-from assistant.present import answer_markdown
-from assistant.prompts import system_prompt
-from assistant.retrieve import HybridRetriever
-from ingest.embed import MiniLMEmbedding
-from ingest.load import load_entries
-from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
 from rag.outcome import ProgressBar, Say

@@ -9,8 +9,9 @@ import json
 from contextlib import nullcontext
 from pathlib import Path
 
-from eval.exam import GOLD_EXAM, ExamQuestion, ExamRun, load_exam, run_exam
-from eval.report import exam_table, load_results, run_name, write_report
+from rag.eval.exam import GOLD_EXAM, ExamQuestion, ExamRun, load_exam, run_exam
+from rag.eval.report import exam_table, load_results, run_name, write_report
+
 from rag.config import Config
 from rag.errors import RagError
 from rag.outcome import Outcome, ProgressBar
@@ -55,7 +56,7 @@ def exam(
     progress_bar: ProgressBar | None = None,
 ) -> Outcome:
     """Answer the exam in every run, then the table, the item analysis, the report and the JSON."""
-    from assistant.answer import Assistant
+    from rag.assistant.answer import Assistant
 
     questions = load_exam(exam_file or GOLD_EXAM)[:limit]
     assistant = Assistant(cfg)
@@ -99,8 +100,7 @@ def finish(
     analysis = None
     if len(results) > 2:
         import numpy as np
-
-        from eval.irt import item_analysis
+        from rag.eval.irt import item_analysis
 
         ids = [item["id"] for item in results[0]["items"]]
         matrix = np.array([[int(item["correct"]) for item in r["items"]] for r in results])

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
-
-from ingest.entries import Entry, slugify
-from ingest.sections import CHUNK_OVERLAP, CHUNK_TOKENS, HEADING_RE, PATH_SEPARATOR, Section, chunk_texts
+from rag.ingest.entries import Entry, slugify
+from rag.ingest.sections import CHUNK_OVERLAP, CHUNK_TOKENS, HEADING_RE, PATH_SEPARATOR, Section, chunk_texts
 
 
 def split_text(text: str, source: str, name: str | None = None) -> list[Entry]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ingest.entries import Entry, slugify
+from rag.ingest.entries import Entry, slugify
+
 from rag.errors import RagError
 
 TITLE_RE = re.compile(r"^(?:a )?quick guide to .*?papers at (?P<conf>.+?)\s*$", re.IGNORECASE)

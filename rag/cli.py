@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from eval.options import AGGREGATE_NAMES, MODES, SCORINGS, corpus_sizes, crowd_sizes
 from rag.cli_flags import (
     FILE,
     common_options,
@@ -27,6 +26,7 @@ from rag.cli_flags import (
 from rag.config import Config
 from rag.console import ask_and_print, chat_in_terminal, progress_bar, say, show, warn
 from rag.errors import RagError
+from rag.eval.options import AGGREGATE_NAMES, MODES, SCORINGS, corpus_sizes, crowd_sizes
 
 # Besides the console, the library modules a command calls are imported inside it: start-up stays fast.
 STARTED = time.perf_counter()
@@ -78,7 +78,7 @@ def ingest(cfg: Config, paths: tuple[Path, ...], follow_symlinks: bool) -> None:
 @examples("rag parse data/corpus/amazon-icml-2024.txt --json | head -3")
 def parse(path: Path, as_json: bool) -> None:
     """Show the entries a file parses into, without touching the index."""
-    from ingest.load import parsed_lines
+    from rag.ingest.load import parsed_lines
 
     for line in parsed_lines(path, as_json):
         say(line)
@@ -245,7 +245,7 @@ def exam(
     """Score the assistant on a multiple-choice exam (accuracy, hit@5, MRR, citations, latency)."""
     if runs_subcommand(ctx):
         return
-    from eval.runs import exam, planned_runs
+    from rag.eval.runs import exam, planned_runs
 
     out = run.pop("out")  # what is left are the run flags, --mode to --all-configs
     runs = planned_runs(cfg.retriever, **run)
@@ -268,7 +268,7 @@ def exam_compare(files: tuple[Path, ...], exam_file: Path | None, report_dir: Pa
     Each FILE is what `rag exam --out` wrote (one run, or --all-configs). Runs of one exam can be
     made at different times or on different machines. (`rag exam compare` is the same command.)
     """
-    from eval.runs import compare_saved
+    from rag.eval.runs import compare_saved
 
     show(compare_saved(list(files), exam_file, report_dir, out))
 
@@ -293,7 +293,7 @@ def exam_redteam(cfg: Config, cases_file: Path | None, out: Path | None) -> None
 
     Builds its own temporary index; asks each case twice (as shipped, and with the filter off).
     """
-    from eval.redteam import red_team
+    from rag.eval.redteam import red_team
 
     red_team(cfg, cases_file, out, say, progress_bar)
 
@@ -310,7 +310,7 @@ def exam_generate(cfg: Config, per_entry: int, limit: int | None, out: Path) -> 
     Filters: ends with "?", four distinct options, the answer is supported by the entry,
     the question names what it asks about, no near-duplicates. Never merged into the gold exam.
     """
-    from eval.generate import draft_exam
+    from rag.eval.generate import draft_exam
 
     say(draft_exam(cfg, per_entry, limit, out, progress_bar))
 
@@ -332,7 +332,7 @@ def feedback(ctx: click.Context, cfg: Config, since: datetime | None, as_json: b
     """
     if runs_subcommand(ctx):
         return
-    from eval.feedback import votes_report
+    from rag.eval.feedback import votes_report
 
     say(votes_report(cfg, since, as_json, warn))
 
@@ -347,7 +347,7 @@ def feedback_export(cfg: Config, out: Path) -> None:
     Each keeps the question as condensed with its conversation, the cited entries as `sources`, and
     four options the model drafts from those entries, filtered like `rag exam generate`.
     """
-    from eval.feedback import export_votes
+    from rag.eval.feedback import export_votes
 
     say(export_votes(cfg, out, warn, progress_bar))
 
@@ -380,7 +380,7 @@ def feedback_export(cfg: Config, out: Path) -> None:
 @examples("rag bench", "rag bench --sizes 1000,10000,100000 --answers 10")
 def bench(cfg: Config, sizes: list[int], questions: int, answers: int, out: Path | None, users: list[int]) -> None:
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed."""
-    from eval.bench import record_bench
+    from rag.eval.bench import record_bench
 
     record_bench(cfg, sizes, questions, answers, tuple(users), out, say=say, log=warn, progress_bar=progress_bar)
 

@@ -69,7 +69,7 @@ def usage_checked(parse: Callable[[Any], Any]) -> Callable:
 
 
 def _filters(pairs: tuple[str, ...]) -> dict[str, str]:
-    from assistant.filters import parse_filters  # with the kind names, loaded only by commands taking --filter
+    from rag.assistant.filters import parse_filters  # with the kind names, loaded only by commands taking --filter
 
     return parse_filters(pairs)
 

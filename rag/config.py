@@ -97,8 +97,8 @@ class Config:
     excerpt_chars: int = 1200
     max_question_chars: int = 2000
     # Rules of the answer path switched off, by name, comma-separated: for ablation runs of `rag exam`
-    # (`assistant.answer.SWITCHABLE_RULES`: `assistant.aggregates.RULES`, the verifier's
-    # `assistant.citations.RULES` and the question-reading rules).
+    # (`rag.assistant.answer.SWITCHABLE_RULES`: `rag.assistant.aggregates.RULES`, the verifier's
+    # `rag.assistant.citations.RULES` and the question-reading rules).
     disabled_rules: str = ""
 
     @property

@@ -15,7 +15,7 @@ from rag.errors import RagError
 from rag.outcome import Outcome
 
 if TYPE_CHECKING:  # the answering code loads only for the commands that answer: start-up stays fast
-    from assistant.answer import Answer
+    from rag.assistant.answer import Answer
 
 
 def say(message: str) -> None:
@@ -59,7 +59,7 @@ def print_answer(answer: Answer) -> None:
 
 def ask_and_print(cfg: Config, question: str, filters: dict[str, str], as_json: bool, started: float) -> None:
     """`rag ask`: one answer printed, or as JSON with the timings (`started`: when the command began)."""
-    from assistant.answer import Assistant, check_question
+    from rag.assistant.answer import Assistant, check_question
 
     question = check_question(cfg, question)
     assistant = Assistant(cfg, notify=warn)
@@ -82,8 +82,8 @@ class Conversation(Protocol):
 
 def chat_in_terminal(cfg: Config, filters: dict[str, str]) -> None:
     """`rag chat`: the prompt prefix given to the model server first, then questions until an empty line."""
-    from assistant.answer import Assistant
-    from assistant.chat import ChatSession
+    from rag.assistant.answer import Assistant
+    from rag.assistant.chat import ChatSession
     from rag.setup import warm_up
 
     assistant = Assistant(cfg)

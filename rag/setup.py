@@ -14,8 +14,8 @@ from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
 
 if TYPE_CHECKING:  # the answering and indexing code load only for the steps that use them
-    from assistant.answer import Assistant
-    from ingest.store import IngestReport
+    from rag.assistant.answer import Assistant
+    from rag.ingest.store import IngestReport
 
 
 def index_files(
@@ -27,8 +27,8 @@ def index_files(
     progress_bar: ProgressBar = progress_bar,
 ) -> None:
     """Make the index exactly these files' entries (default: the configured corpus), and say what changed."""
-    from ingest.load import load_entries
-    from ingest.store import ingest_entries
+    from rag.ingest.load import load_entries
+    from rag.ingest.store import ingest_entries
 
     entries = load_entries(paths or cfg.corpus, follow_symlinks=follow_symlinks, warn=warn)
     with progress_bar(len(entries), "Indexing", "entry") as bar:
@@ -56,7 +56,7 @@ def steps(cfg: Config, ingest: bool = True) -> list[str]:
 
 def prepare(cfg: Config, ingest: bool = True, say: Say = say, progress_bar: ProgressBar = progress_bar) -> None:
     """Each of `steps`, skipped when done; an existing index, maybe of the user's own files, is kept."""
-    from ingest.store import current_version
+    from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
     from rag.runtime.server import ensure_server
 
@@ -75,7 +75,7 @@ def prepare(cfg: Config, ingest: bool = True, say: Say = say, progress_bar: Prog
             index_files(cfg, say=say, progress_bar=progress_bar)
     say(f"Model server ready at {ensure_server(cfg)}")
     if ingest:
-        from assistant.answer import Assistant
+        from rag.assistant.answer import Assistant
 
         warm_up(Assistant(cfg), say)
 
@@ -91,7 +91,7 @@ def warm_up(assistant: Assistant, say: Say = say) -> None:
 
 def start_server(cfg: Config, say: Say = say, warn: Say = warn) -> None:
     """The model server started or found, and given its prompt prefix when there is an index to read."""
-    from assistant.answer import Assistant
+    from rag.assistant.answer import Assistant
     from rag.runtime.server import ensure_server
 
     say(f"Model server ready at {ensure_server(cfg)}")
@@ -112,8 +112,8 @@ def serve_chat(
     warn: Say = warn,
 ) -> None:
     """`rag ui`: the logins the address calls for, then what `prepare` sees to (said first), then the page."""
-    from ui.app import launch
-    from ui.logins import chat_logins
+    from rag.ui.app import launch
+    from rag.ui.logins import chat_logins
 
     logins = chat_logins(host, auth, auth_file, serve_open, warn)
     names = steps(cfg)

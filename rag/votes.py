@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from assistant.prompts import prompts_fingerprint
+from rag.assistant.prompts import prompts_fingerprint
 from rag.config import Config
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer
+    from rag.assistant.answer import Answer
 
 FEEDBACK_FILE = "feedback.jsonl"
 VoteValue = Literal["up", "down"]

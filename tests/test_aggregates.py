@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
-
-from assistant.aggregates import aggregate_answer
-from assistant.catalog import Match
-from assistant.citations import verify
-from assistant.context import Context, Source
-from assistant.retrieve import Retrieval
+from rag.assistant.aggregates import aggregate_answer
+from rag.assistant.catalog import Match
+from rag.assistant.citations import verify
+from rag.assistant.context import Context, Source
+from rag.assistant.retrieve import Retrieval
 
 PAPERS = [
     ("Sparse routing for mixture models", "Reinforcement learning", "Ana Ruiz; Bo Li; Chen Wu"),

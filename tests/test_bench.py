@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from eval.bench import bench_table, run_bench
+from rag.eval.bench import bench_table, run_bench
 
 
 def test_bench_reports_every_figure(cfg, model_server):
@@ -52,8 +52,8 @@ def test_bench_figures_are_saved_by_time_under_the_data_directory_or_where_asked
     import json
 
     import pytest
+    from rag.eval.bench import results_path, write_results
 
-    from eval.bench import results_path, write_results
     from rag.errors import RagError
 
     default = results_path(cfg, "2026-12-01T10:20:30+00:00")

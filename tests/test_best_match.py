@@ -4,9 +4,8 @@ after the model abstained (real index and embedder, no model)."""
 from __future__ import annotations
 
 import pytest
-
-from assistant.best_match import best_match_answer
-from assistant.context import build_context
+from rag.assistant.best_match import best_match_answer
+from rag.assistant.context import build_context
 
 
 def closest(retriever, question: str) -> str | None:

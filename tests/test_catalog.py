@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.schema import TextNode
-
-from assistant.catalog import Catalog
+from rag.assistant.catalog import Catalog
 
 NODES = [
     TextNode(

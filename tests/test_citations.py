@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
-
-from assistant.citations import verify
-from assistant.context import Context, Source
+from rag.assistant.citations import verify
+from rag.assistant.context import Context, Source
 
 NAMES = ["alpha", "beta", "gamma"]
 
@@ -55,8 +54,9 @@ def test_citation_to_a_source_that_does_not_support_the_sentence_is_removed():
 def test_the_leak_check_ignores_exactly_the_prompt_lines_written_as_format_examples():
     # leaks_prompt skips lines starting with "Example": the rules file must keep that word, and
     # imitating the example is an answer, not a leak.
-    from assistant.answer import leaks_prompt
-    from assistant.prompts import system_prompt
+    from rag.assistant.answer import leaks_prompt
+    from rag.assistant.prompts import system_prompt
+
     from rag.config import PROMPTS_DIR
 
     system = system_prompt(PROMPTS_DIR)
@@ -66,8 +66,9 @@ def test_the_leak_check_ignores_exactly_the_prompt_lines_written_as_format_examp
 
 
 def test_answers_that_repeat_the_system_prompt_are_detected():
-    from assistant.answer import leaks_prompt
-    from assistant.prompts import system_prompt
+    from rag.assistant.answer import leaks_prompt
+    from rag.assistant.prompts import system_prompt
+
     from rag.config import PROMPTS_DIR
 
     system = system_prompt(PROMPTS_DIR)

@@ -257,7 +257,7 @@ def test_bench_lists_are_checked_when_flags_are_parsed(args, message):
 
 
 def test_the_bench_lists_parse_to_numbers():
-    from eval.options import corpus_sizes, crowd_sizes
+    from rag.eval.options import corpus_sizes, crowd_sizes
 
     assert corpus_sizes("1000, 10000,") == [1000, 10000]
     assert crowd_sizes("1,0,8") == [1, 8] and crowd_sizes("0") == []

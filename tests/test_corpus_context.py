@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.schema import NodeWithScore, TextNode
-
-from assistant.answer import Assistant
-from assistant.chat import ChatSession
-from assistant.context import build_context, corpus_context, focus
-from assistant.retrieve import Retrieval
+from rag.assistant.answer import Assistant
+from rag.assistant.chat import ChatSession
+from rag.assistant.context import build_context, corpus_context, focus
+from rag.assistant.retrieve import Retrieval
 
 
 def node(entry_id: str, text: str, kind: str = "paper") -> TextNode:

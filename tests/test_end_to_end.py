@@ -6,9 +6,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from rag.assistant.chat import ChatSession
+from rag.ingest.store import ingest_entries
 
-from assistant.chat import ChatSession
-from ingest.store import ingest_entries
 from rag.cli import cli
 
 EMC2 = "paper/emc2-efficient-mcmc-negative-sampling-for-contrastive-learning-with-global"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rag.eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
+from rag.eval.metrics import ItemResult, score, wilson
+from rag.eval.report import RESULT_FIELDS
 
-from eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
-from eval.metrics import ItemResult, score, wilson
-from eval.report import RESULT_FIELDS
 from rag.cli import cli
 from rag.errors import RagError
 
@@ -54,7 +54,7 @@ def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
 
 
 def test_the_generated_exam_is_reviewed_and_points_at_real_entries(corpus_entries):
-    from eval.exam import GENERATED_EXAM
+    from rag.eval.exam import GENERATED_EXAM
 
     questions = load_exam(GENERATED_EXAM)
     raw = [json.loads(line) for line in GENERATED_EXAM.read_text().splitlines()]
@@ -180,8 +180,8 @@ def test_compare_runs_every_configuration_with_report(index_cfg, model_server, m
 
 
 def test_chat_mode_grades_what_the_chat_shows(index_cfg, retriever, scripted_endpoint):
-    from assistant.answer import Assistant
-    from eval.exam import ExamRun, run_exam
+    from rag.assistant.answer import Assistant
+    from rag.eval.exam import ExamRun, run_exam
 
     # The same reply to every question: right for q21 (a figure caption), about another entry for q29.
     reply = ["Distribution drift was modeled as a change ", "from the numeral 0 to the numeral 1 in MNIST [1]. "]
@@ -202,8 +202,8 @@ def test_chat_mode_grades_what_the_chat_shows(index_cfg, retriever, scripted_end
 
 
 def test_a_corpus_mode_exam_has_the_corpus_read_before_the_first_item(index_cfg, retriever, scripted_endpoint):
-    from assistant.answer import Assistant
-    from eval.exam import ExamRun, run_exam
+    from rag.assistant.answer import Assistant
+    from rag.eval.exam import ExamRun, run_exam
 
     url, requests = scripted_endpoint(["Distribution drift was modeled as a change from 0 to 1 in MNIST [1]."])
     gold = {q.id: q for q in load_exam(GOLD_EXAM)}
@@ -282,7 +282,7 @@ def test_compare_rejects_runs_of_another_version_of_the_exam(tmp_path):
 
 def test_exam_fingerprint_follows_the_content_not_the_order():
 
-    from eval.exam import exam_fingerprint
+    from rag.eval.exam import exam_fingerprint
 
     gold = load_exam(GOLD_EXAM)
     assert exam_fingerprint(gold) == exam_fingerprint(list(reversed(gold)))
@@ -292,8 +292,7 @@ def test_exam_fingerprint_follows_the_content_not_the_order():
 
 def test_item_analysis_flags_items_that_do_not_discriminate():
     import numpy as np
-
-    from eval.irt import item_analysis
+    from rag.eval.irt import item_analysis
 
     # Four configurations from weak to strong; items: easy-for-all, impossible, a good item, an inverse item.
     responses = np.array(
@@ -380,7 +379,7 @@ def _node(text: str, title: str):
     ],
 )
 def test_generated_question_filters(candidate, reason):
-    from eval.generate import reject_reason
+    from rag.eval.generate import reject_reason
 
     node = _node("Paper: EMC2: MCMC sampling\nResearch area: Contrastive learning", "EMC2: MCMC sampling")
     assert reject_reason(candidate, node, kept=[]) == reason
@@ -388,8 +387,7 @@ def test_generated_question_filters(candidate, reason):
 
 def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
     from llama_index.core.schema import TextNode
-
-    from eval.generate import reject_reason
+    from rag.eval.generate import reject_reason
 
     node = TextNode(
         id_="posting/g/boston-2",
@@ -406,7 +404,7 @@ def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
 def test_the_rejections_are_summed_up_by_reason():
     from collections import Counter
 
-    from eval.generate import rejected_path, rejected_summary
+    from rag.eval.generate import rejected_path, rejected_summary
 
     counts = Counter({"kept": 3, "near-duplicate": 2, "not self-contained": 1})
     assert rejected_summary(counts) == "near-duplicate: 2, not self-contained: 1"
@@ -415,8 +413,8 @@ def test_the_rejections_are_summed_up_by_reason():
 
 
 def test_near_duplicates_are_rejected():
-    from assistant.text import terms
-    from eval.generate import reject_reason
+    from rag.assistant.text import terms
+    from rag.eval.generate import reject_reason
 
     node = _node("Paper: EMC2\nResearch area: Contrastive learning", "EMC2")
     candidate = {
@@ -442,15 +440,15 @@ def test_generate_writes_loadable_candidates_and_the_rejected_ones(index_cfg, mo
 
 
 def test_candidates_are_parsed_from_json_lines():
-    from eval.generate import parse_candidates
+    from rag.eval.generate import parse_candidates
 
     reply = 'Here you go:\n{"question": "Q?", "answer": "A"},\nnot json\n{"broken": \n{"question": "R?"}'
     assert parse_candidates(reply) == [{"question": "Q?", "answer": "A"}, {"question": "R?"}]
 
 
 def test_the_cli_choices_name_what_the_runner_accepts():
-    from eval.exam import AGGREGATES
-    from eval.options import AGGREGATE_NAMES
+    from rag.eval.exam import AGGREGATES
+    from rag.eval.options import AGGREGATE_NAMES
 
     assert tuple(AGGREGATES) == AGGREGATE_NAMES
 
@@ -459,8 +457,7 @@ def test_code_names_the_entry_a_small_model_points_at():
     from collections import Counter
 
     from llama_index.core.schema import TextNode
-
-    from eval.generate import named_question, reject_reason
+    from rag.eval.generate import named_question, reject_reason
 
     paper = TextNode(
         id_="paper/emc2",
@@ -492,7 +489,7 @@ def test_code_names_the_entry_a_small_model_points_at():
 
 
 def test_a_gain_on_the_dev_half_that_the_test_half_does_not_show_is_flagged():
-    from eval.runs import dev_only_gains
+    from rag.eval.runs import dev_only_gains
 
     def run(dev: float, test: float) -> dict:
         halves = {"dev": {"accuracy": dev}, "test": {"accuracy": test}}

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from llama_index.core.schema import TextNode
-
-from assistant.context import Context, Source
-from assistant.excerpts import excerpt_context
+from rag.assistant.context import Context, Source
+from rag.assistant.excerpts import excerpt_context
 
 VOCABULARY = "count option verbose flag plugin install pipx shell completion zsh bash group command".split()
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from rag.assistant.retrieve import HybridRetriever
+from rag.ingest.store import current_version, ingest_entries
 
-from assistant.retrieve import HybridRetriever
-from ingest.store import current_version, ingest_entries
 from rag.cli import cli
 from rag.config import BUNDLED_CORPUS
 
@@ -253,8 +253,8 @@ def test_bad_options_are_usage_errors(args, message):
 
 
 def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
-    from assistant.answer import Assistant
-    from ui.app import make_chat_fn
+    from rag.assistant.answer import Assistant
+    from rag.ui.app import make_chat_fn
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     from rag.config import load_config
@@ -283,8 +283,9 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1
 
 
 def test_servers_the_project_starts_listen_on_loopback_only(index_cfg, model_server):
+    from rag.ui.app import launch
+
     from tests.conftest import TEST_PORT, free_port
-    from ui.app import launch
 
     assert listening_addresses(TEST_PORT) and listening_addresses(TEST_PORT) <= LOOPBACK
     ui_host = next(p for p in cli.commands["ui"].params if p.name == "host").default
@@ -323,7 +324,8 @@ def test_a_server_killed_mid_answer_is_said_plainly_and_the_next_question_is_ans
     import os
     import signal
 
-    from assistant.answer import Assistant, Retrieved, final_answer
+    from rag.assistant.answer import Assistant, Retrieved, final_answer
+
     from rag.errors import RagError
     from rag.runtime.server import crash_report, stop_server
     from tests.conftest import free_port

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.exam import GOLD_EXAM, load_exam
-from eval.grade import grade_answer, grading_terms
+from rag.eval.exam import GOLD_EXAM, load_exam
+from rag.eval.grade import grade_answer, grading_terms
 
 GOLD = {q.id: q for q in load_exam(GOLD_EXAM)}
 

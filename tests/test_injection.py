@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from rag.assistant.answer import Assistant
+from rag.assistant.retrieve import HybridRetriever
+from rag.ingest.load import load_entries
+from rag.ingest.store import ingest_entries
 
-from assistant.answer import Assistant
-from assistant.retrieve import HybridRetriever
-from ingest.load import load_entries
-from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, load_config
 from tests.conftest import TEST_PORT
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-from assistant.retrieve import HybridRetriever
-from eval.synthetic import write_guide
-from ingest.store import connect, current_version, ingest_entries
+from rag.assistant.retrieve import HybridRetriever
+from rag.eval.synthetic import write_guide
+from rag.ingest.store import connect, current_version, ingest_entries
 
 
 def half_written_version(cfg) -> bool:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from assistant.citations import verify
-from assistant.context import build_context, corpus_context
-from assistant.listing import catalog_answer
-from assistant.questions import asked_kinds, asks_for_entry, name_references
-from eval.exam import GOLD_EXAM, load_exam
-from eval.grade import grade_answer
+from rag.assistant.citations import verify
+from rag.assistant.context import build_context, corpus_context
+from rag.assistant.listing import catalog_answer
+from rag.assistant.questions import asked_kinds, asks_for_entry, name_references
+from rag.eval.exam import GOLD_EXAM, load_exam
+from rag.eval.grade import grade_answer
 
 GOLD = {q.id: q for q in load_exam(GOLD_EXAM)}
 
@@ -119,7 +118,7 @@ def test_the_assistant_answers_from_the_catalog_without_asking_the_model(
     index_cfg, retriever, scripted_endpoint, item_id
 ):
     # The scripted model would say the sources do not say; code answers first.
-    from assistant.answer import Assistant
+    from rag.assistant.answer import Assistant
 
     url, requests = scripted_endpoint(["The sources do not say."])
     q = GOLD[item_id]
@@ -142,7 +141,7 @@ def test_a_repeated_question_is_answered_from_the_cache_until_the_prompts_change
 ):
     import shutil
 
-    from assistant.answer import Assistant
+    from rag.assistant.answer import Assistant
 
     url, requests = scripted_endpoint(["Distribution drift was modeled as a change from the numeral 0 to 1 [1]."])
     prompts = tmp_path / "prompts"

@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client import Client
+from rag.assistant.answer import Assistant
+from rag.assistant.present import plain
+from rag.ui.app import build_app, serve
 
-from assistant.answer import Assistant
-from assistant.present import plain
 from rag.runtime.launch import MODULE
 from tests.conftest import TEST_PORT, free_port
-from ui.app import build_app, serve
 
 N = 50
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.page import corpus_page
+from rag.ui.page import corpus_page
 
 GUIDE = [
     {"kind": "overview", "title": "A guide to harbour papers"},

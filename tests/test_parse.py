@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from rag.ingest.guide import GuideParseError, parse_guide
+from rag.ingest.load import load_entries
 
-from ingest.guide import GuideParseError, parse_guide
-from ingest.load import load_entries
 from rag.cli import cli
 from rag.config import BUNDLED_CORPUS
 from tests.conftest import FIXTURES
@@ -93,7 +93,7 @@ def test_four_captions_attach_to_the_papers_they_describe(corpus_entries):
 
 
 def test_place_names_come_from_iso_codes_and_unknown_codes_add_nothing():
-    from ingest.entries import place_names
+    from rag.ingest.entries import place_names
 
     assert place_names("US", "MA") == "Massachusetts, United States"
     assert place_names("ES", "B") == "Barcelona, Spain"

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from rag.assistant.prompts import placeholders, render, system_prompt
 
-from assistant.prompts import placeholders, render, system_prompt
 from rag.config import PROMPTS_DIR, load_config
 from rag.errors import RagError
 
@@ -42,7 +42,7 @@ def test_system_prompt_includes_the_citation_rules():
 
 
 def test_the_abstention_phrase_the_code_checks_is_the_one_the_prompt_asks_for():
-    from assistant.citations import ABSTAIN_RE, UNSUPPORTED
+    from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED
 
     rule = render(PROMPTS_DIR, "abstain_rule")
     assert UNSUPPORTED in rule and ABSTAIN_RE.search(rule)
@@ -88,7 +88,7 @@ def test_unknown_setting_in_file(tmp_path: Path):
 
 
 def test_an_unknown_rule_to_switch_off_is_an_error_that_lists_the_known_ones(cfg):
-    from assistant.answer import Assistant
+    from rag.assistant.answer import Assistant
 
     with pytest.raises(RagError, match=r"Unknown rule\(s\) in RAG_DISABLED_RULES: speling; known: .*spelling"):
         Assistant(cfg.replace(disabled_rules="speling"))

@@ -9,9 +9,9 @@ only if an instruction was obeyed and got past the filter, the citation check an
 from __future__ import annotations
 
 import pytest
+from rag.assistant.answer import Assistant
+from rag.eval.redteam import PAYLOAD_RE, load_cases, planted_assistant, run_case
 
-from assistant.answer import Assistant
-from eval.redteam import PAYLOAD_RE, load_cases, planted_assistant, run_case
 from rag.config import load_config
 from tests.conftest import TEST_PORT
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rag.assistant.context import build_context, neutralise
+from rag.assistant.filters import parse_filters
 
-from assistant.context import build_context, neutralise
-from assistant.filters import parse_filters
 from rag.errors import RagError
 
 
@@ -112,7 +112,7 @@ def test_ordinary_text_is_kept(corpus_entries):
 
 
 def test_a_cut_passage_keeps_the_lines_the_question_asks_about_not_the_title_repeated():
-    from assistant.context import select_passage
+    from rag.assistant.context import select_passage
 
     title = "Paper: Differentially private bias-term fine-tuning of foundation models"
     text = (

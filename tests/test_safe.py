@@ -6,8 +6,7 @@ import re
 
 import pytest
 from markdown_it import MarkdownIt
-
-from assistant.present import answer_markdown, code, plain, unescape_answer
+from rag.assistant.present import answer_markdown, code, plain, unescape_answer
 
 PAYLOADS = [
     "![x](http://127.0.0.1:9/t.png)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.spelling import Speller
+from rag.assistant.spelling import Speller
 
 TEXTS = ["Paper: REPOFORMER: Selective retrieval for code completion. Who wrote it? Research area: Causal inference"]
 NAMES = ["REPOFORMER: Selective retrieval for code completion", "Causal inference", "Björn Hoffmeister", "Bellevue"]

@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rag.assistant.retrieve import HybridRetriever
+from rag.ingest.embed import MiniLMEmbedding
+from rag.ingest.load import load_entries
+from rag.ingest.store import bm25_dir, current_version, ingest_entries, ingest_lock
 
-from assistant.retrieve import HybridRetriever
-from ingest.embed import MiniLMEmbedding
-from ingest.load import load_entries
-from ingest.store import bm25_dir, current_version, ingest_entries, ingest_lock
 from rag.config import Config, load_config
 from rag.errors import RagError
 from tests.conftest import FIXTURES
@@ -87,7 +87,7 @@ OPEN_BM25 = """
 import sys
 from pathlib import Path
 from llama_index.retrievers.bm25 import BM25Retriever
-from ingest.store import current_version, ensure_bm25
+from rag.ingest.store import current_version, ensure_bm25
 from rag.config import load_config
 cfg = load_config(env={}, data_dir=Path(sys.argv[1]))
 print(len(BM25Retriever.from_persist_dir(str(ensure_bm25(cfg, current_version(cfg)))).corpus))

@@ -17,16 +17,16 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
+from rag.assistant.answer import Assistant
+from rag.assistant.retrieve import HybridRetriever
+from rag.ingest.load import load_entries
+from rag.ingest.store import ingest_entries
+from rag.ui.app import build_app, serve
+from rag.ui.headers import CONTENT_SECURITY_POLICY
 
-from assistant.answer import Assistant
-from assistant.retrieve import HybridRetriever
-from ingest.load import load_entries
-from ingest.store import ingest_entries
 from rag.config import BUNDLED_CORPUS, load_config
 from rag.votes import feedback_path, read_votes
 from tests.conftest import TEST_PORT, free_port
-from ui.app import build_app, serve
-from ui.headers import CONTENT_SECURITY_POLICY
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -281,7 +281,7 @@ def test_browser_shows_streamed_answer_and_sources(app_url):
 
 
 def test_off_loopback_the_page_and_the_api_need_a_login(index_cfg, scripted_endpoint):
-    from ui.app import launch
+    from rag.ui.app import launch
 
     url, _ = scripted_endpoint(["Distribution drift was modeled as a change from the numeral 0 to the numeral 1 [1]."])
     port = free_port()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
-
-from assistant import citations
-from assistant.citations import verify
-from assistant.context import Context, Source
+from rag.assistant import citations
+from rag.assistant.citations import verify
+from rag.assistant.context import Context, Source
 
 
 def _source(n: int, kind: str, passage: str, **meta: str) -> Source:
@@ -34,7 +33,7 @@ MCMC = Context([_paper(1, "EMC2: efficient MCMC negative sampling", "Parameswara
 
 
 def test_every_rule_is_a_switch_of_the_answer_path():
-    from assistant.answer import SWITCHABLE_RULES
+    from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
     assert len(set(citations.RULES)) == len(citations.RULES) == 12

@@ -34,9 +34,12 @@ def test_a_wheel_installed_elsewhere_finds_its_prompts_corpus_and_exam(tmp_path)
         run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
     )
     run(sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", target, wheel)
+    # One name in site-packages: every folder of the project installs inside `rag`.
+    assert {p.name for p in target.iterdir()} - {"bin"} == {"rag", wheel.name.split("-py3")[0] + ".dist-info"}
     # The dependencies come from this environment's site-packages (on PYTHONPATH, so its editable
     # install of the checkout is not loaded); the project itself only from the wheel.
-    env = os.environ | {"PYTHONPATH": sysconfig.get_paths()["purelib"], "RAG_DATA_DIR": str(tmp_path / "data")}
+    deps = [p for p in sys.path if Path(p).name == "site-packages"] or [sysconfig.get_paths()["purelib"]]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(deps), "RAG_DATA_DIR": str(tmp_path / "data")}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     python = venv / "bin" / "python"
@@ -44,12 +47,16 @@ def test_a_wheel_installed_elsewhere_finds_its_prompts_corpus_and_exam(tmp_path)
         python, "-c", "import rag.config as c; print(c.PROMPTS_DIR); print(c.BUNDLED_CORPUS)", env=env, cwd=elsewhere
     )
     assert str(ROOT) not in where and all(Path(p).exists() for p in where.split())
+    # Every module imports from the wheel alone, so no import names a folder outside `rag`.
+    every = "import importlib, pkgutil, rag\nfor m in pkgutil.walk_packages(rag.__path__, 'rag.'):\n"
+    every += "    importlib.import_module(m.name)"
+    run(python, "-c", every, env=env, cwd=elsewhere)
     parsed = run(python, "-m", "rag.cli", "parse", where.split()[1], "--json", env=env, cwd=elsewhere)
     assert len(parsed.splitlines()) >= 30 and json.loads(parsed.splitlines()[0])["kind"] == "overview"
     run(
         python,
         "-c",
-        "from assistant.prompts import system_prompt; from rag.config import PROMPTS_DIR; "
+        "from rag.assistant.prompts import system_prompt; from rag.config import PROMPTS_DIR; "
         "assert 'square brackets' in system_prompt(PROMPTS_DIR)",
         env=env,
         cwd=elsewhere,
@@ -61,8 +68,8 @@ def test_a_wheel_installed_elsewhere_finds_its_prompts_corpus_and_exam(tmp_path)
         "-c",
         f"""
 import json
-from eval.exam import GOLD_EXAM, load_exam
-from eval.metrics import ItemResult, score
+from rag.eval.exam import GOLD_EXAM, load_exam
+from rag.eval.metrics import ItemResult, score
 items = [ItemResult(q.id, q.kind, q.answer, q.answer, q.sources) for q in load_exam(GOLD_EXAM)]
 result = score(items) | {{"config": {{"mode": "rag", "retriever": "hybrid", "prompt": "exam", "model": "m"}}}}
 result |= {{"timestamp": "t", "items": [i.__dict__ | {{"correct": i.correct}} for i in items]}}

@@ -7,18 +7,18 @@ import threading
 from collections.abc import Callable, Iterator
 
 import gradio as gr
+from rag.assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
+from rag.assistant.chat import ChatSession
+from rag.assistant.citations import Citation
+from rag.assistant.context import Context
+from rag.assistant.present import answer_markdown, code, plain, unescape_answer
+from rag.ui.headers import SecurityHeaders
+from rag.ui.page import corpus_page
 from starlette.middleware import Middleware
 
-from assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
-from assistant.chat import ChatSession
-from assistant.citations import Citation
-from assistant.context import Context
-from assistant.present import answer_markdown, code, plain, unescape_answer
 from rag.config import Config
 from rag.errors import RagError
 from rag.votes import VOTES, feedback_path, record_vote, vote_fields
-from ui.headers import SecurityHeaders
-from ui.page import corpus_page
 
 ALL = "all"
 SESSIONS_AT_ONCE = 8
@@ -204,7 +204,7 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             examples=[[q, ALL, ALL, ALL, None] for q in page.examples] or None,
             api_name="chat",
             # Several sessions retrieve and show sources at once; the model calls themselves wait in
-            # one line shared with the API and every other caller (assistant.llm.model_slot).
+            # one line shared with the API and every other caller (rag.assistant.llm.model_slot).
             concurrency_limit=SESSIONS_AT_ONCE,
         )
         with gr.Row():
@@ -230,7 +230,7 @@ def launch(
     auth: list[tuple[str, str]] | None = None,
     prevent_thread_lock: bool = False,
 ) -> gr.Blocks:
-    """Build and start the app; a non-loopback host needs `auth` (see `ui.logins.chat_logins`)."""
+    """Build and start the app; a non-loopback host needs `auth` (see `rag.ui.logins.chat_logins`)."""
     assistant = Assistant(cfg)
     # The corpus prefix (context mode "corpus") is read while the page loads, not on the first question.
     threading.Thread(target=_quietly, args=(assistant.warm_up,), daemon=True).start()

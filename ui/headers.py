@@ -1,6 +1,6 @@
 """Response headers that keep the page to itself, whatever text reaches it.
 
-The sanitiser (`assistant.present`) keeps markup out of the page; this Content-Security-Policy is the
+The sanitiser (`rag.assistant.present`) keeps markup out of the page; this Content-Security-Policy is the
 second wall: even an image or form that slipped through could not load from, or post to,
 another host.
 """

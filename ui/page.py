@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ingest.sections import PATH_SEPARATOR
+from rag.ingest.sections import PATH_SEPARATOR
 
 MAX_EXAMPLES = 6
 
