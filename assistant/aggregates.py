@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from rag.assistant.catalog import phrase_form
 from rag.assistant.context import Context, Source
-from rag.assistant.listing import NEGATION_RE, Listing, named_papers
+from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.text import terms
@@ -34,7 +34,6 @@ PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
 AREA_WORDS_RE = re.compile(r"\b(?:research )?(?:areas?|topics?|sections?|categories|category)\b", re.I)
 WHO_RE = re.compile(r"^\s*(?:who|which (?:author|person|researcher)|what (?:author|person|researcher))\b", re.I)
 HOW_MANY_RE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
-SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
 LONGER_RE = re.compile(r"\b(?:longer|bigger|larger|more authors|more co-?authors|more people)\b", re.I)
 
 
@@ -113,7 +112,7 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
 
 
 def counts(retrieval: Retrieval, context: Context) -> Listing | None:
-    """How many research areas there are, or how many authors a named paper has."""
+    """How many authors a named paper has."""
     question = retrieval.question
     if not HOW_MANY_RE.search(question):
         return None
@@ -123,11 +122,74 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
         listed = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
         many = f"{len(authors)} author{'' if len(authors) == 1 else 's'}"
         return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {many}:")
-    if not named and AREA_WORDS_RE.search(question) and not retrieval.matches:
-        areas = sorted({_area(s) for s in context.sources if s.kind == "paper" and _area(s)})
-        if areas and len(context.sources) >= len(areas):
-            return Listing("", f"The index lists {len(areas)} research areas: {', '.join(areas)}.")
     return None
+
+
+# "How many research areas are there?", "List all the job locations", "Which countries have postings?",
+# "How many different authors are there?": the distinct values of one field over the entries of a kind,
+# which only a count over the whole index gives. The question may hold nothing else (no name, no topic):
+# "Which authors wrote MADA?" or "Which areas have LLM papers?" ask something narrower.
+FIELD_NOUNS = {
+    "area": r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
+    "city": r"cities|city|locations?|places?|offices?",
+    "country": r"countries|country",
+    "author": r"(?:co-?)?authors?|people|researchers",
+}
+VALUES_RE = re.compile(
+    r"\b(?:how many|number of|which|what|list|name|all)\b"
+    r"(?:\s+(?:the|of|different|distinct|unique|all|their|job|jobs'?|posting|paper))*"
+    rf"\s+({'|'.join(FIELD_NOUNS.values())})\b|^\s*where\b",
+    re.I,
+)
+# Words such a question may hold besides the field and kind nouns.
+VALUES_WORDS = terms(
+    "paper papers publication publications has have does do are is were was "
+    "how many number which what list name all different distinct unique there total cover covers covered "
+    "listed include included located based where given under in across spread index guide they them pls please "
+    "job jobs posting postings opening openings position positions role roles"
+)
+FIELD_OF_KIND = {"area": "paper", "author": "paper", "city": "posting", "country": "posting"}
+
+
+def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
+    """The distinct research areas, authors, cities or countries of the index, counted and listed."""
+    question = retrieval.question
+    asked = VALUES_RE.search(question)
+    if asked is None or any(m.field != "kind" for m in retrieval.matches):
+        return None
+    if asked.group(1) is None:  # "Where are the jobs?"
+        field = "city" if POSTING_WORDS_RE.search(question) else ""
+    else:
+        field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
+    nouns = re.compile("|".join(FIELD_NOUNS.values()), re.I)
+    if not field or terms(nouns.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
+        return None
+    entries = [s for s in context.sources if s.kind == FIELD_OF_KIND[field]]
+    if field == "area":
+        values = sorted({_area(s) for s in entries if _area(s)})
+        return Listing("", f"The index lists {len(values)} research areas: {', '.join(values)}.") if values else None
+    if field == "author":
+        people = {a for s in entries for a in _authors(s)}
+        return Listing("", f"The {len(entries)} papers have {len(people)} distinct authors.") if people else None
+    return _places(entries, country=field == "country")
+
+
+def _places(postings: list[Source], country: bool) -> Listing | None:
+    """Where the postings are: each city (or country) once, with the postings it has, cited."""
+    by_place: dict[str, list[Source]] = {}
+    for source in postings:
+        for node in source.nodes:
+            meta = node.metadata
+            code = str(meta.get("country") or "")
+            place = place_names(code, "") or code if country else str(meta.get("city") or "")
+            if place and source not in by_place.setdefault(place, []):
+                by_place[place].append(source)
+    if not by_place:
+        return None
+    count = sum(len(s.nodes) for s in postings)
+    items = "; ".join(f"{place} [{', '.join(str(s.n) for s in held)}]" for place, held in sorted(by_place.items()))
+    noun = "countries" if country else "places"
+    return Listing(f"{items}.", f"The {count} job postings are in {len(by_place)} {noun}:")
 
 
 def several(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -282,6 +344,7 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "negation": negation,
     "superlative": superlative,
     "count": counts,
+    "field-values": field_values,
     "several": several,
     "longer-author-list": longer_author_list,
     "authors-elsewhere": authors_elsewhere,

@@ -13,7 +13,7 @@ import openai
 from rag.assistant.abbreviations import RULE as ABBREVIATIONS
 from rag.assistant.aggregates import RULES
 from rag.assistant.best_match import RULE as BEST_MATCH
-from rag.assistant.best_match import best_match_answer
+from rag.assistant.best_match import answers_nothing, best_match_answer
 from rag.assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
@@ -256,7 +256,7 @@ class Assistant:
             system = system_prompt(self.cfg.prompts_dir)
             prompt = self.cfg.answer_prompt
             verified = yield from self._generate(system, prompt, context, question, asked, timings)
-            closest = self._closest_match(asked, context) if verified.abstained and not verified.citations else None
+            closest = self._closest_match(asked, context) if answers_nothing(verified, asked) else None
             if closest is not None:
                 verified, answered_by, rule = closest, "model, then closest match", BEST_MATCH
             elif verified.abstained and not verified.citations and context.sources:

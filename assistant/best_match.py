@@ -2,9 +2,10 @@
 
 "Which paper is about training LLMs with reduced-precision number formats?" names no title, author
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
-do not say. When a question asks *which entry* (a paper or a posting) and the model
-abstained, code names the entry of that kind closest to the question by the embedder's cosine
-similarity, if it is close enough, and says that it is the closest match, not that it is proven.
+do not say. When a question asks *which entry* (a paper or a posting) and the model abstained or
+cited no entry of that kind, code names the entry of that kind closest to the question by the
+embedder's cosine similarity, if it is close enough, and says that it is the closest match, not that
+it is proven.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 
 import numpy as np
 from rag.assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
+from rag.assistant.citations import Verified
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE
 from rag.assistant.names import label_of
@@ -33,6 +35,15 @@ def asked_kind(question: str) -> str | None:
     """The kind of entry a "which … is about …" question asks for: paper, posting, or any (None)."""
     kinds = mentioned_kinds(question)
     return next(iter(kinds)) if len(kinds) == 1 else None
+
+
+def answers_nothing(verified: Verified, question: str) -> bool:
+    """Did the model's answer leave a "which paper is about …" question unanswered: it abstained, or it
+    cites no entry of the kind asked for (a paper question answered from the overview)?"""
+    if verified.abstained and not verified.citations:
+        return True
+    kind = asked_kind(question)
+    return kind is not None and asks_for_entry(question) and all(c.kind != kind for c in verified.citations)
 
 
 def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:

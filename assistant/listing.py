@@ -78,6 +78,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         return Listing(written, "", rule="field") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
+    found: dict[str, list[str]] = {}
     for match in retrieval.matches:
         if match.field == "kind":
             if match.value in kinds:
@@ -89,9 +90,14 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         if any(i not in where for i in ids):
             return None
         cited.append(_sentence(match, ids, where))
+        found[match.value] = ids
     if not cited and not counted:
         return None
-    return Listing(" ".join(cited), " ".join((["Yes."] if existence else []) + counted), rule="list")
+    lead = []
+    if existence:  # "Is Aaron Roth on more than one paper?" is answered by the count, not by the name alone
+        several = SEVERAL_RE.search(retrieval.question) is not None
+        lead = ["Yes." if not several or any(len(ids) > 1 for ids in found.values()) else "No, only one."]
+    return Listing(" ".join(cited), " ".join(lead + counted), rule="list")
 
 
 def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) -> Listing:
@@ -111,10 +117,13 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
 
 # A question that asks for what something is not: code lists what matches, which would answer the opposite.
 NEGATION_RE = re.compile(r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b", re.I)
+# "more than one", "several": a yes/no question about a count, not about a name.
+SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.
 EXISTS_RE = re.compile(
     r"^\s*(?:is|are) there\b|\bone of the\b"
-    r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b",
+    r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b"
+    r"|^\s*(?:is|was)\b.*\b(?:on|co-?author|author|among)\b.*\b(?:papers?|jobs?|postings?)\b",
     re.I,
 )
 EXISTS_FIELDS = ("author", "city", "country", "area")

@@ -14,9 +14,11 @@ _ANY_ENTRY = "|".join(ENTRY_WORDS.values())
 LIST_QUESTION_RE = re.compile(
     rf"\b(?:which|how many|list|name|any)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
 )
-# "Which paper is listed under …", "What is the title of …": the answer is an entry itself.
+# "Which paper is listed under …", "What is the title of …", "whats the RAG paper called": the answer is
+# an entry itself.
+_ENTRY_NOUN = rf"\s+(?:{_ANY_ENTRY}|titles?|entry|entries|sources?)\b"
 ENTRY_QUESTION_RE = re.compile(
-    rf"\b(?:which|what)\b(?:\s+[\w-]+){{0,2}}?\s+(?:{_ANY_ENTRY}|titles?|entry|entries|sources?)\b", re.I
+    rf"\bwhich\b(?:\s+[\w’'-]+){{0,3}}?{_ENTRY_NOUN}|\bwhat(?:[’']?s)?\b(?:\s+[\w’'-]+){{0,2}}?{_ENTRY_NOUN}", re.I
 )
 
 

@@ -28,7 +28,7 @@ from rag.eval.metrics import percentile
 from rag.eval.naive import build_naive_engine
 from rag.eval.synthetic import write_guide
 from rag.ingest.embed import MiniLMEmbedding
-from rag.ingest.load import load_entries
+from rag.ingest.load import expand_paths, load_entries
 from rag.ingest.store import ingest_entries
 
 from rag.config import BUNDLED_CORPUS, Config
@@ -120,17 +120,19 @@ def reference_read(cfg: Config) -> dict:
     }
 
 
-def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmbedding) -> dict:
-    """Our pipeline vs llama-index's default one on the first `n` of `questions` the model answers,
-    same model, same run; questions code answers (lists, counts, one field of a paper) and a
-    repeated question (the answer cache) are timed apart."""
+def bench_answers(
+    cfg: Config, questions: list[str], n: int, embedder: MiniLMEmbedding, files: list[Path] | None = None
+) -> dict:
+    """Our pipeline vs llama-index's default one (over `files`, default the configured corpus) on the
+    first `n` of `questions` the model answers, same model, same run; questions code answers (lists,
+    counts, one field of a paper) and a repeated question (the answer cache) are timed apart."""
     ensure_server(cfg)
     reference = reference_read(cfg)
     assistant = Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder))
     started = time.perf_counter()
     assistant.warm_up()  # as `rag ui` and `rag chat` do at start; in the corpus mode the server reads it here
     warm_up_s = time.perf_counter() - started
-    ours, first_tokens, speeds, by_code, asked = [], [], [], [], []
+    ours, first_tokens, speeds, by_code, asked, context_chars = [], [], [], [], [], []
     tokens: dict[str, list[float]] = {}  # per model answer, as the server's log and tokenizer count them
     for question in questions:
         if len(asked) == n:
@@ -140,6 +142,7 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
             by_code.append(answer.timings["total_s"])
             continue
         asked.append(question)
+        context_chars.append(len(answer.context.text()))
         ours.append(answer.timings["total_s"])
         first_tokens.append(answer.timings["first_token_s"])
         generation = answer.timings["generate_s"] - answer.timings["first_token_s"]
@@ -151,7 +154,7 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
                 tokens.setdefault(key, []).append(counted[key])
     repeated = [assistant.ask(question).timings["total_s"] for question in asked[:3]]
     questions = asked
-    engine = build_naive_engine(cfg, list(cfg.corpus), embedder)
+    engine = build_naive_engine(cfg, files or list(cfg.corpus), embedder)
     naive = []
     for question in questions:
         t0 = time.perf_counter()
@@ -164,6 +167,7 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
         "context_mode": "corpus" if assistant.corpus_context() else "retrieved",
         "warm_up_s": round(warm_up_s, 2),
         **reference,
+        "context_chars_p50": round(percentile(context_chars, 50)),
         "first_token_p50_s": round(first_token_p50, 2),
         "first_token_p95_s": round(percentile(first_tokens, 95), 2),
         "first_token_p50_over_reference": round(first_token_p50 / reference["reference_read_s"], 2),
@@ -178,6 +182,33 @@ def bench_answers(cfg: Config, questions: list[str], n: int, embedder: MiniLMEmb
         "code_answer_p50_s": round(percentile(by_code, 50), 3) if by_code else None,
         "repeated_question_p50_s": round(percentile(repeated, 50), 3) if repeated else None,
     }
+
+
+# Markdown documentation of a command-line library (Click, BSD licence), shipped for tests and benchmarks.
+DOCS_CORPUS = Path(__file__).parent / "corpora" / "click-docs"
+
+
+def docs_folder(text: str) -> Path | None:
+    """`--docs`: a folder given, the shipped Click docs when none is (and they are there), or "none"."""
+    if text.lower() == "none" or (not text and not DOCS_CORPUS.is_dir()):
+        return None
+    folder = Path(text).expanduser() if text else DOCS_CORPUS
+    if not folder.is_dir():
+        raise RagError(f"--docs {text}: no such folder")
+    return folder
+
+
+def _docs_corpus(folder: Path) -> tuple[list[Path], list[str]]:
+    """The files of a documents folder, and one question per section heading ("What does the documentation
+    say about Counting?"), the way a newcomer to the folder would ask."""
+    files = [f.path for f in expand_paths([folder])]
+    titles = [e.title.split(" (part")[0] for e in load_entries([folder], max_bytes=1 << 30)]
+    # Subsections ("usage.md › Options › Counting") ask something specific; a file's top heading does not.
+    deep = [t for t in titles if t.count(" › ") >= 2] or [t for t in titles if " › " in t]
+    headings = list(dict.fromkeys(t.split(" › ")[-1].strip() for t in deep))
+    # Spread over the folder: every file's sections, not the first file's only.
+    step = max(1, len(headings) // 40)
+    return files, [f"What does the documentation say about {h}?" for h in headings[::step]]
 
 
 def _server_pid(cfg: Config) -> str | None:
@@ -209,11 +240,12 @@ def record_bench(
     say: Say,
     log: Say,
     progress_bar: ProgressBar | None = None,
+    docs: str = "",
 ) -> Path:
     """`rag bench`: every figure measured, its tables said, then saved as JSON to `out` (default: a file
     named by the time under the data directory's results/). The tables are said first, so a failed save
     does not lose them."""
-    result = run_bench(cfg, sizes, n_questions, n_answers, log, progress_bar, users)
+    result = run_bench(cfg, sizes, n_questions, n_answers, log, progress_bar, users, docs_folder(docs))
     say(bench_table(result))
     path = out or results_path(cfg, result["timestamp"])
     write_results(result, path)
@@ -241,8 +273,10 @@ def run_bench(
     log: Say,
     progress_bar: ProgressBar | None = None,
     users: tuple[int, ...] = (),
+    docs: Path | None = None,
 ) -> dict:
-    """Every figure of the benchmark, as one JSON-ready dict (`users`: crowd sizes asking the chat page at once)."""
+    """Every figure of the benchmark, as one JSON-ready dict (`users`: crowd sizes asking the chat page at
+    once; `docs`: a folder of documents, ingested and answered beside the guide)."""
     embedder = MiniLMEmbedding()
     gold = [q.question for q in load_exam(GOLD_EXAM)]
     corpora = []
@@ -254,6 +288,9 @@ def run_bench(
             titles = [e.title for e in load_entries([path], max_bytes=1 << 30) if e.kind == "paper"]
             step = max(1, len(titles) // n_questions)
             targets.append((f"synthetic-{size}", path, [f"Who wrote {t}?" for t in titles[::step][:n_questions]]))
+        docs_files, docs_questions = _docs_corpus(docs) if docs else ([], [])
+        if docs:
+            targets.append(("docs", docs, docs_questions[:n_questions]))
         for label, path, questions in targets:
             log(f"corpus {label}: ingesting and timing {len(questions)} retrievals")
             corpus_cfg = cfg.replace(data_dir=work / label, collection="bench")
@@ -262,6 +299,11 @@ def run_bench(
         ensure_server(cfg)  # started (or found) under the main data directory, not the temporary one
         answer_cfg = cfg.replace(data_dir=work / "bundled", collection="bench")
         answers = bench_answers(answer_cfg, gold, n_answers, embedder) if n_answers else {}
+        docs_answers = {}
+        if docs and n_answers:
+            log(f"answers: {n_answers} questions about the documents in {docs}")
+            docs_cfg = cfg.replace(data_dir=work / "docs", collection="bench")
+            docs_answers = bench_answers(docs_cfg, docs_questions, n_answers, embedder, files=docs_files)
         crowds = []
         if users:
             from rag.eval.concurrency import crowd_rows
@@ -281,9 +323,11 @@ def run_bench(
             "context_mode": cfg.context_mode,
             "focus_sources": cfg.focus_sources,
             "focus_chars": cfg.focus_chars,
+            "excerpt_chars": cfg.excerpt_chars,
         },
         "corpora": corpora,
         "answers": answers,
+        "docs_answers": docs_answers,
         "crowds": crowds,
         "peak_memory_mb": _peak_mb(),
         "model_server_peak_memory_mb": _server_peak_mb(cfg),
@@ -316,9 +360,10 @@ def bench_table(result: dict) -> str:
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in result["corpora"]]
-    if result["answers"]:
-        lines += ["", "| answers | value |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in result["answers"].items()]
+    for key, name in (("answers", "answers, bundled guide"), ("docs_answers", "answers, documents")):
+        if result.get(key):
+            lines += ["", f"| {name} | value |", "|---|---|"]
+            lines += [f"| {k} | {v} |" for k, v in result[key].items()]
     if result.get("crowds"):
         keys = ["users", "first_text_p50_s", "first_text_p95_s", "answer_p50_s", "answer_p95_s", "server_slots"]
         lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]

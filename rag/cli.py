@@ -377,12 +377,17 @@ def feedback_export(cfg: Config, out: Path) -> None:
     callback=usage_checked(crowd_sizes),
     help="Crowd sizes: that many chat users ask `rag ui` at once (gradio_client); 0 skips the crowds.",
 )
-@examples("rag bench", "rag bench --sizes 1000,10000,100000 --answers 10")
-def bench(cfg: Config, sizes: list[int], questions: int, answers: int, out: Path | None, users: list[int]) -> None:
+@click.option(
+    "--docs", default="", help="Documents folder answered beside the guide [default: eval's Click docs; none]."
+)
+@examples("rag bench", "rag bench --sizes 1000,10000,100000 --answers 10", "rag bench --docs ~/docs --users 0")
+def bench(cfg: Config, sizes: list[int], questions: int, answers: int, out: Path | None, users: list[int], docs: str):
     """Measure ingest, retrieval, model and end-to-end speed, and memory; prints figures, never fails on speed."""
     from rag.eval.bench import record_bench
 
-    record_bench(cfg, sizes, questions, answers, tuple(users), out, say=say, log=warn, progress_bar=progress_bar)
+    record_bench(
+        cfg, sizes, questions, answers, tuple(users), out, say=say, log=warn, progress_bar=progress_bar, docs=docs
+    )
 
 
 def main() -> None:

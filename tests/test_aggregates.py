@@ -58,6 +58,36 @@ def test_counts_of_areas_and_of_one_papers_authors():
     assert text.startswith("“Private counting with sketches” has 4 authors: Eve Adams, Bo Li, Chen Wu and Femi Ola [3]")
 
 
+def test_the_distinct_values_of_a_field_are_counted_over_the_whole_index():
+    kind = Match("kind", "paper", ("paper/1", "paper/2", "paper/3", "paper/4"))
+    areas = "The index lists 3 research areas: LLM decoding, Privacy, Reinforcement learning."
+    assert answer("how many research areas do they list papers under", [kind]) == areas
+    assert answer("How many different authors are there?") == "The 4 papers have 7 distinct authors."
+    # A name or a topic narrows the question: not the whole index's values.
+    assert answer("Which authors wrote Sparse routing for mixture models?") is None
+    assert answer("Which research areas have papers about decoding?") is None
+    assert answer("Which authors are on Bo Li's papers?", [Match("author", "Bo Li", ("paper/1",))]) is None
+
+
+def test_where_the_postings_are_each_place_once_and_cited():
+    context = Context(
+        [
+            Source(1, [_posting("posting/1", "Boston", "US"), _posting("posting/2", "Bellevue", "US")], "Scientist."),
+            Source(2, [_posting("posting/3", "Madrid", "ES")], "Engineer."),
+        ]
+    )
+    ids = ("posting/1", "posting/2", "posting/3")
+    for question in ("Where are the jobs located?", "list all the job locations pls"):
+        listing = aggregate_answer(Retrieval(question, [], [], catalog_ids=ids), context)
+        assert listing.text == "The 3 job postings are in 3 places: Bellevue [1]; Boston [1]; Madrid [2]."
+    listing = aggregate_answer(Retrieval("Which countries have postings?", [], [], catalog_ids=ids), context)
+    assert listing.text == "The 3 job postings are in 2 countries: Spain [2]; United States [1]."
+
+
+def _posting(entry_id: str, city: str, country: str) -> TextNode:
+    return TextNode(id_=entry_id, text="Scientist.", metadata={"kind": "posting", "city": city, "country": country})
+
+
 def test_areas_with_several_papers_and_the_longer_of_two_author_lists():
     assert answer("Which areas have more than one paper?").startswith("1 research area has more than one paper: Rein")
     text = answer("Which has more authors: Sparse routing for mixture models or Offline policy evaluation at scale?")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from rag.eval.bench import bench_table, run_bench
+import pytest
+from rag.eval.bench import _docs_corpus, bench_table, docs_folder, run_bench
+
+from rag.errors import RagError
 
 
 def test_bench_reports_every_figure(cfg, model_server):
@@ -63,3 +66,18 @@ def test_bench_figures_are_saved_by_time_under_the_data_directory_or_where_asked
     (tmp_path / "file").write_text("")
     with pytest.raises(RagError, match="Cannot write .*bench.json"):
         write_results({}, tmp_path / "file" / "bench.json")
+
+
+def test_a_documents_folder_is_asked_about_its_subsections(tmp_path):
+    (tmp_path / "usage.md").write_text(
+        "# Usage\n\n## Options\n\n### Counting\n\nSet count=True.\n\n### Flags\n\nUse is_flag.\n"
+    )
+    files, questions = _docs_corpus(tmp_path)
+    assert files == [tmp_path / "usage.md"]
+    assert questions == [
+        "What does the documentation say about Counting?",
+        "What does the documentation say about Flags?",
+    ]
+    assert docs_folder("none") is None and docs_folder(str(tmp_path)) == tmp_path
+    with pytest.raises(RagError, match="no such folder"):
+        docs_folder(str(tmp_path / "missing"))

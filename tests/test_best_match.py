@@ -4,7 +4,8 @@ after the model abstained (real index and embedder, no model)."""
 from __future__ import annotations
 
 import pytest
-from rag.assistant.best_match import best_match_answer
+from rag.assistant.best_match import answers_nothing, best_match_answer
+from rag.assistant.citations import Citation, Verified
 from rag.assistant.context import build_context
 
 
@@ -41,3 +42,17 @@ def test_a_described_paper_is_named_as_the_closest_match(retriever, question, ti
 )
 def test_questions_that_describe_no_entry_get_no_closest_match(retriever, question):
     assert closest(retriever, question) is None
+
+
+def _cited(*kinds: str) -> Verified:
+    citations = [Citation(n, (f"{kind}/{n}",), kind, kind, "") for n, kind in enumerate(kinds, start=1)]
+    return Verified("An answer.", citations, [], abstained=False)
+
+
+def test_an_answer_citing_no_entry_of_the_asked_kind_answers_nothing():
+    question = "which of amazon's icml papers is about an LLM that updates its own knowledge?"
+    assert answers_nothing(_cited("overview"), question)  # the overview paragraph, no paper
+    assert not answers_nothing(_cited("overview", "paper"), question)
+    assert answers_nothing(Verified("The sources do not say.", [], [], abstained=True), question)
+    # A question that does not ask which entry is left with the model's answer.
+    assert not answers_nothing(_cited("overview"), "What is the guide about?")

@@ -175,6 +175,13 @@ def test_a_yes_no_question_about_a_named_place_or_person_says_yes_and_lists(retr
     assert listed(retriever, "is the data preparation paper about tokenizers?")[0] is None  # not about existence
 
 
+def test_more_than_one_is_answered_by_the_count(retriever):
+    two, _ = listed(retriever, "is aaron roth on more than one paper in the guide?")
+    assert two.text.startswith("Yes. Aaron Roth is an author of 2 papers:")
+    one, _ = listed(retriever, "Is Bing Xiang on more than one paper?")
+    assert one.text.startswith("No, only one. Bing Xiang is an author of 1 paper:")
+
+
 def test_a_negated_question_is_not_answered_with_the_list_it_excludes(retriever):
     """Class: negation. Listing every Privacy paper does not say which one is not about diffusion models."""
     # A set difference needs every entry in the context: the whole corpus, as the chat has it by default.
