@@ -22,12 +22,16 @@ from assistant.catalog import phrase_form
 from assistant.context import Context, Source
 from assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
 from assistant.names import label_of, short_name
+from assistant.questions import mentioned_kinds
 from assistant.retrieve import Retrieval
 from assistant.text import terms
 from ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
 FEWEST_RE = re.compile(r"\b(fewest|(?<!at )least|smallest|shortest|lowest)\b", re.I)
+# "the most common research area", "the most popular city": a superlative whose counted noun is implied.
+COMMON_RE = re.compile(r"\b(?:most|least) (?:common|popular|frequent)\b", re.I)
+PLACE_WORDS_RE = re.compile(r"\b(?:city|cities|locations?|places?|offices?|countr(?:y|ies))\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
 PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
@@ -81,10 +85,12 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
         return None
     if SEVERAL_RE.search(question):  # "at least two", "more than one": a threshold, not a rank
         return None
+    rank = _ordinal(question)
+    if PLACE_WORDS_RE.search(question) and (POSTING_WORDS_RE.search(question) or COMMON_RE.search(question)):
+        return _most_postings(context, question, rank)
     papers = _papers(context, retrieval)
     if not papers:
         return None
-    rank = _ordinal(question)
     if WHO_RE.search(question) and PAPER_WORDS_RE.search(question):
         per_author = Counter(a for s in papers for a in _authors(s))
         level, names = _rank(per_author, question)
@@ -92,7 +98,8 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
         who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
         tie = f" (a tie of {len(names)})" if len(names) > 1 else ""
         return Listing(_cite(on), f"{who} {'is' if len(names) == 1 else 'are'} on {rank} papers{tie}: {level} each.")
-    if AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question) and not AUTHOR_COUNT_RE.search(question):
+    papers_asked = PAPER_WORDS_RE.search(question) or COMMON_RE.search(question)
+    if AREA_WORDS_RE.search(question) and papers_asked and not AUTHOR_COUNT_RE.search(question):
         per_area = Counter(_area(s) for s in papers if _area(s))
         level, areas = _rank(per_area, question)
         chosen = [s for s in papers if _area(s) in areas]
@@ -109,6 +116,27 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
             _cite(chosen), f"{'The paper' if len(chosen) == 1 else 'The papers'} with {rank} authors{where} ({level}):"
         )
     return None
+
+
+def _most_postings(context: Context, question: str, rank: str) -> Listing | None:
+    """The city (or country) with the most (fewest) job postings, each posting counted once."""
+    country = bool(re.search(r"\bcountr(?:y|ies)\b", question, re.I))
+    per_place: Counter[str] = Counter()
+    held: dict[str, list[Source]] = {}
+    for source in (s for s in context.sources if s.kind == "posting"):
+        for node in source.nodes:
+            code = str(node.metadata.get("country") or "")
+            place = (place_names(code, "") or code) if country else str(node.metadata.get("city") or "")
+            if place:
+                per_place[place] += 1
+                if source not in held.setdefault(place, []):
+                    held[place].append(source)
+    if not per_place:
+        return None
+    level, places = _rank(dict(per_place), question)
+    cited = "; ".join(f"{place} [{', '.join(str(s.n) for s in held[place])}]" for place in places) + "."
+    verb = "has" if len(places) == 1 else "have"
+    return Listing(cited, f"{' and '.join(places)} {verb} {rank} job postings, {level}:")
 
 
 def counts(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -163,6 +191,8 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
         field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
     nouns = re.compile("|".join(FIELD_NOUNS.values()), re.I)
     if not field or terms(nouns.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
+        return None
+    if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
         return None
     entries = [s for s in context.sources if s.kind == FIELD_OF_KIND[field]]
     if field == "area":

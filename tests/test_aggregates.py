@@ -64,6 +64,7 @@ def test_the_distinct_values_of_a_field_are_counted_over_the_whole_index():
     areas = "The index lists 3 research areas: LLM decoding, Privacy, Reinforcement learning."
     assert answer("how many research areas do they list papers under", [kind]) == areas
     assert answer("How many different authors are there?") == "The 4 papers have 7 distinct authors."
+    assert answer("What's the most common research area?").startswith("Reinforcement learning has the most papers, 2:")
     # A name or a topic narrows the question: not the whole index's values.
     assert answer("Which authors wrote Sparse routing for mixture models?") is None
     assert answer("Which research areas have papers about decoding?") is None
@@ -83,6 +84,22 @@ def test_where_the_postings_are_each_place_once_and_cited():
         assert listing.text == "The 3 job postings are in 3 places: Bellevue [1]; Boston [1]; Madrid [2]."
     listing = aggregate_answer(Retrieval("Which countries have postings?", [], [], catalog_ids=ids), context)
     assert listing.text == "The 3 job postings are in 2 countries: Spain [2]; United States [1]."
+    # Papers have no country: the question is not about the postings' places.
+    assert aggregate_answer(Retrieval("What countries are the papers from?", [], [], catalog_ids=ids), context) is None
+
+
+def test_the_place_with_the_most_postings_counts_every_posting():
+    context = Context(
+        [
+            Source(1, [_posting(f"posting/{i}", "Boston", "US") for i in (1, 2, 3)], "Scientist."),
+            Source(2, [_posting("posting/4", "Madrid", "ES"), _posting("posting/5", "Boston", "US")], "Engineer."),
+        ]
+    )
+    ids = tuple(f"posting/{i}" for i in range(1, 6))
+    most = aggregate_answer(Retrieval("Which city has the most job postings?", [], [], catalog_ids=ids), context)
+    assert most.text == "Boston has the most job postings, 4: Boston [1, 2]."
+    fewest = aggregate_answer(Retrieval("which country has the fewest openings", [], [], catalog_ids=ids), context)
+    assert fewest.text == "Spain has the fewest job postings, 1: Spain [2]."
 
 
 def _posting(entry_id: str, city: str, country: str) -> TextNode:
