@@ -121,22 +121,40 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
 def _most_postings(context: Context, question: str, rank: str) -> Listing | None:
     """The city (or country) with the most (fewest) job postings, each posting counted once."""
     country = bool(re.search(r"\bcountr(?:y|ies)\b", question, re.I))
-    per_place: Counter[str] = Counter()
-    held: dict[str, list[Source]] = {}
-    for source in (s for s in context.sources if s.kind == "posting"):
+    places = _by_place(context.sources, country)
+    if not places:
+        return None
+    level, chosen = _rank({place: sum(len(ids) for _, ids in held) for place, held in places.items()}, question)
+    verb = "has" if len(chosen) == 1 else "have"
+    return Listing(
+        _place_items(places, chosen, country), f"{' and '.join(chosen)} {verb} {rank} job postings, {level}:"
+    )
+
+
+def _by_place(sources: list[Source], country: bool) -> dict[str, list[tuple[Source, list[str]]]]:
+    """Each city (or country) of the postings, with the sources and posting ids it has."""
+    places: dict[str, list[tuple[Source, list[str]]]] = {}
+    for source in (s for s in sources if s.kind == "posting"):
         for node in source.nodes:
             code = str(node.metadata.get("country") or "")
             place = (place_names(code, "") or code) if country else str(node.metadata.get("city") or "")
-            if place:
-                per_place[place] += 1
-                if source not in held.setdefault(place, []):
-                    held[place].append(source)
-    if not per_place:
-        return None
-    level, places = _rank(dict(per_place), question)
-    cited = "; ".join(f"{place} [{', '.join(str(s.n) for s in held[place])}]" for place in places) + "."
-    verb = "has" if len(places) == 1 else "have"
-    return Listing(cited, f"{' and '.join(places)} {verb} {rank} job postings, {level}:")
+            if not place:
+                continue
+            held = places.setdefault(place, [])
+            if held and held[-1][0] is source:
+                held[-1][1].append(node.node_id)
+            else:
+                held.append((source, [node.node_id]))
+    return places
+
+
+def _place_items(places: dict[str, list[tuple[Source, list[str]]]], chosen: list[str], country: bool) -> str:
+    """ "Boston [27]", or for a country (which the postings do not spell out) "Spain: the Barcelona
+    posting [26], the Madrid posting [30]": each place's postings, cited."""
+    if not country:
+        return "; ".join(f"{p} [{', '.join(str(s.n) for s, _ in places[p])}]" for p in chosen) + "."
+    items = [f"{p}: " + ", ".join(f"{short_name(s, ids)} [{s.n}]" for s, ids in places[p]) for p in chosen]
+    return "; ".join(items) + "."
 
 
 def counts(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -206,35 +224,90 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
 
 def _places(postings: list[Source], country: bool) -> Listing | None:
     """Where the postings are: each city (or country) once, with the postings it has, cited."""
-    by_place: dict[str, list[Source]] = {}
-    for source in postings:
-        for node in source.nodes:
-            meta = node.metadata
-            code = str(meta.get("country") or "")
-            place = place_names(code, "") or code if country else str(meta.get("city") or "")
-            if place and source not in by_place.setdefault(place, []):
-                by_place[place].append(source)
-    if not by_place:
+    places = _by_place(postings, country)
+    if not places:
         return None
     count = sum(len(s.nodes) for s in postings)
-    items = "; ".join(f"{place} [{', '.join(str(s.n) for s in held)}]" for place, held in sorted(by_place.items()))
     noun = "countries" if country else "places"
-    return Listing(f"{items}.", f"The {count} job postings are in {len(by_place)} {noun}:")
+    return Listing(
+        _place_items(places, sorted(places), country), f"The {count} job postings are in {len(places)} {noun}:"
+    )
 
 
-def several(retrieval: Retrieval, context: Context) -> Listing | None:
-    """The research areas with more than one paper, each with its papers."""
+NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+# "more than five authors", "at least 2 papers", "only one paper", "a single author", "several papers".
+BOUND_RE = re.compile(
+    r"\b(more than|over|at least|fewer than|less than|under|at most|only|exactly|just)\s+(?:a\s+)?"
+    r"(\d+|single|" + "|".join(NUMBER_WORDS) + r")\s+(?:[\w-]+\s+)?(papers?|authors?|co-?authors?|postings?|jobs?)\b"
+    r"|\b(multiple|several|two or more)\s+(papers?|authors?|postings?|jobs?)\b",
+    re.I,
+)
+TESTS = {
+    "more than": lambda n, k: n > k,
+    "over": lambda n, k: n > k,
+    "at least": lambda n, k: n >= k,
+    "fewer than": lambda n, k: n < k,
+    "less than": lambda n, k: n < k,
+    "under": lambda n, k: n < k,
+    "at most": lambda n, k: n <= k,
+    "only": lambda n, k: n == k,
+    "exactly": lambda n, k: n == k,
+    "just": lambda n, k: n == k,
+}
+SUBJECTS = (
+    ("area", AREA_WORDS_RE),
+    (
+        "author",
+        re.compile(r"^\s*who\b|\b(?:which|what|how many)\s+(?:[\w-]+\s+)?(?:authors?|people|researchers)\b", re.I),
+    ),
+    ("paper", re.compile(r"\b(?:which|what|how many)\s+(?:[\w-]+\s+)?papers?\b", re.I)),
+)
+
+
+def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
+    """The papers with more than five authors, the authors on more than one paper, the research areas
+    with only one paper: entries whose count of something passes a bound, each named and cited."""
     question = retrieval.question
-    if not (SEVERAL_RE.search(question) and AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question)):
+    bound = BOUND_RE.search(question)
+    if bound is None or retrieval.matches and any(m.field != "kind" for m in retrieval.matches):
         return None
-    papers = [s for s in context.sources if s.kind == "paper"]
-    per_area = Counter(_area(s) for s in papers if _area(s))
-    areas = [a for a, n in per_area.items() if n > 1]
-    if not areas:
-        return Listing("", "No research area has more than one paper.")
-    items = [f"{area}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == area) for area in areas]
-    lead = "1 research area has" if len(areas) == 1 else f"{len(areas)} research areas have"
-    return Listing("; ".join(items) + ".", f"{lead} more than one paper:")
+    if bound.group(4):  # "several papers"
+        test, limit, counted = (lambda n, k: n >= k), 2, bound.group(5).lower()
+    else:
+        word = bound.group(2).lower()
+        limit = 1 if word == "single" else NUMBER_WORDS.get(word, int(word) if word.isdigit() else -1)
+        test, counted = TESTS[bound.group(1).lower()], bound.group(3).lower()
+    before = question[: bound.start()]
+    subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
+    papers = _papers(context, retrieval)
+    phrase = f"{bound.group(0).lower()}"
+    if subject == "paper" and counted.startswith(("author", "co")):
+        chosen = [s for s in papers if test(len(_authors(s)), limit)]
+        items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]
+        return _passed(items, len(papers), ("paper", "papers"), phrase)
+    if subject == "author" and counted.startswith("paper"):
+        on: dict[str, list[Source]] = {}
+        for source in papers:
+            for author in _authors(source):
+                on.setdefault(author, []).append(source)
+        chosen = sorted((a for a in on if test(len(on[a]), limit)), key=lambda a: (-len(on[a]), a))
+        items = [f"{a} ({len(on[a])}): " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in on[a]) for a in chosen]
+        return _passed(items, len(on), ("author", "authors"), phrase)
+    if subject == "area" and counted.startswith("paper"):
+        per_area = Counter(_area(s) for s in papers if _area(s))
+        chosen = [a for a in per_area if test(per_area[a], limit)]
+        items = [f"{a}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == a) for a in chosen]
+        return _passed(items, len(per_area), ("research area", "research areas"), phrase)
+    return None
+
+
+def _passed(items: list[str], out_of: int, noun: tuple[str, str], phrase: str) -> Listing:
+    verb = "has" if noun[0] != "author" else "is on"
+    verbs = "have" if noun[0] != "author" else "are on"
+    if not items:
+        return Listing("", f"None of the {out_of} {noun[1]} {verbs} {phrase}.")
+    lead = f"1 {noun[0]} {verb}" if len(items) == 1 else f"{len(items)} of the {out_of} {noun[1]} {verbs}"
+    return Listing("; ".join(items) + ".", f"{lead} {phrase}:")
 
 
 def longer_author_list(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -375,7 +448,7 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "superlative": superlative,
     "count": counts,
     "field-values": field_values,
-    "several": several,
+    "threshold": threshold,
     "longer-author-list": longer_author_list,
     "authors-elsewhere": authors_elsewhere,
     "compare-counts": compare_counts,
