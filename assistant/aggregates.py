@@ -22,12 +22,16 @@ from rag.assistant.catalog import phrase_form
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
 from rag.assistant.names import label_of, short_name
+from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.text import terms
 from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
 FEWEST_RE = re.compile(r"\b(fewest|(?<!at )least|smallest|shortest|lowest)\b", re.I)
+# "the most common research area", "the most popular city": a superlative whose counted noun is implied.
+COMMON_RE = re.compile(r"\b(?:most|least) (?:common|popular|frequent)\b", re.I)
+PLACE_WORDS_RE = re.compile(r"\b(?:city|cities|locations?|places?|offices?|countr(?:y|ies))\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
 PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
@@ -81,10 +85,12 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
         return None
     if SEVERAL_RE.search(question):  # "at least two", "more than one": a threshold, not a rank
         return None
+    rank = _ordinal(question)
+    if PLACE_WORDS_RE.search(question) and (POSTING_WORDS_RE.search(question) or COMMON_RE.search(question)):
+        return _most_postings(context, question, rank)
     papers = _papers(context, retrieval)
     if not papers:
         return None
-    rank = _ordinal(question)
     if WHO_RE.search(question) and PAPER_WORDS_RE.search(question):
         per_author = Counter(a for s in papers for a in _authors(s))
         level, names = _rank(per_author, question)
@@ -92,7 +98,8 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
         who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
         tie = f" (a tie of {len(names)})" if len(names) > 1 else ""
         return Listing(_cite(on), f"{who} {'is' if len(names) == 1 else 'are'} on {rank} papers{tie}: {level} each.")
-    if AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question) and not AUTHOR_COUNT_RE.search(question):
+    papers_asked = PAPER_WORDS_RE.search(question) or COMMON_RE.search(question)
+    if AREA_WORDS_RE.search(question) and papers_asked and not AUTHOR_COUNT_RE.search(question):
         per_area = Counter(_area(s) for s in papers if _area(s))
         level, areas = _rank(per_area, question)
         chosen = [s for s in papers if _area(s) in areas]
@@ -109,6 +116,45 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
             _cite(chosen), f"{'The paper' if len(chosen) == 1 else 'The papers'} with {rank} authors{where} ({level}):"
         )
     return None
+
+
+def _most_postings(context: Context, question: str, rank: str) -> Listing | None:
+    """The city (or country) with the most (fewest) job postings, each posting counted once."""
+    country = bool(re.search(r"\bcountr(?:y|ies)\b", question, re.I))
+    places = _by_place(context.sources, country)
+    if not places:
+        return None
+    level, chosen = _rank({place: sum(len(ids) for _, ids in held) for place, held in places.items()}, question)
+    verb = "has" if len(chosen) == 1 else "have"
+    return Listing(
+        _place_items(places, chosen, country), f"{' and '.join(chosen)} {verb} {rank} job postings, {level}:"
+    )
+
+
+def _by_place(sources: list[Source], country: bool) -> dict[str, list[tuple[Source, list[str]]]]:
+    """Each city (or country) of the postings, with the sources and posting ids it has."""
+    places: dict[str, list[tuple[Source, list[str]]]] = {}
+    for source in (s for s in sources if s.kind == "posting"):
+        for node in source.nodes:
+            code = str(node.metadata.get("country") or "")
+            place = (place_names(code, "") or code) if country else str(node.metadata.get("city") or "")
+            if not place:
+                continue
+            held = places.setdefault(place, [])
+            if held and held[-1][0] is source:
+                held[-1][1].append(node.node_id)
+            else:
+                held.append((source, [node.node_id]))
+    return places
+
+
+def _place_items(places: dict[str, list[tuple[Source, list[str]]]], chosen: list[str], country: bool) -> str:
+    """ "Boston [27]", or for a country (which the postings do not spell out) "Spain: the Barcelona
+    posting [26], the Madrid posting [30]": each place's postings, cited."""
+    if not country:
+        return "; ".join(f"{p} [{', '.join(str(s.n) for s, _ in places[p])}]" for p in chosen) + "."
+    items = [f"{p}: " + ", ".join(f"{short_name(s, ids)} [{s.n}]" for s, ids in places[p]) for p in chosen]
+    return "; ".join(items) + "."
 
 
 def counts(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -164,6 +210,8 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     nouns = re.compile("|".join(FIELD_NOUNS.values()), re.I)
     if not field or terms(nouns.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
         return None
+    if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
+        return None
     entries = [s for s in context.sources if s.kind == FIELD_OF_KIND[field]]
     if field == "area":
         values = sorted({_area(s) for s in entries if _area(s)})
@@ -176,35 +224,90 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
 
 def _places(postings: list[Source], country: bool) -> Listing | None:
     """Where the postings are: each city (or country) once, with the postings it has, cited."""
-    by_place: dict[str, list[Source]] = {}
-    for source in postings:
-        for node in source.nodes:
-            meta = node.metadata
-            code = str(meta.get("country") or "")
-            place = place_names(code, "") or code if country else str(meta.get("city") or "")
-            if place and source not in by_place.setdefault(place, []):
-                by_place[place].append(source)
-    if not by_place:
+    places = _by_place(postings, country)
+    if not places:
         return None
     count = sum(len(s.nodes) for s in postings)
-    items = "; ".join(f"{place} [{', '.join(str(s.n) for s in held)}]" for place, held in sorted(by_place.items()))
     noun = "countries" if country else "places"
-    return Listing(f"{items}.", f"The {count} job postings are in {len(by_place)} {noun}:")
+    return Listing(
+        _place_items(places, sorted(places), country), f"The {count} job postings are in {len(places)} {noun}:"
+    )
 
 
-def several(retrieval: Retrieval, context: Context) -> Listing | None:
-    """The research areas with more than one paper, each with its papers."""
+NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+# "more than five authors", "at least 2 papers", "only one paper", "a single author", "several papers".
+BOUND_RE = re.compile(
+    r"\b(more than|over|at least|fewer than|less than|under|at most|only|exactly|just)\s+(?:a\s+)?"
+    r"(\d+|single|" + "|".join(NUMBER_WORDS) + r")\s+(?:[\w-]+\s+)?(papers?|authors?|co-?authors?|postings?|jobs?)\b"
+    r"|\b(multiple|several|two or more)\s+(papers?|authors?|postings?|jobs?)\b",
+    re.I,
+)
+TESTS = {
+    "more than": lambda n, k: n > k,
+    "over": lambda n, k: n > k,
+    "at least": lambda n, k: n >= k,
+    "fewer than": lambda n, k: n < k,
+    "less than": lambda n, k: n < k,
+    "under": lambda n, k: n < k,
+    "at most": lambda n, k: n <= k,
+    "only": lambda n, k: n == k,
+    "exactly": lambda n, k: n == k,
+    "just": lambda n, k: n == k,
+}
+SUBJECTS = (
+    ("area", AREA_WORDS_RE),
+    (
+        "author",
+        re.compile(r"^\s*who\b|\b(?:which|what|how many)\s+(?:[\w-]+\s+)?(?:authors?|people|researchers)\b", re.I),
+    ),
+    ("paper", re.compile(r"\b(?:which|what|how many)\s+(?:[\w-]+\s+)?papers?\b", re.I)),
+)
+
+
+def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
+    """The papers with more than five authors, the authors on more than one paper, the research areas
+    with only one paper: entries whose count of something passes a bound, each named and cited."""
     question = retrieval.question
-    if not (SEVERAL_RE.search(question) and AREA_WORDS_RE.search(question) and PAPER_WORDS_RE.search(question)):
+    bound = BOUND_RE.search(question)
+    if bound is None or retrieval.matches and any(m.field != "kind" for m in retrieval.matches):
         return None
-    papers = [s for s in context.sources if s.kind == "paper"]
-    per_area = Counter(_area(s) for s in papers if _area(s))
-    areas = [a for a, n in per_area.items() if n > 1]
-    if not areas:
-        return Listing("", "No research area has more than one paper.")
-    items = [f"{area}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == area) for area in areas]
-    lead = "1 research area has" if len(areas) == 1 else f"{len(areas)} research areas have"
-    return Listing("; ".join(items) + ".", f"{lead} more than one paper:")
+    if bound.group(4):  # "several papers"
+        test, limit, counted = (lambda n, k: n >= k), 2, bound.group(5).lower()
+    else:
+        word = bound.group(2).lower()
+        limit = 1 if word == "single" else NUMBER_WORDS.get(word, int(word) if word.isdigit() else -1)
+        test, counted = TESTS[bound.group(1).lower()], bound.group(3).lower()
+    before = question[: bound.start()]
+    subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
+    papers = _papers(context, retrieval)
+    phrase = f"{bound.group(0).lower()}"
+    if subject == "paper" and counted.startswith(("author", "co")):
+        chosen = [s for s in papers if test(len(_authors(s)), limit)]
+        items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]
+        return _passed(items, len(papers), ("paper", "papers"), phrase)
+    if subject == "author" and counted.startswith("paper"):
+        on: dict[str, list[Source]] = {}
+        for source in papers:
+            for author in _authors(source):
+                on.setdefault(author, []).append(source)
+        chosen = sorted((a for a in on if test(len(on[a]), limit)), key=lambda a: (-len(on[a]), a))
+        items = [f"{a} ({len(on[a])}): " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in on[a]) for a in chosen]
+        return _passed(items, len(on), ("author", "authors"), phrase)
+    if subject == "area" and counted.startswith("paper"):
+        per_area = Counter(_area(s) for s in papers if _area(s))
+        chosen = [a for a in per_area if test(per_area[a], limit)]
+        items = [f"{a}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == a) for a in chosen]
+        return _passed(items, len(per_area), ("research area", "research areas"), phrase)
+    return None
+
+
+def _passed(items: list[str], out_of: int, noun: tuple[str, str], phrase: str) -> Listing:
+    verb = "has" if noun[0] != "author" else "is on"
+    verbs = "have" if noun[0] != "author" else "are on"
+    if not items:
+        return Listing("", f"None of the {out_of} {noun[1]} {verbs} {phrase}.")
+    lead = f"1 {noun[0]} {verb}" if len(items) == 1 else f"{len(items)} of the {out_of} {noun[1]} {verbs}"
+    return Listing("; ".join(items) + ".", f"{lead} {phrase}:")
 
 
 def longer_author_list(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -345,7 +448,7 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "superlative": superlative,
     "count": counts,
     "field-values": field_values,
-    "several": several,
+    "threshold": threshold,
     "longer-author-list": longer_author_list,
     "authors-elsewhere": authors_elsewhere,
     "compare-counts": compare_counts,

@@ -19,7 +19,7 @@ from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.spelling import ABSENT
-from rag.assistant.text import ordered_terms
+from rag.assistant.text import ordered_terms, terms
 from rag.ingest.entries import place_names
 
 PHRASES = {
@@ -81,7 +81,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     found: dict[str, list[str]] = {}
     for match in retrieval.matches:
         if match.field == "kind":
-            if match.value in kinds:
+            if match.value in kinds and not terms(retrieval.question) & CONDITION_WORDS:
                 counted.append(f"The index holds {_count(len(match.ids), match.value)}.")
             continue
         ids = [i for i in match.ids if i.split("/", 1)[0] in kinds]
@@ -117,6 +117,12 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
 
 # A question that asks for what something is not: code lists what matches, which would answer the opposite.
 NEGATION_RE = re.compile(r"\bnot\b|n[’']t\b|\bexcept\b|\bwithout\b|\bother than\b", re.I)
+# A count of a whole kind answers "how many papers are in the guide?", not "how many papers have only one
+# author?": a field or a condition beside the kind asks for something narrower.
+CONDITION_WORDS = terms(
+    "author authors people area areas topic topics city cities country countries only single one two three "
+    "four five more fewer less least most than each per average over under"
+)
 # "more than one", "several": a yes/no question about a count, not about a name.
 SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.

@@ -42,6 +42,22 @@ def markdown_sections(text: str) -> list[Section]:
     return sections
 
 
+def _indented_block(lines: list[str], start: int, indent: int) -> tuple[list[str], int]:
+    """The lines from `start` indented deeper than `indent` (blank lines inside kept, a directive's
+    ":option:" lines skipped), dedented; and the index after them."""
+    i = start
+    while i < len(lines) and (not lines[i].strip() or re.match(r"^\s+:[\w-]+:", lines[i])):
+        i += 1
+    block: list[str] = []
+    while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
+        block.append(lines[i])
+        i += 1
+    while block and not block[-1].strip():
+        block.pop()
+    depth = min((len(b) - len(b.lstrip()) for b in block if b.strip()), default=0)
+    return [b[depth:] for b in block], i
+
+
 def plain_heading(heading: str) -> str:
     """A heading as a person reads it: Markdown links, emphasis and code marks dropped."""
     heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
@@ -53,14 +69,31 @@ def plain_heading(heading: str) -> str:
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 
 
+# A code directive ("..  code-block:: python") or a paragraph ending in "::" starts a literal block: the
+# indented lines after it.
+_RST_CODE = re.compile(r"^(\s*)\.\.\s+(?:code-block|code|sourcecode)::\s*([\w+-]*)\s*$")
+_RST_LITERAL = re.compile(r"^(\s*)(.*?)::\s*$")
+
+
 def rst_to_markdown(text: str) -> str:
-    """reStructuredText headings as Markdown headings; everything else as it is."""
+    """reStructuredText headings as Markdown headings and literal blocks as fenced code (kept whole like
+    Markdown's); everything else as it is."""
     lines = text.splitlines()
     levels: list[str] = []
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
+        code, literal = _RST_CODE.match(line), _RST_LITERAL.match(line)
+        if code or (literal and not line.lstrip().startswith("..")):
+            indent = len((code or literal).group(1))
+            block, end = _indented_block(lines, i + 1, indent)
+            if block:
+                if literal and not code and literal.group(2).strip():
+                    out.append(literal.group(1) + literal.group(2).rstrip() + ":")  # "Example::" reads "Example:"
+                out += ["", f"```{code.group(2) if code else ''}", *block, "```", ""]
+                i = end
+                continue
         overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])
         title_at = i + 1 if overline else i
         under = lines[title_at + 1] if title_at + 1 < len(lines) else ""

@@ -63,6 +63,7 @@ def test_the_distinct_values_of_a_field_are_counted_over_the_whole_index():
     areas = "The index lists 3 research areas: LLM decoding, Privacy, Reinforcement learning."
     assert answer("how many research areas do they list papers under", [kind]) == areas
     assert answer("How many different authors are there?") == "The 4 papers have 7 distinct authors."
+    assert answer("What's the most common research area?").startswith("Reinforcement learning has the most papers, 2:")
     # A name or a topic narrows the question: not the whole index's values.
     assert answer("Which authors wrote Sparse routing for mixture models?") is None
     assert answer("Which research areas have papers about decoding?") is None
@@ -81,15 +82,48 @@ def test_where_the_postings_are_each_place_once_and_cited():
         listing = aggregate_answer(Retrieval(question, [], [], catalog_ids=ids), context)
         assert listing.text == "The 3 job postings are in 3 places: Bellevue [1]; Boston [1]; Madrid [2]."
     listing = aggregate_answer(Retrieval("Which countries have postings?", [], [], catalog_ids=ids), context)
-    assert listing.text == "The 3 job postings are in 2 countries: Spain [2]; United States [1]."
+    assert listing.text == (
+        "The 3 job postings are in 2 countries: Spain: the Madrid posting [2]; "
+        "United States: the Boston/Bellevue posting [1]."
+    )
+    # Papers have no country: the question is not about the postings' places.
+    assert aggregate_answer(Retrieval("What countries are the papers from?", [], [], catalog_ids=ids), context) is None
+
+
+def test_the_place_with_the_most_postings_counts_every_posting():
+    context = Context(
+        [
+            Source(1, [_posting(f"posting/{i}", "Boston", "US") for i in (1, 2, 3)], "Scientist."),
+            Source(2, [_posting("posting/4", "Madrid", "ES"), _posting("posting/5", "Boston", "US")], "Engineer."),
+        ]
+    )
+    ids = tuple(f"posting/{i}" for i in range(1, 6))
+    most = aggregate_answer(Retrieval("Which city has the most job postings?", [], [], catalog_ids=ids), context)
+    assert most.text == "Boston has the most job postings, 4: Boston [1, 2]."
+    fewest = aggregate_answer(Retrieval("which country has the fewest openings", [], [], catalog_ids=ids), context)
+    assert fewest.text == "Spain has the fewest job postings, 1: Spain: the Madrid posting [2]."
 
 
 def _posting(entry_id: str, city: str, country: str) -> TextNode:
     return TextNode(id_=entry_id, text="Scientist.", metadata={"kind": "posting", "city": city, "country": country})
 
 
-def test_areas_with_several_papers_and_the_longer_of_two_author_lists():
+def test_entries_whose_count_passes_a_bound_are_named_and_cited():
     assert answer("Which areas have more than one paper?").startswith("1 research area has more than one paper: Rein")
+    assert answer("Which papers have more than two authors?") == (
+        "2 of the 4 papers have more than two authors: “Sparse routing for mixture models” (3 authors) [1]; "
+        "“Private counting with sketches” (4 authors) [3]."
+    )
+    assert answer("Which authors have more than one paper?") == (
+        "2 of the 7 authors are on more than one paper: Bo Li (3): “Sparse routing for mixture models” [1], "
+        "“Offline policy evaluation at scale” [2], “Private counting with sketches” [3]; "
+        "Chen Wu (2): “Sparse routing for mixture models” [1], “Private counting with sketches” [3]."
+    )
+    assert answer("how many areas have just a single paper?").startswith("2 of the 3 research areas have just a single")
+    assert answer("Which papers have fewer than 1 author?") == "None of the 4 papers have fewer than 1 author."
+
+
+def test_the_longer_of_two_author_lists():
     text = answer("Which has more authors: Sparse routing for mixture models or Offline policy evaluation at scale?")
     assert text.startswith("“Sparse routing for mixture models” has more authors, 3, than “Offline policy")
 

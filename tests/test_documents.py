@@ -38,6 +38,18 @@ def test_restructuredtext_headings_become_the_heading_path():
     ]
 
 
+def test_restructuredtext_literal_blocks_become_whole_code_blocks(tmp_path):
+    rst = tmp_path / "cli.rst"
+    rst.write_text(
+        "Usage\n=====\n\nInstall it like this::\n\n    pip install colourbook\n    colourbook init\n\n"
+        ".. code-block:: python\n   :linenos:\n\n   import colourbook\n\n   colourbook.export('x')\n\nAfter.\n"
+    )
+    (entry,) = load_file(rst)
+    assert "Install it like this:\n\n```\npip install colourbook\ncolourbook init\n```" in entry.text
+    assert "```python\nimport colourbook\n\ncolourbook.export('x')\n```" in entry.text
+    assert ":linenos:" not in entry.text and entry.text.rstrip().endswith("After.")
+
+
 def test_a_long_section_is_cut_between_paragraphs_and_never_inside_a_code_block():
     code = "```python\n" + "\n".join(f"value_{i} = compute({i})" for i in range(120)) + "\n```"
     prose = "\n\n".join(f"Paragraph {i} explains one more step of the setup in plain words." for i in range(40))

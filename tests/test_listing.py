@@ -175,6 +175,14 @@ def test_a_yes_no_question_about_a_named_place_or_person_says_yes_and_lists(retr
     assert listed(retriever, "is the data preparation paper about tokenizers?")[0] is None  # not about existence
 
 
+def test_a_count_with_a_condition_is_not_the_count_of_the_kind(retriever):
+    assert (
+        listed_in_corpus(retriever, "how many papers are in the guide in total?")[0].text
+        == "The index holds 24 papers."
+    )
+    assert listed_in_corpus(retriever, "how many papers have only one author?")[0] is None
+
+
 def test_more_than_one_is_answered_by_the_count(retriever):
     two, _ = listed(retriever, "is aaron roth on more than one paper in the guide?")
     assert two.text.startswith("Yes. Aaron Roth is an author of 2 papers:")

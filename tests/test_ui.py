@@ -19,14 +19,15 @@ import pytest
 from gradio_client import Client
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
+from rag.eval.feedback import feedback_path, read_votes
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
 from rag.ui.app import build_app, serve
 from rag.ui.headers import CONTENT_SECURITY_POLICY
 
 from rag.config import BUNDLED_CORPUS, load_config
-from rag.votes import feedback_path, read_votes
 from tests.conftest import TEST_PORT, free_port
+from tests.documents import text_pdf
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -457,3 +458,52 @@ def test_votes_through_the_api_survive_a_killed_app(index_cfg, scripted_endpoint
         ("Who wrote REPOFORMER?", "down"),
     ]
     assert all(v.comment == f"comment on {v.question}" for v in votes)
+
+
+@pytest.mark.browser
+def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citations(
+    tmp_path, embedder, scripted_endpoint
+):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "install.md").write_text(
+        "# Setup\n\nWhat you need first.\n\n## Installing plugins\n\n"
+        "Install a plugin with the plugman install command.\n\n```bash\nplugman install weather\n```\n"
+    )
+    (folder / "billing.html").write_text(
+        "<html><head><title>Accounts</title></head><body><nav>Home | Docs</nav><main><h1>Accounts</h1>"
+        "<h2>Invoices</h2><p>Invoices are emailed on the first working day of every month.</p></main></body></html>"
+    )
+    text_pdf(
+        folder / "survey.pdf", [["Survey of release habits."], ["Forty percent of the surveyed teams deploy weekly."]]
+    )
+    cfg = load_config(env={}, data_dir=tmp_path / "data", collection="mydocs", server_port=TEST_PORT)
+    ingest_entries(cfg, load_entries([folder]), embedder=embedder)
+    asked = {
+        "How do I install a plugin with plugman?": "Install a plugin with the plugman install command [1].",
+        "When are invoices emailed?": "Invoices are emailed on the first working day of every month [1].",
+        "How many of the surveyed teams deploy weekly?": "Forty percent of the surveyed teams deploy weekly [1].",
+    }
+    url, _ = scripted_endpoint([], replies=[[reply] for reply in asked.values()])
+    cfg = cfg.replace(base_url=url)
+    shown = []
+    with served(cfg, HybridRetriever(cfg, embedder=embedder)) as address, chromium_page() as page:
+        page.goto(address)
+        heading = page.locator("h2").first.inner_text()
+        before = page.inner_text("body")
+        for n, question in enumerate(asked, start=1):
+            box = page.get_by_role("textbox").first
+            box.fill(question)
+            box.press("Enter")
+            page.get_by_text("Sources (", exact=False).nth(n - 1).wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            shown.append(page.inner_text("#chat"))
+        page.screenshot(path=str(SCREENSHOTS / "ui-documents.png"), full_page=True)
+    assert "mydocs" in heading
+    # The page offers what a folder of documents has: its sections as examples, no paper or city controls.
+    assert "What does install.md say about Installing plugins?" in before
+    assert not any(word in before for word in ("Research area", "City", "Search in"))
+    assert "Install a plugin with the plugman install command" in shown[0]
+    assert "install.md › Setup › Installing plugins" in shown[0]
+    assert "billing.html › Accounts › Invoices" in shown[1]
+    assert "survey.pdf, page 2" in shown[2]

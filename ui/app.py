@@ -201,7 +201,8 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             chatbot=chatbot,
             additional_inputs=[kind, area, city, records],
             additional_outputs=[records],
-            examples=[[q, ALL, ALL, ALL, None] for q in page.examples] or None,
+            # Without filter values the examples show inside the chat, and a click keeps the filters as set.
+            examples=[[q, None, None, None, None] for q in page.examples] or None,
             api_name="chat",
             # Several sessions retrieve and show sources at once; the model calls themselves wait in
             # one line shared with the API and every other caller (rag.assistant.llm.model_slot).
