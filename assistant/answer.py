@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 
 import openai
+
 from rag.assistant.abbreviations import RULE as ABBREVIATIONS
 from rag.assistant.aggregates import RULES
 from rag.assistant.best_match import RULE as BEST_MATCH
@@ -25,7 +26,6 @@ from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABSENT
 from rag.assistant.spelling import RULE as SPELLING
-
 from rag.config import Config
 from rag.errors import RagError
 from rag.runtime.prefix import restore_prefix, save_prefix

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+
 from rag.assistant.aggregates import FEWEST_RE, HOW_MANY_RE, MOST_RE
 from rag.assistant.citations import Verified
 from rag.assistant.context import Context, Source

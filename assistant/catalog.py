@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pycountry
 from llama_index.core.schema import BaseNode
+
 from rag.assistant.abbreviations import Abbreviations
 from rag.assistant.filters import FILTER_KEYS
 from rag.assistant.spelling import Speller

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from llama_index.core.schema import BaseNode, NodeWithScore
+
 from rag.assistant.names import label_of, node_label, place_of
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.text import terms

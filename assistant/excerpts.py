@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+
 from rag.assistant.context import Context, Source, display_text, split_sentences
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks

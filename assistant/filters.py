@@ -5,9 +5,8 @@ Light to import, so the CLI checks `--filter` when it parses flags.
 
 from __future__ import annotations
 
-from rag.ingest.entries import KINDS
-
 from rag.errors import RagError
+from rag.ingest.entries import KINDS
 
 FILTER_KEYS = ("kind", "area", "city", "country", "guide")
 

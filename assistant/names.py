@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_index.core.schema import BaseNode
+
 from rag.ingest.entries import place
 
 if TYPE_CHECKING:

@@ -13,16 +13,16 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
+
 from rag.assistant.abbreviations import RULE as ABBREVIATIONS
 from rag.assistant.abbreviations import Abbreviations
 from rag.assistant.catalog import Catalog, Match
 from rag.assistant.spelling import ABSENT, Speller
 from rag.assistant.spelling import RULE as SPELLING
-from rag.ingest.embed import MiniLMEmbedding
-from rag.ingest.store import IndexVersion, connect, current_version, ensure_bm25
-
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
+from rag.ingest.embed import MiniLMEmbedding
+from rag.ingest.store import IndexVersion, connect, current_version, ensure_bm25
 
 
 @dataclass

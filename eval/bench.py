@@ -23,6 +23,8 @@ from rag.assistant.answer import Assistant
 from rag.assistant.llm import make_client, read_prompt
 from rag.assistant.retrieve import HybridRetriever
 from rag.assistant.text import STOPWORDS
+from rag.config import BUNDLED_CORPUS, Config
+from rag.errors import RagError
 from rag.eval.exam import GOLD_EXAM, load_exam
 from rag.eval.metrics import percentile
 from rag.eval.naive import build_naive_engine
@@ -30,9 +32,6 @@ from rag.eval.synthetic import write_guide
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import expand_paths, load_entries
 from rag.ingest.store import ingest_entries
-
-from rag.config import BUNDLED_CORPUS, Config
-from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
 from rag.runtime.launch import MODULE
 from rag.runtime.server import ensure_server

@@ -14,10 +14,10 @@ import threading
 import time
 
 from gradio_client import Client
-from rag.assistant.answer import Assistant
-from rag.eval.metrics import percentile
 
+from rag.assistant.answer import Assistant
 from rag.config import Config
+from rag.eval.metrics import percentile
 
 # Questions only the model answers (free text about one entry), distinct so that none is a repeat.
 QUESTIONS = (

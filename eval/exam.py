@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from rag.assistant.answer import Assistant, final_answer
 from rag.assistant.chat import ChatSession
 from rag.assistant.citations import ABSTAIN_RE, CITATION_RE, verify
 from rag.assistant.context import Context, Source, build_context
 from rag.assistant.llm import chat_once, endpoint_errors
 from rag.assistant.prompts import render, system_prompt
+from rag.errors import RagError
 from rag.eval.grade import grade_answer
 from rag.eval.metrics import ItemResult, score
 from rag.eval.options import MODES, SCORINGS
-
-from rag.errors import RagError
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
 # Drafted by `rag exam generate` over the bundled guide, each item checked by hand against its entry.

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llama_index.core.schema import TextNode
+
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import complete
 from rag.assistant.prompts import render
 from rag.assistant.text import terms
+from rag.config import Config
+from rag.errors import RagError
 from rag.eval.generate import (
     parse_candidates,
     reject_reason,
@@ -24,9 +27,6 @@ from rag.eval.generate import (
     shuffled,
     write_candidates,
 )
-
-from rag.config import Config
-from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
 from rag.votes import Vote, feedback_path, read_votes
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llama_index.core.schema import BaseNode
+
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import complete
 from rag.assistant.prompts import render
 from rag.assistant.text import terms
-from rag.eval.exam import LETTERS
-
 from rag.config import Config
 from rag.errors import RagError
+from rag.eval.exam import LETTERS
 from rag.outcome import ProgressBar
 
 GENERIC = {"paper", "posting", "job", "entry", "guide", "figure", "overview"}

@@ -12,9 +12,9 @@ from pathlib import Path
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from llama_index.core.query_engine import BaseQueryEngine
 from llama_index.llms.openai_like import OpenAILike
-from rag.ingest.embed import MiniLMEmbedding
 
 from rag.config import Config
+from rag.ingest.embed import MiniLMEmbedding
 from rag.runtime.server import endpoint_key, ensure_server
 
 

@@ -22,18 +22,18 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
 from rag.assistant.answer import Assistant, check_reply, prompt_messages
 from rag.assistant.context import Context, omit_instructions
 from rag.assistant.llm import complete
 from rag.assistant.present import answer_markdown
 from rag.assistant.prompts import system_prompt
 from rag.assistant.retrieve import HybridRetriever
+from rag.config import BUNDLED_CORPUS, Config
+from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
-
-from rag.config import BUNDLED_CORPUS, Config
-from rag.errors import RagError
 from rag.outcome import ProgressBar, Say
 
 CASES_FILE = Path(__file__).with_name("redteam.jsonl")

@@ -9,11 +9,10 @@ import json
 from contextlib import nullcontext
 from pathlib import Path
 
-from rag.eval.exam import GOLD_EXAM, ExamQuestion, ExamRun, load_exam, run_exam
-from rag.eval.report import exam_table, load_results, run_name, write_report
-
 from rag.config import Config
 from rag.errors import RagError
+from rag.eval.exam import GOLD_EXAM, ExamQuestion, ExamRun, load_exam, run_exam
+from rag.eval.report import exam_table, load_results, run_name, write_report
 from rag.outcome import Outcome, ProgressBar
 
 
@@ -100,6 +99,7 @@ def finish(
     analysis = None
     if len(results) > 2:
         import numpy as np
+
         from rag.eval.irt import item_analysis
 
         ids = [item["id"] for item in results[0]["items"]]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
+
 from rag.ingest.entries import Entry, slugify
 from rag.ingest.sections import CHUNK_OVERLAP, CHUNK_TOKENS, HEADING_RE, PATH_SEPARATOR, Section, chunk_texts
 

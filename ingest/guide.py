@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from rag.ingest.entries import Entry, slugify
-
 from rag.errors import RagError
+from rag.ingest.entries import Entry, slugify
 
 TITLE_RE = re.compile(r"^(?:a )?quick guide to .*?papers at (?P<conf>.+?)\s*$", re.IGNORECASE)
 LOCATION_RE = re.compile(r"^(?P<country>[A-Z]{2}), (?P<region>[A-Z0-9]{1,3}), (?P<city>[^,]{2,60})$")

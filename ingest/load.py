@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.errors import RagError
 from rag.ingest.chunk import split_pages, split_sections, split_text
 from rag.ingest.entries import Entry
 from rag.ingest.guide import is_guide, parse_guide
 from rag.ingest.html import html_to_markdown
 from rag.ingest.pdf import pdf_pages
 from rag.ingest.sections import markdown_sections, rst_to_markdown
-
-from rag.errors import RagError
 
 PLAIN_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

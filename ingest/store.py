@@ -24,11 +24,11 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
 from llama_index.core.schema import TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
-from rag.ingest.embed import BATCH, MiniLMEmbedding
-from rag.ingest.entries import Entry
 
 from rag.config import Config
 from rag.errors import NOT_INGESTED, RagError
+from rag.ingest.embed import BATCH, MiniLMEmbedding
+from rag.ingest.entries import Entry
 from rag.locks import file_lock
 
 PAGE = 1000

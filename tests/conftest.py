@@ -15,13 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
+from rag.config import BUNDLED_CORPUS, Config, load_config
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
-
-from rag.config import BUNDLED_CORPUS, Config, load_config
 from rag.runtime.server import ensure_server, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
+
 from rag.assistant.aggregates import aggregate_answer
 from rag.assistant.catalog import Match
 from rag.assistant.citations import verify

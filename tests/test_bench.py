@@ -5,9 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from rag.eval.bench import _docs_corpus, bench_table, docs_folder, run_bench
 
 from rag.errors import RagError
+from rag.eval.bench import _docs_corpus, bench_table, docs_folder, run_bench
 
 
 def test_bench_reports_every_figure(cfg, model_server):
@@ -55,9 +55,9 @@ def test_bench_figures_are_saved_by_time_under_the_data_directory_or_where_asked
     import json
 
     import pytest
-    from rag.eval.bench import results_path, write_results
 
     from rag.errors import RagError
+    from rag.eval.bench import results_path, write_results
 
     default = results_path(cfg, "2026-12-01T10:20:30+00:00")
     assert default == cfg.data_dir / "results" / "bench-2026-12-01T102030+0000.json"

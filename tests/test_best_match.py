@@ -4,6 +4,7 @@ after the model abstained (real index and embedder, no model)."""
 from __future__ import annotations
 
 import pytest
+
 from rag.assistant.best_match import answers_nothing, best_match_answer
 from rag.assistant.citations import Citation, Verified
 from rag.assistant.context import build_context

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.schema import TextNode
+
 from rag.assistant.catalog import Catalog
 
 NODES = [

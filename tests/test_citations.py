@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
+
 from rag.assistant.citations import verify
 from rag.assistant.context import Context, Source
 
@@ -56,7 +57,6 @@ def test_the_leak_check_ignores_exactly_the_prompt_lines_written_as_format_examp
     # imitating the example is an answer, not a leak.
     from rag.assistant.answer import leaks_prompt
     from rag.assistant.prompts import system_prompt
-
     from rag.config import PROMPTS_DIR
 
     system = system_prompt(PROMPTS_DIR)
@@ -68,7 +68,6 @@ def test_the_leak_check_ignores_exactly_the_prompt_lines_written_as_format_examp
 def test_answers_that_repeat_the_system_prompt_are_detected():
     from rag.assistant.answer import leaks_prompt
     from rag.assistant.prompts import system_prompt
-
     from rag.config import PROMPTS_DIR
 
     system = system_prompt(PROMPTS_DIR)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from llama_index.core.schema import TextNode
+
 from rag.assistant.answer import Answer
 from rag.assistant.citations import Citation
 from rag.assistant.context import Context, Source
 from rag.assistant.retrieve import Retrieval
-
 from rag.console import chat_loop, print_answer
 from rag.errors import RagError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.schema import NodeWithScore, TextNode
+
 from rag.assistant.answer import Assistant
 from rag.assistant.chat import ChatSession
 from rag.assistant.context import build_context, corpus_context, focus

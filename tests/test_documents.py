@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from rag.ingest.load import load_entries, load_file
-from rag.ingest.sections import Section, chunk_texts
 
 from rag.errors import RagError
+from rag.ingest.load import load_entries, load_file
+from rag.ingest.sections import Section, chunk_texts
 from tests.conftest import FIXTURES
 from tests.documents import SAVED_PAGE, blank_pdf, encrypted_copy, text_pdf
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from rag.assistant.chat import ChatSession
-from rag.ingest.store import ingest_entries
 
+from rag.assistant.chat import ChatSession
 from rag.cli import cli
+from rag.ingest.store import ingest_entries
 
 EMC2 = "paper/emc2-efficient-mcmc-negative-sampling-for-contrastive-learning-with-global"
 

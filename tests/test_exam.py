@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rag.eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
-from rag.eval.metrics import ItemResult, score, wilson
-from rag.eval.report import RESULT_FIELDS
 
 from rag.cli import cli
 from rag.errors import RagError
+from rag.eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
+from rag.eval.metrics import ItemResult, score, wilson
+from rag.eval.report import RESULT_FIELDS
 
 GOOD = {"id": "q1", "question": "Q?", "choices": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "B"}
 
@@ -292,6 +292,7 @@ def test_exam_fingerprint_follows_the_content_not_the_order():
 
 def test_item_analysis_flags_items_that_do_not_discriminate():
     import numpy as np
+
     from rag.eval.irt import item_analysis
 
     # Four configurations from weak to strong; items: easy-for-all, impossible, a good item, an inverse item.
@@ -387,6 +388,7 @@ def test_generated_question_filters(candidate, reason):
 
 def test_a_question_naming_only_the_kind_of_entry_is_not_self_contained():
     from llama_index.core.schema import TextNode
+
     from rag.eval.generate import reject_reason
 
     node = TextNode(
@@ -457,6 +459,7 @@ def test_code_names_the_entry_a_small_model_points_at():
     from collections import Counter
 
     from llama_index.core.schema import TextNode
+
     from rag.eval.generate import named_question, reject_reason
 
     paper = TextNode(

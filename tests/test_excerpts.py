@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from llama_index.core.schema import TextNode
+
 from rag.assistant.context import Context, Source
 from rag.assistant.excerpts import excerpt_context
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from rag.assistant.retrieve import HybridRetriever
-from rag.ingest.store import current_version, ingest_entries
 
+from rag.assistant.retrieve import HybridRetriever
 from rag.cli import cli
 from rag.config import BUNDLED_CORPUS
+from rag.ingest.store import current_version, ingest_entries
 
 
 class Misbehaving(BaseHTTPRequestHandler):
@@ -284,7 +284,6 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1
 
 def test_servers_the_project_starts_listen_on_loopback_only(index_cfg, model_server):
     from rag.ui.app import launch
-
     from tests.conftest import TEST_PORT, free_port
 
     assert listening_addresses(TEST_PORT) and listening_addresses(TEST_PORT) <= LOOPBACK
@@ -325,7 +324,6 @@ def test_a_server_killed_mid_answer_is_said_plainly_and_the_next_question_is_ans
     import signal
 
     from rag.assistant.answer import Assistant, Retrieved, final_answer
-
     from rag.errors import RagError
     from rag.runtime.server import crash_report, stop_server
     from tests.conftest import free_port

@@ -7,9 +7,9 @@ import shutil
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from rag.eval.feedback import summary
 
 from rag.cli import cli
+from rag.eval.feedback import summary
 from rag.votes import Vote, read_votes, record_vote
 
 
@@ -110,7 +110,6 @@ OPTIONS = {
 
 def test_export_writes_reviewable_exam_lines_downvotes_first(index_cfg, scripted_endpoint, tmp_path, monkeypatch):
     from rag.eval.exam import load_exam
-
     from rag.votes import feedback_path
 
     url, requests = scripted_endpoint([json.dumps(OPTIONS)])
@@ -142,9 +141,9 @@ def test_export_writes_reviewable_exam_lines_downvotes_first(index_cfg, scripted
 
 def test_an_unwritable_candidate_file_is_one_clear_error(tmp_path):
     import pytest
-    from rag.eval.generate import write_candidates
 
     from rag.errors import RagError
+    from rag.eval.generate import write_candidates
 
     blocker = tmp_path / "file"
     blocker.write_text("")

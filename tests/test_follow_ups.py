@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rag.assistant.questions import name_entries, name_one_of
 
 POSTINGS = ["the Lisbon posting", "the Oslo posting", "the Quito posting"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rag.eval.exam import GOLD_EXAM, load_exam
 from rag.eval.grade import grade_answer, grading_terms
 

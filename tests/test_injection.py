@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
+from rag.config import BUNDLED_CORPUS, load_config
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
-
-from rag.config import BUNDLED_CORPUS, load_config
 from tests.conftest import TEST_PORT
 
 PLANTED = {

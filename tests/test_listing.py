@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from rag.assistant.citations import verify
 from rag.assistant.context import build_context, corpus_context
 from rag.assistant.listing import catalog_answer

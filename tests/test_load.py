@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client import Client
+
 from rag.assistant.answer import Assistant
 from rag.assistant.present import plain
-from rag.ui.app import build_app, serve
-
 from rag.runtime.launch import MODULE
+from rag.ui.app import build_app, serve
 from tests.conftest import TEST_PORT, free_port
 
 N = 50

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from rag.ingest.guide import GuideParseError, parse_guide
-from rag.ingest.load import load_entries
 
 from rag.cli import cli
 from rag.config import BUNDLED_CORPUS
+from rag.ingest.guide import GuideParseError, parse_guide
+from rag.ingest.load import load_entries
 from tests.conftest import FIXTURES
 
 

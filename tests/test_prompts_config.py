@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from rag.assistant.prompts import placeholders, render, system_prompt
 
+from rag.assistant.prompts import placeholders, render, system_prompt
 from rag.config import PROMPTS_DIR, load_config
 from rag.errors import RagError
 

@@ -9,10 +9,10 @@ only if an instruction was obeyed and got past the filter, the citation check an
 from __future__ import annotations
 
 import pytest
-from rag.assistant.answer import Assistant
-from rag.eval.redteam import PAYLOAD_RE, load_cases, planted_assistant, run_case
 
+from rag.assistant.answer import Assistant
 from rag.config import load_config
+from rag.eval.redteam import PAYLOAD_RE, load_cases, planted_assistant, run_case
 from tests.conftest import TEST_PORT
 
 CASES = load_cases()

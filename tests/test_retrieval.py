@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from rag.assistant.context import build_context, neutralise
 from rag.assistant.filters import parse_filters
-
 from rag.errors import RagError
 
 

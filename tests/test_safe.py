@@ -6,6 +6,7 @@ import re
 
 import pytest
 from markdown_it import MarkdownIt
+
 from rag.assistant.present import answer_markdown, code, plain, unescape_answer
 
 PAYLOADS = [

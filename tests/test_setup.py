@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from rag.ingest.store import IngestReport
-from rag.ui.logins import chat_logins
 
 from rag.errors import RagError
+from rag.ingest.store import IngestReport
 from rag.setup import index_summary, prepare, start_server, steps
+from rag.ui.logins import chat_logins
 
 ELSEWHERE = "http://127.0.0.1:9/v1"  # an endpoint of someone else's: no model file, no server to start
 

@@ -10,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from rag.assistant.retrieve import HybridRetriever
+from rag.config import Config, load_config
+from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import bm25_dir, current_version, ingest_entries, ingest_lock
-
-from rag.config import Config, load_config
-from rag.errors import RagError
 from tests.conftest import FIXTURES
 
 

@@ -17,15 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
+
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
-from rag.eval.feedback import feedback_path, read_votes
+from rag.config import BUNDLED_CORPUS, load_config
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
 from rag.ui.app import build_app, serve
 from rag.ui.headers import CONTENT_SECURITY_POLICY
-
-from rag.config import BUNDLED_CORPUS, load_config
+from rag.votes import feedback_path, read_votes
 from tests.conftest import TEST_PORT, free_port
 from tests.documents import text_pdf
 

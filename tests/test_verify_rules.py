@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llama_index.core.schema import TextNode
+
 from rag.assistant import citations
 from rag.assistant.citations import verify
 from rag.assistant.context import Context, Source

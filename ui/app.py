@@ -7,17 +7,17 @@ import threading
 from collections.abc import Callable, Iterator
 
 import gradio as gr
+from starlette.middleware import Middleware
+
 from rag.assistant.answer import Answer, Assistant, Draft, Retrieved, retrieved
 from rag.assistant.chat import ChatSession
 from rag.assistant.citations import Citation
 from rag.assistant.context import Context
 from rag.assistant.present import answer_markdown, code, plain, unescape_answer
-from rag.ui.headers import SecurityHeaders
-from rag.ui.page import corpus_page
-from starlette.middleware import Middleware
-
 from rag.config import Config
 from rag.errors import RagError
+from rag.ui.headers import SecurityHeaders
+from rag.ui.page import corpus_page
 from rag.votes import VOTES, feedback_path, record_vote, vote_fields
 
 ALL = "all"
