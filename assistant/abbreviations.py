@@ -17,6 +17,14 @@ from collections.abc import Iterable
 from rag.assistant.text import STOPWORDS
 from rag.ingest.entries import to_ascii
 
+SPELT_OUT = " — "  # what joins the question and each abbreviation's meaning
+
+
+def as_typed(question: str) -> str:
+    """The question without the meanings `expand` added: the words the person typed."""
+    return question.split(SPELT_OUT)[0]
+
+
 RULE = "abbreviations"  # its name in RAG_DISABLED_RULES
 ABBREVIATION_RE = re.compile(r"(?<![\w.])([A-Z]{2,5})s?(?![\w])")
 MIN_COUNT = 2  # a phrase seen once is as likely a coincidence of initials ("repository level" for RL)
@@ -64,4 +72,4 @@ class Abbreviations:
             if meaning:
                 spelt.append(f"{code}: {meaning}")
         # Not in brackets: the catalog reads a bracketed aside as no part of a name.
-        return " — ".join([question, *spelt])
+        return SPELT_OUT.join([question, *spelt])

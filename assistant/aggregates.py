@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from rag.assistant.abbreviations import as_typed
 from rag.assistant.catalog import phrase_form
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
@@ -86,13 +87,16 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
     if SEVERAL_RE.search(question):  # "at least two", "more than one": a threshold, not a rank
         return None
     rank = _ordinal(question)
+    named = [m for m in retrieval.matches if m.field != "kind"]
     if PLACE_WORDS_RE.search(question) and (POSTING_WORDS_RE.search(question) or COMMON_RE.search(question)):
-        return _most_postings(context, question, rank)
+        return None if named else _most_postings(context, question, rank)  # "which city in India …" is narrower
     papers = _papers(context, retrieval)
     if not papers:
         return None
     if WHO_RE.search(question) and PAPER_WORDS_RE.search(question):
         per_author = Counter(a for s in papers for a in _authors(s))
+        if not per_author:
+            return None
         level, names = _rank(per_author, question)
         on = [s for s in papers if set(_authors(s)) & set(names)]
         who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
@@ -101,6 +105,8 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
     papers_asked = PAPER_WORDS_RE.search(question) or COMMON_RE.search(question)
     if AREA_WORDS_RE.search(question) and papers_asked and not AUTHOR_COUNT_RE.search(question):
         per_area = Counter(_area(s) for s in papers if _area(s))
+        if not per_area:
+            return None
         level, areas = _rank(per_area, question)
         chosen = [s for s in papers if _area(s) in areas]
         return Listing(
@@ -216,9 +222,11 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     if field == "area":
         values = sorted({_area(s) for s in entries if _area(s)})
         return Listing("", f"The index lists {len(values)} research areas: {', '.join(values)}.") if values else None
-    if field == "author":
+    if field == "author":  # counted only: a list of every name would be no answer
         people = {a for s in entries for a in _authors(s)}
-        return Listing("", f"The {len(entries)} papers have {len(people)} distinct authors.") if people else None
+        if not people or not HOW_MANY_RE.search(question):
+            return None
+        return Listing("", f"The {len(entries)} papers have {len(people)} distinct authors.")
     return _places(entries, country=field == "country")
 
 
@@ -238,8 +246,9 @@ NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six sev
 # "more than five authors", "at least 2 papers", "only one paper", "a single author", "several papers".
 BOUND_RE = re.compile(
     r"\b(more than|over|at least|fewer than|less than|under|at most|only|exactly|just)\s+(?:a\s+)?"
-    r"(\d+|single|" + "|".join(NUMBER_WORDS) + r")\s+(?:[\w-]+\s+)?(papers?|authors?|co-?authors?|postings?|jobs?)\b"
-    r"|\b(multiple|several|two or more)\s+(papers?|authors?|postings?|jobs?)\b",
+    r"(\d+|single|" + "|".join(NUMBER_WORDS) + r")\s+(?:(?:different|distinct|separate|listed)\s+)?"
+    r"(papers?|authors?|co-?authors?)\b"
+    r"|\b(multiple|several|two or more)\s+(papers?|authors?)\b",
     re.I,
 )
 TESTS = {
@@ -254,6 +263,11 @@ TESTS = {
     "exactly": lambda n, k: n == k,
     "just": lambda n, k: n == k,
 }
+# Words a threshold question may hold besides its subject and its bound.
+THRESHOLD_WORDS = terms(
+    "which what who how many number list name are is have has there index guide listed in on the of "
+    "papers paper authors author areas area research people researchers"
+)
 SUBJECTS = (
     ("area", AREA_WORDS_RE),
     (
@@ -269,7 +283,7 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     with only one paper: entries whose count of something passes a bound, each named and cited."""
     question = retrieval.question
     bound = BOUND_RE.search(question)
-    if bound is None or retrieval.matches and any(m.field != "kind" for m in retrieval.matches):
+    if bound is None or any(m.field not in ("kind", "area") for m in retrieval.matches):
         return None
     if bound.group(4):  # "several papers"
         test, limit, counted = (lambda n, k: n >= k), 2, bound.group(5).lower()
@@ -279,8 +293,13 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
         test, counted = TESTS[bound.group(1).lower()], bound.group(3).lower()
     before = question[: bound.start()]
     subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
-    papers = _papers(context, retrieval)
-    phrase = f"{bound.group(0).lower()}"
+    papers = _papers(context, retrieval)  # "Which RL papers …": those of the area it names
+    areas = [m.value for m in retrieval.matches if m.field == "area"]
+    initials = " ".join("".join(w[0] for w in re.split(r"[\s-]+", a) if w) for a in areas)  # "RL"
+    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + initials)
+    if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
+        return None
+    phrase = bound.group(0).lower()
     if subject == "paper" and counted.startswith(("author", "co")):
         chosen = [s for s in papers if test(len(_authors(s)), limit)]
         items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]

@@ -303,7 +303,7 @@ class Assistant:
         than the window, the parts of the retrieved sources closest to the question (`excerpt_chars`)."""
         corpus = self.corpus_context()
         if corpus is None and self.cfg.excerpt_chars:
-            return excerpt_context(retrieved, retrieval.question, self.retriever.embedder, self.cfg.excerpt_chars)
+            return excerpt_context(retrieval, retrieved, self.retriever.embedder, self.cfg.excerpt_chars)
         whole = None if filters else corpus
         if whole is None:
             return retrieved

@@ -43,8 +43,14 @@ def answers_nothing(verified: Verified, question: str) -> bool:
     cites no entry of the kind asked for (a paper question answered from the overview)?"""
     if verified.abstained and not verified.citations:
         return True
+    # Only an answer citing no entry at all (the overview, a document section) leaves it unanswered: one
+    # citing another kind may answer a question whose words only look like a kind ("Which team works on …?").
     kind = asked_kind(question)
-    return kind is not None and asks_for_entry(question) and all(c.kind != kind for c in verified.citations)
+    return (
+        kind is not None
+        and asks_for_entry(question)
+        and all(c.kind in ("overview", "chunk") for c in verified.citations)
+    )
 
 
 def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:

@@ -155,7 +155,7 @@ def build_context(retrieval: Retrieval, budget_chars: int, max_entries: int) -> 
             break
         used += len(passage)
         context.sources.append(Source(len(context.sources) + 1, nodes, passage, max(scores) if scores else None))
-    context.facts = _facts(retrieval, context)
+    context.facts = index_facts(retrieval, context)
     return context
 
 
@@ -180,7 +180,9 @@ def focus(whole: Context, retrieval: Retrieval, retrieved: Context, *, named: in
     if pointers and excerpt_chars:
         best = whole.by_number()[pointers[0]]
         excerpt = matching_sentences(best.passage, retrieval.question, excerpt_chars, name=label_of(best))
-    return replace(whole, facts=_facts(retrieval, whole), fixed=True, pointers=pointers, named=named, excerpt=excerpt)
+    return replace(
+        whole, facts=index_facts(retrieval, whole), fixed=True, pointers=pointers, named=named, excerpt=excerpt
+    )
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
@@ -195,7 +197,7 @@ def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
     return ordered
 
 
-def _facts(retrieval: Retrieval, context: Context) -> list[str]:
+def index_facts(retrieval: Retrieval, context: Context) -> list[str]:
     """Counts and lists the model cannot be trusted to make: every entry a name selects."""
     where = {i: s.n for s in context.sources for i in s.ids}
     labels = {n.node_id: neutralise(node_label(n)) for s in context.sources for n in s.nodes}

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.assistant.context import Context, Source, display_text, split_sentences
+from rag.assistant.context import Context, Source, display_text, index_facts, split_sentences
+from rag.assistant.retrieve import Retrieval
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks
 
@@ -30,18 +31,25 @@ class Part:
     code: bool
 
 
-def excerpt_context(context: Context, question: str, embedder: MiniLMEmbedding, budget_chars: int) -> Context:
-    """`context` with each source's passage cut to its parts that answer `question`, within `budget_chars`
-    in all; sources with no such part dropped and the rest numbered again."""
+def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbedding, budget_chars: int) -> Context:
+    """`context` with each document section cut to its parts that answer the question, within what
+    `budget_chars` leaves after the entries kept whole; sections with no such part dropped, the rest
+    numbered again (and the index facts with them).
+
+    Entries of a guide (papers, postings, an overview) are short and carry the metadata code answers
+    from ("Authors: …"), so they stay whole; only document sections ("chunk") are cut.
+    """
     if context.fixed or not context.sources:
         return context
-    parts = [part for i, source in enumerate(context.sources) for part in _parts(i, source)]
+    cut = [i for i, source in enumerate(context.sources) if source.kind == "chunk"]
+    parts = [part for i in cut for part in _parts(i, context.sources[i])]
     if not parts:
         return context
+    whole = sum(len(s.passage) for i, s in enumerate(context.sources) if i not in cut)
     titles = [str(source.nodes[0].metadata.get("title", "")) for source in context.sources]
-    scores = _similarities(question, parts, titles, embedder)
+    scores = _similarities(retrieval.question, parts, titles, embedder)
     chosen: set[tuple[int, int]] = set()
-    used = 0
+    used = whole
     for k in np.argsort(-scores, kind="stable"):
         part = parts[int(k)]
         if used + len(part.text) <= budget_chars:
@@ -50,10 +58,13 @@ def excerpt_context(context: Context, question: str, embedder: MiniLMEmbedding, 
     sources: list[Source] = []
     for i, source in enumerate(context.sources):
         kept = [p for p in parts if p.source == i and (i, p.index) in chosen]
-        if kept:
-            passage = _joined(kept)
+        if i not in cut or kept:
+            passage = _joined(kept) if kept else source.passage
             sources.append(replace(source, n=len(sources) + 1, passage=passage))
-    return replace(context, sources=sources) if sources else context
+    if not sources:
+        return context
+    excerpted = replace(context, sources=sources)
+    return replace(excerpted, facts=index_facts(retrieval, excerpted))
 
 
 def _parts(i: int, source: Source) -> list[Part]:

@@ -378,7 +378,7 @@ def feedback_export(cfg: Config, out: Path) -> None:
     help="Crowd sizes: that many chat users ask `rag ui` at once (gradio_client); 0 skips the crowds.",
 )
 @click.option(
-    "--docs", default="", help="Documents folder answered beside the guide [default: eval's Click docs; none]."
+    "--docs", default="", help='A documents folder answered beside the guide [default: the Click docs; "none" skips].'
 )
 @examples("rag bench", "rag bench --sizes 1000,10000,100000 --answers 10", "rag bench --docs ~/docs --users 0")
 def bench(cfg: Config, sizes: list[int], questions: int, answers: int, out: Path | None, users: list[int], docs: str):

@@ -6,8 +6,10 @@ import re
 
 from llama_index.core.schema import TextNode
 
+from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.excerpts import excerpt_context
+from rag.assistant.retrieve import Retrieval
 
 VOCABULARY = "count option verbose flag plugin install pipx shell completion zsh bash group command".split()
 
@@ -60,8 +62,14 @@ def _context() -> Context:
     return Context(sources)
 
 
+def _asked(question: str) -> Retrieval:
+    return Retrieval(question, [])
+
+
 def test_the_parts_closest_to_the_question_fill_the_budget_and_other_sources_drop_out():
-    context = excerpt_context(_context(), "How do I count a verbose option flag?", WordCounts(), budget_chars=230)
+    context = excerpt_context(
+        _asked("How do I count a verbose option flag?"), _context(), WordCounts(), budget_chars=230
+    )
     assert [s.ids for s in context.sources] == [["chunk/1"]]
     assert context.sources[0].n == 1
     passage = context.sources[0].passage
@@ -70,17 +78,19 @@ def test_the_parts_closest_to_the_question_fill_the_budget_and_other_sources_dro
 
 
 def test_a_code_block_is_kept_whole_or_not_at_all():
-    wide = excerpt_context(_context(), "How do I count a verbose option flag?", WordCounts(), budget_chars=400)
+    wide = excerpt_context(_asked("How do I count a verbose option flag?"), _context(), WordCounts(), budget_chars=400)
     code = wide.sources[0].passage
     assert '```python\n@click.option("-v", "--verbose", count=True)' in code and code.count("```") == 2
-    narrow = excerpt_context(_context(), "How do I count a verbose option flag?", WordCounts(), budget_chars=100)
+    narrow = excerpt_context(
+        _asked("How do I count a verbose option flag?"), _context(), WordCounts(), budget_chars=100
+    )
     assert all(s.passage.count("```") in (0, 2) for s in narrow.sources)
     assert "click.option" not in narrow.text()  # 130 characters of code do not fit in 100
 
 
 def test_sources_keep_retrieval_order_and_are_numbered_again():
     context = excerpt_context(
-        _context(), "install a plugin with pipx, and zsh completion", WordCounts(), budget_chars=105
+        _asked("install a plugin with pipx, and zsh completion"), _context(), WordCounts(), budget_chars=105
     )
     assert [s.ids[0] for s in context.sources] == ["chunk/2", "chunk/3"]
     assert [s.n for s in context.sources] == [1, 2]
@@ -88,5 +98,19 @@ def test_sources_keep_retrieval_order_and_are_numbered_again():
 
 
 def test_a_gap_between_kept_parts_is_marked():
-    context = excerpt_context(_context(), "How do I count a verbose option flag?", WordCounts(), budget_chars=230)
+    context = excerpt_context(
+        _asked("How do I count a verbose option flag?"), _context(), WordCounts(), budget_chars=230
+    )
     assert context.sources[0].passage.endswith("```\n…\nIf the option is not passed, the count is 0.")
+
+
+def test_guide_entries_stay_whole_and_the_index_facts_follow_the_new_numbers():
+    paper_text = "Paper: Counting sketches\nAuthors: Ana Ruiz, Bo Li\nA study of approximate counts."
+    paper = TextNode(id_="paper/9", text=paper_text, metadata={"kind": "paper", "title": "Counting sketches"})
+    context = _context()
+    context = Context([context.sources[1], Source(2, [paper], paper_text)])  # the plugins section, then a paper
+    asked = Retrieval("Which papers did Bo Li write about counting?", [], [Match("author", "Bo Li", ("paper/9",))])
+    excerpted = excerpt_context(asked, context, WordCounts(), budget_chars=100)
+    assert [s.ids for s in excerpted.sources] == [["paper/9"]]  # no part of the plugins section is about it
+    assert excerpted.sources[0].passage == paper_text and excerpted.sources[0].n == 1
+    assert excerpted.facts == ["- Entries by author Bo Li: 1 paper: Counting sketches [1]"]
