@@ -35,6 +35,7 @@ COMMON_RE = re.compile(r"\b(?:most|least) (?:common|popular|frequent)\b", re.I)
 PLACE_WORDS_RE = re.compile(r"\b(?:city|cities|locations?|places?|offices?|countr(?:y|ies))\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
+POSTING_WORDS_RE = re.compile(r"\b(?:openings?|jobs?|postings?|positions?|roles?|vacanc(?:y|ies))\b", re.I)
 PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
 AREA_WORDS_RE = re.compile(r"\b(?:research )?(?:areas?|topics?|sections?|categories|category)\b", re.I)
 WHO_RE = re.compile(r"^\s*(?:who|which (?:author|person|researcher)|what (?:author|person|researcher))\b", re.I)
@@ -368,7 +369,6 @@ def authors_elsewhere(retrieval: Retrieval, context: Context) -> Listing | None:
 
 
 COMPARE_RE = re.compile(r"\b(?:more|fewer|less)\b.*\bor\b|\bor\b.*\b(?:more|fewer|less)\b", re.I)
-POSTING_WORDS_RE = re.compile(r"\b(?:openings?|jobs?|postings?|positions?|roles?|vacanc(?:y|ies))\b", re.I)
 
 
 def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:

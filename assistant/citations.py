@@ -532,7 +532,7 @@ class _Verification:
         text = CODE_MARK_RE.sub(put_back, text)
         if not self.on(CODE_CITATIONS):
             return text
-        return INLINE_CODE_RE.sub(lambda m: CITATION_RE.sub("", m.group(0)), text)
+        return INLINE_CODE_RE.sub(lambda m: code_without_citations(m.group(0)), text)
 
 
 def _hold_code(answer: str) -> tuple[str, list[str]]:

@@ -89,9 +89,12 @@ def rst_to_markdown(text: str) -> str:
             indent = len((code or literal).group(1))
             block, end = _indented_block(lines, i + 1, indent)
             if block:
-                if literal and not code and literal.group(2).strip():
-                    out.append(literal.group(1) + literal.group(2).rstrip() + ":")  # "Example::" reads "Example:"
-                out += ["", f"```{code.group(2) if code else ''}", *block, "```", ""]
+                lead = literal.group(2) if literal and not code else ""
+                if lead.strip():  # "Example::" reads "Example:", "Example ::" reads "Example"
+                    out.append(literal.group(1) + lead.rstrip() + ("" if lead.endswith(" ") else ":"))
+                # A fence longer than any run of backticks inside, so code about Markdown stays one block.
+                fence = "`" * max(3, 1 + max((len(r) for b in block for r in re.findall(r"`+", b)), default=0))
+                out += ["", f"{fence}{code.group(2) if code else ''}", *block, fence, ""]
                 i = end
                 continue
         overline = _RST_UNDERLINE.match(line) and i + 2 < len(lines) and _RST_UNDERLINE.match(lines[i + 2])

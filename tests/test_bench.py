@@ -54,9 +54,6 @@ def test_bench_reports_every_figure(cfg, model_server):
 def test_bench_figures_are_saved_by_time_under_the_data_directory_or_where_asked(cfg, tmp_path):
     import json
 
-    import pytest
-
-    from rag.errors import RagError
     from rag.eval.bench import results_path, write_results
 
     default = results_path(cfg, "2026-12-01T10:20:30+00:00")

@@ -50,6 +50,13 @@ def test_restructuredtext_literal_blocks_become_whole_code_blocks(tmp_path):
     assert ":linenos:" not in entry.text and entry.text.rstrip().endswith("After.")
 
 
+def test_a_restructuredtext_literal_block_about_markdown_stays_one_block(tmp_path):
+    rst = tmp_path / "md.rst"
+    rst.write_text("Fences\n======\n\nWrite a fence like this ::\n\n    ```python\n    print(1)\n    ```\n\nDone.\n")
+    (entry,) = load_file(rst)
+    assert "Write a fence like this\n\n````\n```python\nprint(1)\n```\n````" in entry.text
+
+
 def test_a_long_section_is_cut_between_paragraphs_and_never_inside_a_code_block():
     code = "```python\n" + "\n".join(f"value_{i} = compute({i})" for i in range(120)) + "\n```"
     prose = "\n\n".join(f"Paragraph {i} explains one more step of the setup in plain words." for i in range(40))

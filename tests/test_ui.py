@@ -486,9 +486,10 @@ def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citatio
     }
     url, _ = scripted_endpoint([], replies=[[reply] for reply in asked.values()])
     cfg = cfg.replace(base_url=url)
-    shown = []
+    shown, cited = [], []
     with served(cfg, HybridRetriever(cfg, embedder=embedder)) as address, chromium_page() as page:
         page.goto(address)
+        page.get_by_text("What does install.md say about Installing plugins?").wait_for(timeout=60_000)
         heading = page.locator("h2").first.inner_text()
         before = page.inner_text("body")
         for n, question in enumerate(asked, start=1):
@@ -497,6 +498,9 @@ def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citatio
             box.press("Enter")
             page.get_by_text("Sources (", exact=False).nth(n - 1).wait_for(timeout=60_000)
             page.wait_for_timeout(500)
+            # What the answer's [n] links to in its Sources panel (not the retrieved context beside it).
+            anchor = page.locator("#chat a[href^='#src-']").last.get_attribute("href")[1:]
+            cited.append(page.locator(f"[id='{anchor}']").locator("xpath=..").inner_text())
             shown.append(page.inner_text("#chat"))
         page.screenshot(path=str(SCREENSHOTS / "ui-documents.png"), full_page=True)
     assert "mydocs" in heading
@@ -504,6 +508,6 @@ def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citatio
     assert "What does install.md say about Installing plugins?" in before
     assert not any(word in before for word in ("Research area", "City", "Search in"))
     assert "Install a plugin with the plugman install command" in shown[0]
-    assert "install.md › Setup › Installing plugins" in shown[0]
-    assert "billing.html › Accounts › Invoices" in shown[1]
-    assert "survey.pdf, page 2" in shown[2]
+    assert "install.md › Setup › Installing plugins" in cited[0]
+    assert "billing.html › Accounts › Invoices" in cited[1]
+    assert "survey.pdf, page 2" in cited[2]

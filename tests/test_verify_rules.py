@@ -98,7 +98,6 @@ def test_number_anchor_wants_a_number_beside_what_it_counts():
     right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
     assert right.text == "The EMC2 paper has 5 authors [1]." and [c.n for c in right.citations] == [1]
     assert [c.n for c in verify(wrong, context, question, _off(citations.NUMBER_ANCHOR)).citations] == [1]
-    assert citations.NUMBER_REACH == 3
 
 
 def test_question_premise_is_not_made_true_by_a_cited_title():
@@ -173,7 +172,7 @@ def test_code_block_is_kept_whole_only_when_a_source_holds_it():
 def test_code_citations_are_removed_from_fences_and_inline_code():
     answer = "Run `pipx install click-tool [1]` to install it with pipx [1].\n```bash\npipx install click-tool [1]\n```"
     result = verify(answer, _install_doc())
-    assert result.text.startswith("Run `pipx install click-tool ` to install it with pipx [1].")
+    assert result.text.startswith("Run `pipx install click-tool` to install it with pipx [1].")
     assert result.text.endswith("```bash\npipx install click-tool\n```")
     off = verify(answer, _install_doc(), disabled=_off(citations.CODE_CITATIONS))
     assert "`pipx install click-tool [1]`" in off.text and "click-tool [1]\n```" in off.text
