@@ -188,6 +188,7 @@ FIELD_NOUNS = {
     "country": r"countries|country",
     "author": r"(?:co-?)?authors?|people|researchers",
 }
+ANY_FIELD_NOUN_RE = re.compile("|".join(FIELD_NOUNS.values()), re.I)
 VALUES_RE = re.compile(
     r"\b(?:how many|number of|which|what|list|name|all)\b"
     r"(?:\s+(?:the|of|different|distinct|unique|all|their|job|jobs'?|posting|paper))*"
@@ -214,8 +215,7 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
         field = "city" if POSTING_WORDS_RE.search(question) else ""
     else:
         field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
-    nouns = re.compile("|".join(FIELD_NOUNS.values()), re.I)
-    if not field or terms(nouns.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
+    if not field or terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
         return None
     if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
         return None

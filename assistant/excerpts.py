@@ -48,16 +48,16 @@ def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbe
     whole = sum(len(s.passage) for i, s in enumerate(context.sources) if i not in cut)
     titles = [str(source.nodes[0].metadata.get("title", "")) for source in context.sources]
     scores = _similarities(retrieval.question, parts, titles, embedder)
-    chosen: set[tuple[int, int]] = set()
+    chosen: set[Part] = set()
     used = whole
     for k in np.argsort(-scores, kind="stable"):
         part = parts[int(k)]
         if used + len(part.text) <= budget_chars:
-            chosen.add((part.source, part.index))
+            chosen.add(part)
             used += len(part.text) + 1
     sources: list[Source] = []
     for i, source in enumerate(context.sources):
-        kept = [p for p in parts if p.source == i and (i, p.index) in chosen]
+        kept = [p for p in parts if p.source == i and p in chosen]
         if i not in cut or kept:
             passage = _joined(kept) if kept else source.passage
             sources.append(replace(source, n=len(sources) + 1, passage=passage))
