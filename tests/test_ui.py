@@ -460,11 +460,16 @@ def test_votes_through_the_api_survive_a_killed_app(index_cfg, scripted_endpoint
     assert all(v.comment == f"comment on {v.question}" for v in votes)
 
 
-@pytest.mark.browser
-def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citations(
-    tmp_path, embedder, scripted_endpoint
-):
-    folder = tmp_path / "docs"
+FOLDER_QUESTIONS = {
+    "How do I install a plugin with plugman?": "Install a plugin with the plugman install command [1].",
+    "When are invoices emailed?": "Invoices are emailed on the first working day of every month [1].",
+    "How many of the surveyed teams deploy weekly?": "Forty percent of the surveyed teams deploy weekly [1].",
+}
+FOLDER_LABELS = ["install.md › Setup › Installing plugins", "billing.html › Accounts › Invoices", "survey.pdf, page 2"]
+
+
+def documents_folder(folder: Path) -> Path:
+    """A Markdown file, a saved web page and a two-page PDF, one fact each."""
     folder.mkdir()
     (folder / "install.md").write_text(
         "# Setup\n\nWhat you need first.\n\n## Installing plugins\n\n"
@@ -477,37 +482,70 @@ def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citatio
     text_pdf(
         folder / "survey.pdf", [["Survey of release habits."], ["Forty percent of the surveyed teams deploy weekly."]]
     )
-    cfg = load_config(env={}, data_dir=tmp_path / "data", collection="mydocs", server_port=TEST_PORT)
-    ingest_entries(cfg, load_entries([folder]), embedder=embedder)
-    asked = {
-        "How do I install a plugin with plugman?": "Install a plugin with the plugman install command [1].",
-        "When are invoices emailed?": "Invoices are emailed on the first working day of every month [1].",
-        "How many of the surveyed teams deploy weekly?": "Forty percent of the surveyed teams deploy weekly [1].",
-    }
-    url, _ = scripted_endpoint([], replies=[[reply] for reply in asked.values()])
-    cfg = cfg.replace(base_url=url)
+    return folder
+
+
+def ask_in_browser(cfg, retriever, questions, screenshot: str) -> tuple[str, str, list[str], list[str]]:
+    """Ask `questions` in the page one after another: the heading, the page's text before the first
+    question, each turn's chat text, and the label of the source each answer's last citation links to."""
     shown, cited = [], []
-    with served(cfg, HybridRetriever(cfg, embedder=embedder)) as address, chromium_page() as page:
+    with served(cfg, retriever) as address, chromium_page() as page:
         page.goto(address)
         page.get_by_text("What does install.md say about Installing plugins?").wait_for(timeout=60_000)
         heading = page.locator("h2").first.inner_text()
         before = page.inner_text("body")
-        for n, question in enumerate(asked, start=1):
+        for n, question in enumerate(questions, start=1):
             box = page.get_by_role("textbox").first
             box.fill(question)
             box.press("Enter")
-            page.get_by_text("Sources (", exact=False).nth(n - 1).wait_for(timeout=60_000)
+            page.get_by_text("Sources (", exact=False).nth(n - 1).wait_for(timeout=180_000)
             page.wait_for_timeout(500)
             # What the answer's [n] links to in its Sources panel (not the retrieved context beside it).
             anchor = page.locator("#chat a[href^='#src-']").last.get_attribute("href")[1:]
             cited.append(page.locator(f"[id='{anchor}']").locator("xpath=..").inner_text())
             shown.append(page.inner_text("#chat"))
-        page.screenshot(path=str(SCREENSHOTS / "ui-documents.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
+    return heading, before, shown, cited
+
+
+@pytest.mark.browser
+def test_a_folder_of_markdown_html_and_pdf_answers_with_section_and_page_citations(
+    tmp_path, embedder, scripted_endpoint
+):
+    folder = documents_folder(tmp_path / "docs")
+    cfg = load_config(env={}, data_dir=tmp_path / "data", collection="mydocs", server_port=TEST_PORT)
+    ingest_entries(cfg, load_entries([folder]), embedder=embedder)
+    url, _ = scripted_endpoint([], replies=[[reply] for reply in FOLDER_QUESTIONS.values()])
+    cfg = cfg.replace(base_url=url)
+    heading, before, shown, cited = ask_in_browser(
+        cfg, HybridRetriever(cfg, embedder=embedder), FOLDER_QUESTIONS, "ui-documents.png"
+    )
     assert "mydocs" in heading
     # The page offers what a folder of documents has: its sections as examples, no paper or city controls.
     assert "What does install.md say about Installing plugins?" in before
     assert not any(word in before for word in ("Research area", "City", "Search in"))
     assert "Install a plugin with the plugman install command" in shown[0]
-    assert "install.md › Setup › Installing plugins" in cited[0]
-    assert "billing.html › Accounts › Invoices" in cited[1]
-    assert "survey.pdf, page 2" in cited[2]
+    for label, source in zip(FOLDER_LABELS, cited, strict=True):
+        assert label in source
+
+
+@pytest.mark.browser
+@pytest.mark.model
+def test_the_local_model_answers_a_folder_in_the_browser_with_section_and_page_citations(
+    tmp_path, embedder, index_cfg, model_server
+):
+    """The same folder and questions, answered by the real local model: each answer cites its file's
+    section or page, and states the fact in that source."""
+    folder = documents_folder(tmp_path / "docs")
+    # The running server (its port and key live with the guide's index); the folder is another collection.
+    cfg = index_cfg.replace(collection="mydocs-browser")
+    ingest_entries(cfg, load_entries([folder]), embedder=embedder)
+    heading, _, shown, cited = ask_in_browser(
+        cfg, HybridRetriever(cfg, embedder=embedder), FOLDER_QUESTIONS, "ui-documents-model.png"
+    )
+    assert "mydocs-browser" in heading
+    for label, source in zip(FOLDER_LABELS, cited, strict=True):
+        assert label in source
+    assert "plugman install" in shown[0]
+    assert "first working day" in shown[1]
+    assert re.search(r"[Ff]orty percent|40 ?%", shown[2])
