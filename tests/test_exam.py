@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,16 @@ def test_loader_rejects_malformed_lines_with_line_number(tmp_path, bad, message)
     with pytest.raises(RagError) as info:
         load_exam(exam_file(tmp_path, GOOD, bad))
     assert str(info.value).startswith(message)
+
+
+def test_the_guide_the_exams_ask_about_has_24_papers_in_20_areas_and_10_postings(corpus_entries):
+    """The exams' items and their expected answers are written against this shape of the bundled guide."""
+    assert Counter(e.kind for e in corpus_entries) == {"paper": 24, "posting": 10, "overview": 1}
+    assert len({e.area for e in corpus_entries if e.kind == "paper"}) == 20
+    assert sum(bool(e.caption) for e in corpus_entries) == 4
+    postings = [e for e in corpus_entries if e.kind == "posting"]
+    assert Counter(p.city for p in postings)["Boston"] == 5
+    assert Counter(p.text for p in postings).most_common(1)[0][1] == 6
 
 
 def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
