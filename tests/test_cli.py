@@ -111,10 +111,10 @@ def test_unknown_option_is_a_usage_error():
     assert result.exit_code == 2 and "Error: No such option '--colour'" in result.output
 
 
-def test_server_unreachable(index_cfg, monkeypatch):
-    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+def test_server_unreachable(mini_index_cfg, monkeypatch):
+    monkeypatch.setenv("RAG_DATA_DIR", str(mini_index_cfg.data_dir))
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    result = CliRunner().invoke(cli, ["ask", "What does EMC2 propose?"])
+    result = CliRunner().invoke(cli, ["ask", "What does TIDEGRAPH propose?"])
     assert result.exit_code == 1
     assert result.output.strip() == (
         "Error: Cannot reach the model server at http://127.0.0.1:9/v1: connection failed. "
