@@ -64,6 +64,19 @@ def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
     assert {q.kind for q in questions} >= {"paper", "caption", "posting", "multi", "overview", "unanswerable"}
 
 
+def test_gold_facts_are_stated_in_their_source_entries(corpus_entries):
+    # A fact no source entry states could never be found in a cited answer.
+    from rag.eval.grade import grading_terms
+
+    bodies = {e.id: grading_terms(e.body()) for e in corpus_entries}
+    for q in load_exam(GOLD_EXAM):
+        if not q.facts:
+            continue
+        text = set().union(*(bodies[s] for s in q.sources))
+        for fact in q.facts:
+            assert grading_terms(fact) <= text, (q.id, fact)
+
+
 def test_the_generated_exam_is_reviewed_and_points_at_real_entries(corpus_entries):
     from rag.eval.exam import GENERATED_EXAM
 
