@@ -25,11 +25,15 @@ from rag.ingest.store import ingest_entries
 from rag.runtime.server import ensure_server, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The small corpus unit tests read: a guide (two research areas, four papers, a figure caption, three
+# postings), a Markdown document and a saved web page. The bundled guide is for end-to-end and exam tests.
+MINI = FIXTURES / "mini"
+MINI_GUIDE = MINI / "guide.txt"
 # Tests are marked by what they need, from the fixtures they use: `pytest -m "not model and not index"`
 # is the fast lane (no model server, no embedder, no Chroma).
 NEEDS = {
     "model": {"model_server", "assistant"},
-    "index": {"index_cfg", "retriever", "store_cfg", "embedder", "chroma_server"},
+    "index": {"index_cfg", "retriever", "mini_index_cfg", "mini_retriever", "store_cfg", "embedder", "chroma_server"},
 }
 
 
@@ -109,7 +113,27 @@ def embedder() -> MiniLMEmbedding:
 
 
 @pytest.fixture(scope="session")
+def mini_entries():
+    """The entries of the three files of tests/fixtures/mini, read by our own loader."""
+    return load_entries([MINI])
+
+
+@pytest.fixture(scope="session")
+def mini_index_cfg(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding, mini_entries) -> Config:
+    """A real Chroma index of the mini corpus, built once by our own ingest code."""
+    cfg = load_config(env={}, data_dir=tmp_path_factory.mktemp("mini-index"), server_port=TEST_PORT)
+    ingest_entries(cfg, mini_entries, embedder=embedder)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def mini_retriever(mini_index_cfg: Config, embedder: MiniLMEmbedding) -> HybridRetriever:
+    return HybridRetriever(mini_index_cfg, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
 def corpus_entries():
+    """The whole bundled guide: for end-to-end and exam tests."""
     return load_entries([BUNDLED_CORPUS])
 
 

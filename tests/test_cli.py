@@ -111,10 +111,10 @@ def test_unknown_option_is_a_usage_error():
     assert result.exit_code == 2 and "Error: No such option '--colour'" in result.output
 
 
-def test_server_unreachable(index_cfg, monkeypatch):
-    monkeypatch.setenv("RAG_DATA_DIR", str(index_cfg.data_dir))
+def test_server_unreachable(mini_index_cfg, monkeypatch):
+    monkeypatch.setenv("RAG_DATA_DIR", str(mini_index_cfg.data_dir))
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    result = CliRunner().invoke(cli, ["ask", "What does EMC2 propose?"])
+    result = CliRunner().invoke(cli, ["ask", "What does TIDEGRAPH propose?"])
     assert result.exit_code == 1
     assert result.output.strip() == (
         "Error: Cannot reach the model server at http://127.0.0.1:9/v1: connection failed. "
@@ -186,24 +186,35 @@ def test_a_crash_is_reported_with_how_when_and_the_log(cfg):
 
 
 def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
-    from rag.runtime import server
+    import os
+    import subprocess
+    import sys
 
-    class Exited:
-        returncode = 1
+    from rag.runtime import model, server
+    from tests.conftest import free_port
 
-        def poll(self) -> int:
-            return 1
+    # A closed port (no server answers, nothing listens) and a model folder of this test's own.
+    cfg = cfg.replace(server_port=free_port(), model_dir=cfg.data_dir / "models")
+    # An installed model, as `rag setup` leaves it: the file at its size (sparse here) and its marker.
+    path = model.model_path(cfg)
+    path.parent.mkdir(parents=True)
+    with open(path, "wb") as f:
+        f.truncate(model.SIZE)
+    path.with_suffix(".sha256").write_text(model.SHA256 + "\n")
+    server.log_file(cfg).write_text("loading model\nerror: no model\n")
 
-    monkeypatch.setattr(server, "is_healthy", lambda *_, **__: False)
-    monkeypatch.setattr(server, "_port_open", lambda _: False)
-    monkeypatch.setattr(server, "is_installed", lambda _: True)
-    monkeypatch.setattr(server, "_spawn", lambda _: Exited())
-    monkeypatch.setattr(server, "_last_log_line", lambda _: "no model")
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    # Only the launch itself is replaced: the real one would start llama.cpp. This process exits at once.
+    def spawn(_):
+        process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+        process.wait()
+        return process
+
+    monkeypatch.setattr(server, "_spawn", spawn)
     told: list[str] = []
-    with pytest.raises(RagError, match="exited at start"):
+    with pytest.raises(RagError, match="exited at start: error: no model"):
         server.ensure_server(cfg, told.append)
     assert told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
+    assert os.path.getsize(path) == model.SIZE  # the model is left as it was
 
 
 def visible_params(group: click.Group = cli, prefix: tuple[str, ...] = ()):

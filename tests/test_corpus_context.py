@@ -53,74 +53,88 @@ def test_the_prompt_names_the_first_best_matches_and_repeats_only_sentences_abou
     assert excerpt == "Authors: Ann Lee."
 
 
-def test_every_question_sends_the_same_prefix(index_cfg, retriever, scripted_endpoint):
-    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
-    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+def test_every_question_sends_the_same_prefix(mini_index_cfg, mini_retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["TIDEGRAPH places each arriving edge in one of four partitions [1]."])
+    assistant = Assistant(mini_index_cfg.replace(base_url=url, context_mode="corpus"), retriever=mini_retriever)
     assistant.warm_up()  # at start: the server reads the prefix before anyone asks
-    first = assistant.ask("What does EMC2 propose for contrastive learning?")
-    assistant.ask("What does the figure for the anomaly-thresholding paper show?")
+    first = assistant.ask("What does TIDEGRAPH propose for graph partitioning?")
+    assistant.ask("What does the figure for the streaming partitioning paper show?")
     prompts = [r["messages"][1]["content"] for r in requests]
     corpus = prompts[0].split("Question:")[0].strip()  # the warm-up: every entry, nothing for a question
     assert len(prompts) == 3 and all(p.startswith(corpus) for p in prompts)
     assert requests[0]["max_tokens"] == 1
-    assert len(first.context.sources) == 30  # 35 entries; identical postings share one source
-    assert first.citations and first.citations[0].ids[0].startswith("paper/emc2")
+    assert len(first.context.sources) == 12  # 13 entries; the two identical postings share one source
+    assert first.citations and first.citations[0].ids[0].startswith("paper/tidegraph")
     # After the corpus, what retrieval found for this question: the best-matching sources, by number.
-    emc2 = next(s for s in first.context.sources if s.ids[0].startswith("paper/emc2"))
+    tidegraph = next(s for s in first.context.sources if s.ids[0].startswith("paper/tidegraph"))
     after = prompts[1][len(corpus) :].split("Question:")[0]
-    assert f"Sources that match this question best:\n[{emc2.n}] EMC2: Efficient MCMC" in after
+    assert f"Sources that match this question best:\n[{tidegraph.n}] TIDEGRAPH: Streaming graph" in after
     # What a person is shown as found: those best matches, numbered as the model read them.
-    assert first.retrieved()[0]["n"] == emc2.n and len(first.retrieved()) <= index_cfg.top_k
+    assert first.retrieved()[0]["n"] == tidegraph.n and len(first.retrieved()) <= mini_index_cfg.top_k
 
 
-def test_a_follow_up_is_made_searchable_without_a_rewriting_call(index_cfg, retriever, scripted_endpoint):
-    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
-    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
+def test_a_follow_up_is_made_searchable_without_a_rewriting_call(mini_index_cfg, mini_retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["TIDEGRAPH places each arriving edge in one of four partitions [1]."])
+    assistant = Assistant(mini_index_cfg.replace(base_url=url, context_mode="corpus"), retriever=mini_retriever)
     session = ChatSession(assistant)
-    session.ask("What does EMC2 propose for contrastive learning?")
-    follow = session.ask("How does it converge?")
+    session.ask("What does TIDEGRAPH propose for graph partitioning?")
+    follow = session.ask("How does it bound its memory?")
     # Two questions, two answer prompts with the corpus first: a rewriting call would evict it.
     corpus = assistant.corpus_context().text()
     assert all(r["messages"][1]["content"].startswith(corpus) for r in requests)
     assert not any("Rewrite the last question" in r["messages"][-1]["content"] for r in requests)
-    assert follow.question == "How does it converge?" and "EMC2" in follow.search_question
-    assert "Question: How does “EMC2: Efficient MCMC" in requests[-1]["messages"][1]["content"]
-    # Retrieval saw the earlier question too: EMC2 is the best match.
-    assert follow.retrieved()[0]["ids"][0].startswith("paper/emc2")
+    assert follow.question == "How does it bound its memory?" and "TIDEGRAPH" in follow.search_question
+    assert "Question: How does “TIDEGRAPH: Streaming graph" in requests[-1]["messages"][1]["content"]
+    # Retrieval saw the earlier question too: TIDEGRAPH is the best match.
+    assert follow.retrieved()[0]["ids"][0].startswith("paper/tidegraph")
 
 
-def test_a_follow_up_names_the_one_entry_the_last_answer_cited(index_cfg, retriever, scripted_endpoint):
-    probe = Assistant(index_cfg.replace(base_url="http://127.0.0.1:9/v1", context_mode="corpus"), retriever=retriever)
-    emc2 = next(s for s in probe.corpus_context().sources if s.ids[0].startswith("paper/emc2"))
-    url, requests = scripted_endpoint([f"EMC2 proposes efficient MCMC negative sampling [{emc2.n}]."])
-    session = ChatSession(Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever))
-    session.ask("What does EMC2 propose for contrastive learning?")
+def test_a_follow_up_names_the_one_entry_the_last_answer_cited(mini_index_cfg, mini_retriever, scripted_endpoint):
+    probe = Assistant(
+        mini_index_cfg.replace(base_url="http://127.0.0.1:9/v1", context_mode="corpus"), retriever=mini_retriever
+    )
+    tidegraph = next(s for s in probe.corpus_context().sources if s.ids[0].startswith("paper/tidegraph"))
+    url, requests = scripted_endpoint(
+        [f"TIDEGRAPH places each arriving edge in one of four partitions [{tidegraph.n}]."]
+    )
+    session = ChatSession(
+        Assistant(mini_index_cfg.replace(base_url=url, context_mode="corpus"), retriever=mini_retriever)
+    )
+    session.ask("What does TIDEGRAPH propose for graph partitioning?")
     follow = session.ask("Who is its last author?")
-    assert follow.search_question == f"Who is “{emc2.nodes[0].metadata['title']}”’s last author?"
-    assert follow.answered_by == "catalog" and follow.citations[0].n == emc2.n  # code knows the last author
+    assert follow.search_question == f"Who is “{tidegraph.nodes[0].metadata['title']}”’s last author?"
+    assert follow.answered_by == "catalog" and follow.citations[0].n == tidegraph.n  # code knows the last author
     assert len(requests) == 1  # no rewriting call
     # An answer citing two entries leaves "it" to the model, beside the earlier question.
-    session.history.append(("Which papers are on MCMC?", f"EMC2 [{emc2.n}] and MADA [{emc2.n + 1}]."))
+    session.history.append(
+        ("Which papers are on graphs?", f"TIDEGRAPH [{tidegraph.n}] and WALKER [{tidegraph.n + 1}].")
+    )
     assert "(asked after: " in session.standalone("Who wrote it?")
 
 
-def test_a_rewrite_that_is_an_answer_is_not_searched_for(index_cfg, retriever, scripted_endpoint):
-    url, _ = scripted_endpoint(["The authors of EMC2 are Chung Yiu Yau and Mingyi Hong [3]."])
-    session = ChatSession(Assistant(index_cfg.replace(base_url=url, context_mode="retrieved"), retriever=retriever))
-    session.history.append(("What does EMC2 propose for contrastive learning?", "MCMC negative sampling [1]."))
+def test_a_rewrite_that_is_an_answer_is_not_searched_for(mini_index_cfg, mini_retriever, scripted_endpoint):
+    url, _ = scripted_endpoint(["The authors of TIDEGRAPH are Mira Okafor and Tomas Lindqvist [3]."])
+    session = ChatSession(
+        Assistant(mini_index_cfg.replace(base_url=url, context_mode="retrieved"), retriever=mini_retriever)
+    )
+    session.history.append(("What does TIDEGRAPH propose for graph partitioning?", "Streaming graph partitioning [1]."))
     assert session.standalone("Who wrote it?") == "Who wrote it?"
 
 
 @pytest.mark.parametrize("mode", ["retrieved", "corpus"])
-def test_an_abstention_is_asked_again_and_kept_only_if_verified(index_cfg, retriever, scripted_endpoint, mode):
-    replies = [["The sources do not say."], ["EMC2 proposes efficient MCMC negative sampling [{n}]."]]
-    question = "What does EMC2 propose for contrastive learning?"
-    probe = Assistant(index_cfg.replace(context_mode=mode, base_url="http://127.0.0.1:9/v1"), retriever=retriever)
-    retrieval = retriever.retrieve(question)
-    read = probe.model_context(retrieval, build_context(retrieval, index_cfg.context_chars, 24))
-    n = next(s.n for s in read.sources if s.ids[0].startswith("paper/emc2"))
+def test_an_abstention_is_asked_again_and_kept_only_if_verified(
+    mini_index_cfg, mini_retriever, scripted_endpoint, mode
+):
+    replies = [["The sources do not say."], ["TIDEGRAPH places each arriving edge in one of four partitions [{n}]."]]
+    question = "What does TIDEGRAPH propose for graph partitioning?"
+    probe = Assistant(
+        mini_index_cfg.replace(context_mode=mode, base_url="http://127.0.0.1:9/v1"), retriever=mini_retriever
+    )
+    retrieval = mini_retriever.retrieve(question)
+    read = probe.model_context(retrieval, build_context(retrieval, mini_index_cfg.context_chars, 24))
+    n = next(s.n for s in read.sources if s.ids[0].startswith("paper/tidegraph"))
     url, requests = scripted_endpoint([], replies=[replies[0], [replies[1][0].format(n=n)]])
-    answer = Assistant(index_cfg.replace(base_url=url, context_mode=mode), retriever=retriever).ask(question)
+    answer = Assistant(mini_index_cfg.replace(base_url=url, context_mode=mode), retriever=mini_retriever).ask(question)
     assert answer.answered_by == "model, asked again" and answer.citations[0].n == n
     first, second = (r["messages"] for r in requests)
     assert "A source above holds the answer" in second[1]["content"]
@@ -128,14 +142,16 @@ def test_an_abstention_is_asked_again_and_kept_only_if_verified(index_cfg, retri
     assert (first[0] == second[0]) == (mode == "corpus")
 
 
-def test_an_entry_has_one_number_in_code_written_and_model_written_answers(index_cfg, retriever, scripted_endpoint):
+def test_an_entry_has_one_number_in_code_written_and_model_written_answers(
+    mini_index_cfg, mini_retriever, scripted_endpoint
+):
     url, _ = scripted_endpoint(["unused"])
-    assistant = Assistant(index_cfg.replace(base_url=url, context_mode="corpus"), retriever=retriever)
-    mada = next(s for s in assistant.corpus_context().sources if s.ids[0].startswith("paper/mada"))
-    answer = assistant.ask("Which research area is MADA listed under?")
-    assert answer.answered_by == "catalog" and mada.n > 1  # not the first of what retrieval found
-    assert [c.n for c in answer.citations] == [mada.n] and answer.answer.endswith(f"[{mada.n}].")
-    assert answer.retrieved()[0]["n"] == mada.n  # the panel a person sees numbers it the same
+    assistant = Assistant(mini_index_cfg.replace(base_url=url, context_mode="corpus"), retriever=mini_retriever)
+    kestrel = next(s for s in assistant.corpus_context().sources if s.ids[0].startswith("paper/kestrel"))
+    answer = assistant.ask("Which research area is KESTREL listed under?")
+    assert answer.answered_by == "catalog" and kestrel.n > 1  # not the first of what retrieval found
+    assert [c.n for c in answer.citations] == [kestrel.n] and answer.answer.endswith(f"[{kestrel.n}].")
+    assert answer.retrieved()[0]["n"] == kestrel.n  # the panel a person sees numbers it the same
 
 
 def test_a_postings_first_sentence_is_text_not_a_title():

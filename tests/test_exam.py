@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,16 @@ def test_loader_rejects_malformed_lines_with_line_number(tmp_path, bad, message)
     assert str(info.value).startswith(message)
 
 
+def test_the_guide_the_exams_ask_about_has_24_papers_in_20_areas_and_10_postings(corpus_entries):
+    """The exams' items and their expected answers are written against this shape of the bundled guide."""
+    assert Counter(e.kind for e in corpus_entries) == {"paper": 24, "posting": 10, "overview": 1}
+    assert len({e.area for e in corpus_entries if e.kind == "paper"}) == 20
+    assert sum(bool(e.caption) for e in corpus_entries) == 4
+    postings = [e for e in corpus_entries if e.kind == "posting"]
+    assert Counter(p.city for p in postings)["Boston"] == 5
+    assert Counter(p.text for p in postings).most_common(1)[0][1] == 6
+
+
 def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
     questions = load_exam(GOLD_EXAM)
     assert len(questions) >= 60
@@ -51,6 +62,19 @@ def test_gold_exam_is_well_formed_and_balanced(corpus_entries):
     assert max(letters.count(x) for x in "ABCD") - min(letters.count(x) for x in "ABCD") <= 1
     assert sum(q.unanswerable for q in questions) >= 0.1 * len(questions)
     assert {q.kind for q in questions} >= {"paper", "caption", "posting", "multi", "overview", "unanswerable"}
+
+
+def test_gold_facts_are_stated_in_their_source_entries(corpus_entries):
+    # A fact no source entry states could never be found in a cited answer.
+    from rag.eval.grade import grading_terms
+
+    bodies = {e.id: grading_terms(e.body()) for e in corpus_entries}
+    for q in load_exam(GOLD_EXAM):
+        if not q.facts:
+            continue
+        text = set().union(*(bodies[s] for s in q.sources))
+        for fact in q.facts:
+            assert grading_terms(fact) <= text, (q.id, fact)
 
 
 def test_the_generated_exam_is_reviewed_and_points_at_real_entries(corpus_entries):

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from rag.assistant.retrieve import HybridRetriever
 from rag.cli import cli
-from rag.config import BUNDLED_CORPUS
 from rag.ingest.store import current_version, ingest_entries
+from tests.conftest import MINI_GUIDE
 
 
 class Misbehaving(BaseHTTPRequestHandler):
@@ -71,9 +71,9 @@ def bad_server(request) -> Iterator[str]:
 
 
 @pytest.fixture
-def indexed(store_cfg, embedder, corpus_entries, monkeypatch):
-    """A fresh real index, embedded or on a Chroma server, that the CLI in this test also uses."""
-    ingest_entries(store_cfg, corpus_entries, embedder=embedder)
+def indexed(store_cfg, embedder, mini_entries, monkeypatch):
+    """A fresh real index of the mini corpus, embedded or on a Chroma server, that the CLI in this test also uses."""
+    ingest_entries(store_cfg, mini_entries, embedder=embedder)
     monkeypatch.setenv("RAG_DATA_DIR", str(store_cfg.data_dir))
     if store_cfg.chroma_host:
         monkeypatch.setenv("CHROMA_HOST", store_cfg.chroma_host)
@@ -84,8 +84,8 @@ def indexed(store_cfg, embedder, corpus_entries, monkeypatch):
 
 def still_answers(cfg, embedder, version: str) -> None:
     assert current_version(cfg).name == version
-    hits = HybridRetriever(cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
-    assert hits[0].node.node_id.startswith("paper/emc2")
+    hits = HybridRetriever(cfg, embedder=embedder).retrieve("TIDEGRAPH streaming graph partitioning").hits
+    assert hits[0].node.node_id.startswith("paper/tidegraph")
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -110,7 +110,7 @@ def test_misbehaving_model_server(indexed, embedder, bad_server, env, message, m
     monkeypatch.setenv("OPENAI_BASE_URL", bad_server)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    code, last = run_cli("ask", "What does EMC2 propose?")
+    code, last = run_cli("ask", "What does TIDEGRAPH propose?")
     assert code == 1 and last.startswith("Error: ") and message in last
     still_answers(indexed, embedder, version)
 
@@ -118,7 +118,7 @@ def test_misbehaving_model_server(indexed, embedder, bad_server, env, message, m
 def test_local_model_missing_says_run_setup(indexed, tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_MODEL_DIR", str(tmp_path / "no-models"))
     monkeypatch.setenv("RAG_SERVER_PORT", "8798")
-    code, last = run_cli("ask", "What does EMC2 propose?")
+    code, last = run_cli("ask", "What does TIDEGRAPH propose?")
     assert code == 1 and "The local model is not installed at" in last and "run `rag setup`" in last
 
 
@@ -127,7 +127,7 @@ def test_port_taken_by_something_else(indexed, monkeypatch):
         threading.Thread(target=other.serve_forever, daemon=True).start()
         monkeypatch.setenv("RAG_SERVER_PORT", str(other.server_address[1]))
         monkeypatch.setenv("RAG_LLM_TIMEOUT", "1")
-        code, last = run_cli("ask", "What does EMC2 propose?")
+        code, last = run_cli("ask", "What does TIDEGRAPH propose?")
         other.shutdown()
     assert code == 1 and "does not answer as a model server" in last
 
@@ -137,12 +137,12 @@ def test_corrupt_chroma_directory(cfg, monkeypatch):
     chroma.mkdir(parents=True)
     (chroma / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
-    code, last = run_cli("ask", "What does EMC2 propose?")
+    code, last = run_cli("ask", "What does TIDEGRAPH propose?")
     assert code == 1 and "Chroma" in last and "corrupt" in last
 
 
-def test_locked_chroma_directory_is_an_error_not_a_hang(cfg, embedder, corpus_entries, monkeypatch):
-    ingest_entries(cfg, corpus_entries, embedder=embedder)
+def test_locked_chroma_directory_is_an_error_not_a_hang(cfg, embedder, mini_entries, monkeypatch):
+    ingest_entries(cfg, mini_entries, embedder=embedder)
     version = current_version(cfg).name
     monkeypatch.setenv("RAG_DATA_DIR", str(cfg.data_dir))
     monkeypatch.setenv("RAG_LOCK_TIMEOUT", "1")
@@ -153,7 +153,7 @@ def test_locked_chroma_directory_is_an_error_not_a_hang(cfg, embedder, corpus_en
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        for args in (("ask", "What does EMC2 propose?"), ("ingest", str(BUNDLED_CORPUS))):
+        for args in (("ask", "What does TIDEGRAPH propose?"), ("ingest", str(MINI_GUIDE))):
             code, last = run_cli(*args)
             assert code == 1 and last.startswith("Error: The Chroma index in") and "locked by another process" in last
     finally:
@@ -177,7 +177,7 @@ def test_corrupt_bm25_index_says_reingest(indexed, embedder):
     bm25 = indexed.data_dir / "bm25" / version
     for file in bm25.iterdir():
         file.write_text("garbage")
-    code, last = run_cli("ask", "What does EMC2 propose?")
+    code, last = run_cli("ask", "What does TIDEGRAPH propose?")
     assert code == 1 and "unreadable; run `rag ingest` again" in last
     shutil.rmtree(bm25)  # a missing BM25 index is rebuilt from Chroma
     still_answers(indexed, embedder, version)
@@ -186,7 +186,7 @@ def test_corrupt_bm25_index_says_reingest(indexed, embedder):
 def test_chroma_server_unreachable(monkeypatch):
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("CHROMA_PORT", "9")
-    code, last = run_cli("ingest", str(BUNDLED_CORPUS))
+    code, last = run_cli("ingest", str(MINI_GUIDE))
     assert code == 1 and last.startswith("Error: Cannot reach the Chroma server at 127.0.0.1:9")
 
 
@@ -197,7 +197,7 @@ def test_huge_file_is_refused_and_index_kept(indexed, embedder, tmp_path):
         line = "All work and no play makes a very long file. " * 20 + "\n"
         while handle.tell() < 50 * 2**20:
             handle.write(line)
-    code, last = run_cli("ingest", str(BUNDLED_CORPUS), str(huge))
+    code, last = run_cli("ingest", str(MINI_GUIDE), str(huge))
     assert code == 1 and "huge.txt: file is 50 MB, over the 20 MB limit per file" in last
     still_answers(indexed, embedder, version)
 
@@ -206,7 +206,7 @@ def test_directory_with_a_bad_file_names_it_and_keeps_index(indexed, embedder, t
     version = current_version(indexed).name
     folder = tmp_path / "docs"
     folder.mkdir()
-    shutil.copy(BUNDLED_CORPUS, folder / "guide.txt")
+    shutil.copy(MINI_GUIDE, folder / "guide.txt")
     (folder / "broken.md").write_bytes(b"\xff\xfe not utf-8 \x80")
     code, last = run_cli("ingest", str(folder))
     assert code == 1 and "broken.md: not UTF-8 text" in last
@@ -222,11 +222,11 @@ def test_directory_without_text_files(tmp_path):
 
 def test_truncated_guide_keeps_index(indexed, embedder, tmp_path):
     version = current_version(indexed).name
-    text = BUNDLED_CORPUS.read_text()
+    text = MINI_GUIDE.read_text()
     cut = tmp_path / "cut.txt"
-    cut.write_text(text[: text.index("Barcelona") + len("Barcelona")])  # the last posting loses its text
+    cut.write_text(text[: text.index("Amsterdam") + len("Amsterdam")])  # the last posting loses its text
     code, last = run_cli("ingest", str(cut))
-    assert code == 1 and "posting at 'Barcelona' has no description (truncated entry?)" in last
+    assert code == 1 and "posting at 'Amsterdam' has no description (truncated entry?)" in last
     still_answers(indexed, embedder, version)
 
 
@@ -261,7 +261,7 @@ def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
 
     cfg = load_config()
     respond = make_chat_fn(Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
-    replies = list(respond("What does EMC2 propose?", [], "all", "all", "all", {}))
+    replies = list(respond("What does TIDEGRAPH propose?", [], "all", "all", "all", {}))
     messages, records = replies[-1]
     assert messages[0].content.startswith("⚠️ `` Cannot reach the model server at http://127.0.0.1:9/v1")
     assert records == {}  # nothing was answered, so there is nothing to vote on
@@ -298,7 +298,7 @@ def test_servers_the_project_starts_listen_on_loopback_only(index_cfg, model_ser
 
 def test_parse_creates_no_data_directory(tmp_path: Path):
     """`rag parse` reads only; it creates no data directory."""
-    code, _ = run_cli("parse", str(BUNDLED_CORPUS))
+    code, _ = run_cli("parse", str(MINI_GUIDE))
     assert code == 0 and not (tmp_path / "data").exists()
 
 

@@ -21,9 +21,9 @@ def half_written_version(cfg) -> bool:
     return False
 
 
-def test_sigkill_mid_ingest_keeps_the_previous_index(store_cfg, embedder, corpus_entries, tmp_path):
+def test_sigkill_mid_ingest_keeps_the_previous_index(store_cfg, embedder, mini_entries, tmp_path):
     cfg = store_cfg
-    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    ingest_entries(cfg, mini_entries, embedder=embedder)
     before = current_version(cfg).name
     big = write_guide(tmp_path / "big.txt", 3000, seed=1)
     env = os.environ | {"RAG_DATA_DIR": str(cfg.data_dir), "RAG_COLLECTION": cfg.collection}
@@ -43,10 +43,10 @@ def test_sigkill_mid_ingest_keeps_the_previous_index(store_cfg, embedder, corpus
     assert process.returncode == -signal.SIGKILL
 
     assert current_version(cfg).name == before
-    hits = HybridRetriever(cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
-    assert hits[0].node.node_id.startswith("paper/emc2")
+    hits = HybridRetriever(cfg, embedder=embedder).retrieve("TIDEGRAPH streaming graph partitioning").hits
+    assert hits[0].node.node_id.startswith("paper/tidegraph")
 
     # The next ingest removes the half-written version and succeeds.
-    report = ingest_entries(cfg, corpus_entries[:10], embedder=embedder)
-    assert report.removed == 25
+    report = ingest_entries(cfg, mini_entries[:5], embedder=embedder)
+    assert report.removed == 8
     assert not half_written_version(cfg)

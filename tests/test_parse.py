@@ -1,4 +1,4 @@
-"""The guide parser on the bundled corpus and on small guides of the same format."""
+"""The guide parser and the document readers on the mini corpus (tests/fixtures/mini) and on small guides."""
 
 from __future__ import annotations
 
@@ -9,87 +9,62 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import cli
-from rag.config import BUNDLED_CORPUS
 from rag.ingest.guide import GuideParseError, parse_guide
 from rag.ingest.load import load_entries
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, MINI, MINI_GUIDE
 
 
 def by_title(entries, title):
     return next(e for e in entries if e.kind == "paper" and e.title == title)
 
 
-def test_bundled_corpus_has_24_papers_10_postings_and_one_overview(corpus_entries):
-    assert Counter(e.kind for e in corpus_entries) == {"paper": 24, "posting": 10, "overview": 1}
+TIDEGRAPH = "TIDEGRAPH: Streaming graph partitioning with bounded memory"
+SPARSE = "Sparse message passing for molecule property prediction"
+WALKER = "WALKER: Label-efficient graph node classification with random walks"
+KESTREL = "KESTREL: Low-latency speech recognition on small devices"
+
+
+def test_the_mini_corpus_has_four_papers_three_postings_an_overview_and_five_chunks(mini_entries):
+    assert Counter(e.kind for e in mini_entries) == {"paper": 4, "posting": 3, "overview": 1, "chunk": 5}
+    assert Counter(e.source.rsplit("/", 1)[-1] for e in mini_entries) == {
+        "guide.txt": 8,
+        "logbook.md": 3,
+        "pier.html": 2,
+    }
 
 
 @pytest.mark.parametrize(
-    ("title", "area", "first_author", "n_authors"),
+    ("title", "area", "authors"),
     [
-        (
-            "Understanding the training speedup from sampling with approximate losses",
-            "Active learning",
-            "Rudrajit Das",
-            5,
-        ),
-        ("Online adaptive anomaly thresholding with confidence sequences", "Anomaly detection", "Sophia Sun", 3),
-        (
-            "EMC2: Efficient MCMC negative sampling for contrastive learning with global convergence",
-            "Contrastive learning",
-            "Chung Yiu Yau",
-            5,
-        ),
-        (
-            "Variance-reduced zeroth-order methods for fine-tuning language models",
-            "Learning algorithms",
-            "Tanmay Gautam",
-            5,
-        ),
-        ("Membership inference attacks on diffusion models via quantile regression", "Privacy", "Shuai Tang", 5),
-        (
-            "Near-optimal regret in linear MDPs with aggregate bandit feedback",
-            "Reinforcement learning",
-            "Asaf Cassel",
-            4,
-        ),
-        (
-            "Transferring knowledge from large foundation models to small downstream models",
-            "Transfer learning",
-            "Shikai Qiu",
-            6,
-        ),
+        (TIDEGRAPH, "Graph learning", ("Mira Okafor", "Tomas Lindqvist", "Priya Raghunathan")),
+        (SPARSE, "Graph learning", ("Tomas Lindqvist", "Hana Sato")),
+        (WALKER, "Graph learning", ("Elena Ferreira",)),
+        (KESTREL, "Speech recognition", ("Priya Raghunathan", "Tomas Lindqvist", "Jonas (Joe) Weber")),
     ],
 )
-def test_papers_have_area_and_authors(corpus_entries, title, area, first_author, n_authors):
-    paper = by_title(corpus_entries, title)
+def test_papers_have_area_and_authors(mini_entries, title, area, authors):
+    paper = by_title(mini_entries, title)
     assert paper.area == area
-    assert paper.authors[0] == first_author
-    assert len(paper.authors) == n_authors
+    assert paper.authors == authors
+    assert paper.body().startswith(f"Paper: {title}\nAuthors: {', '.join(authors)}\nResearch area: {area}")
 
 
-def test_parenthesised_names_stay_one_author(corpus_entries):
-    paper = by_title(corpus_entries, "Online adaptive anomaly thresholding with confidence sequences")
-    assert paper.authors[2] == "Balakrishnan (Murali) Narayanaswamy"
+def test_parenthesised_names_stay_one_author(mini_entries):
+    assert by_title(mini_entries, KESTREL).authors[2] == "Jonas (Joe) Weber"
 
 
-def test_every_area_has_its_papers(corpus_entries):
-    areas = Counter(e.area for e in corpus_entries if e.kind == "paper")
-    assert len(areas) == 20
-    assert areas["Reinforcement learning"] == 3
-    assert areas["Learning algorithms"] == 2
-    assert areas["Privacy"] == 2
+def test_every_area_has_its_papers(mini_entries):
+    areas = Counter(e.area for e in mini_entries if e.kind == "paper")
+    assert areas == {"Graph learning": 3, "Speech recognition": 1}
 
 
-def test_four_captions_attach_to_the_papers_they_describe(corpus_entries):
-    captioned = {e.title: e.extra["figure"] for e in corpus_entries if e.caption}
-    assert captioned == {
-        "Online adaptive anomaly thresholding with confidence sequences": "Anomaly detection.png",
-        "Explaining probabilistic models with distributional values": "Explainable AI.png",
-        "Differentially private bias-term fine-tuning of foundation models": "Bias-term fine-tuning.png",
-        "Learning the target network in function space": "Function space v. parameter space.png",
-    }
-    rl = by_title(corpus_entries, "Learning the target network in function space")
-    assert "parameter value equivalence" in rl.caption
+def test_a_caption_attaches_to_the_paper_it_quotes_not_the_one_above_it(mini_entries):
+    # The figure follows the message passing paper but quotes TIDEGRAPH's title.
+    captioned = {e.title: e.extra["figure"] for e in mini_entries if e.caption}
+    assert captioned == {TIDEGRAPH: "Streaming partitions.png"}
+    tidegraph = by_title(mini_entries, TIDEGRAPH)
+    assert "memory stays below 64 megabytes" in tidegraph.caption
+    assert tidegraph.body().endswith("Figure caption: " + tidegraph.caption)
 
 
 def test_place_names_come_from_iso_codes_and_unknown_codes_add_nothing():
@@ -102,38 +77,51 @@ def test_place_names_come_from_iso_codes_and_unknown_codes_add_nothing():
     assert place_names("QQ", "MA") == ""
 
 
-def test_postings_have_locations_and_stable_distinct_ids(corpus_entries):
-    postings = [e for e in corpus_entries if e.kind == "posting"]
-    assert Counter(p.city for p in postings) == {
-        "Boston": 5,
-        "Barcelona": 1,
-        "Bengaluru": 1,
-        "Madrid": 1,
-        "Gurugram": 1,
-        "Bellevue": 1,
-    }
-    madrid = next(p for p in postings if p.city == "Madrid")
-    assert (madrid.country, madrid.region) == ("ES", "M")
-    bengaluru = next(p for p in postings if p.city == "Bengaluru")
-    assert bengaluru.body().startswith("Job posting in Bengaluru, KA, IN (Karnataka, India).")
-    assert "Haul" in madrid.text
-    assert len({p.id for p in postings}) == 10
-    # Six postings share one text but stay separate entries.
-    assert Counter(p.text for p in postings).most_common(1)[0][1] == 6
+def test_postings_have_locations_and_stable_distinct_ids(mini_entries):
+    postings = [e for e in mini_entries if e.kind == "posting"]
+    assert Counter(p.city for p in postings) == {"Toronto": 2, "Amsterdam": 1}
+    amsterdam = next(p for p in postings if p.city == "Amsterdam")
+    assert (amsterdam.country, amsterdam.region) == ("NL", "NH")
+    assert amsterdam.label == "Job posting, Amsterdam, NH, NL"
+    assert amsterdam.body().startswith("Job posting in Amsterdam, NH, NL (Noord-Holland, Netherlands).")
+    assert "hearing aids" in amsterdam.text
+    assert [p.id for p in postings] == [
+        "posting/sigmetrics-2031/toronto-1",
+        "posting/sigmetrics-2031/toronto-2",
+        "posting/sigmetrics-2031/amsterdam-1",
+    ]
+    # Two postings share one text but stay separate entries.
+    assert Counter(p.text for p in postings).most_common(1)[0][1] == 2
 
 
-def test_ids_are_stable_across_parses(corpus_entries):
-    again = load_entries([BUNDLED_CORPUS])
-    assert [e.id for e in again] == [e.id for e in corpus_entries]
-    assert [e.content_hash for e in again] == [e.content_hash for e in corpus_entries]
+def test_ids_are_stable_across_parses(mini_entries):
+    again = load_entries([MINI])
+    assert [e.id for e in again] == [e.id for e in mini_entries]
+    assert [e.content_hash for e in again] == [e.content_hash for e in mini_entries]
 
 
-def test_overview_holds_the_title_and_intro(corpus_entries):
-    overview = next(e for e in corpus_entries if e.kind == "overview")
-    assert overview.id == "overview/icml-2024"
-    assert overview.title.startswith("A quick guide to Amazon")
-    assert "theoretical" in overview.text and "continual learning" in overview.text
-    assert not any(e.title in ("Research areas", "Related content") for e in corpus_entries)
+def test_overview_holds_the_title_and_intro(mini_entries):
+    overview = next(e for e in mini_entries if e.kind == "overview")
+    assert overview.id == "overview/sigmetrics-2031"
+    assert overview.title == "A quick guide to Harbor Labs’ papers at SIGMETRICS 2031"
+    assert "two areas of focus" in overview.text and "commodity hardware" in overview.text
+    assert not any(e.title in ("Research areas", "Related content") for e in mini_entries)
+
+
+def test_the_documents_are_cut_by_heading_with_code_kept_whole_and_page_furniture_dropped(mini_entries):
+    chunks = [e for e in mini_entries if e.kind == "chunk"]
+    assert [e.title for e in chunks] == [
+        "logbook.md › Logbook",
+        "logbook.md › Logbook › Setup › Installing",
+        "logbook.md › Logbook › Exporting readings",
+        "pier.html › North pier rules",
+        "pier.html › North pier rules › Fishing",
+    ]
+    installing = chunks[1].text
+    assert "```bash\n# not a heading: a comment inside the code block\n" in installing and installing.endswith("```")
+    page = " ".join(e.text for e in chunks[3:])
+    assert "opens at 06:30" in page and "- Each angler may use at most two rods." in page
+    assert not any(word in page for word in ("All piers", "tracking code", "Cookie settings", "font-family"))
 
 
 def test_other_guides_with_area_descriptions_parse():
@@ -178,13 +166,15 @@ def test_truncated_entries_are_named(text, message):
 
 
 def test_parse_json_prints_one_entry_per_line():
-    result = CliRunner().invoke(cli, ["parse", str(BUNDLED_CORPUS), "--json"])
+    result = CliRunner().invoke(cli, ["parse", str(MINI_GUIDE), "--json"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 35
-    assert set(rows[0]) >= {"id", "kind", "title", "authors", "area", "country", "region", "city", "text"}
-    boston = [r for r in rows if r["city"] == "Boston"]
-    assert len(boston) == 5 and boston[0]["country"] == "US"
+    assert len(rows) == 8
+    assert list(rows[0]) == ["id", "kind", "title", "authors", "area", "country", "region", "city", "text", "caption"]
+    toronto = [r for r in rows if r["city"] == "Toronto"]
+    assert len(toronto) == 2 and toronto[0]["country"] == "CA" and toronto[0]["region"] == "ON"
+    walker = next(r for r in rows if r["title"].startswith("WALKER"))
+    assert walker["authors"] == ["Elena Ferreira"] and walker["area"] == "Graph learning"
 
 
 def test_same_named_files_in_different_folders_get_different_ids(tmp_path):

@@ -1,4 +1,4 @@
-"""Retrieval on the real index of the bundled corpus: each kind of question finds its entries."""
+"""Retrieval on a real index of the mini corpus (tests/fixtures/mini): each kind of question finds its entries."""
 
 from __future__ import annotations
 
@@ -12,58 +12,62 @@ from rag.errors import RagError
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("What does EMC2 propose for contrastive learning?", "paper/emc2-"),
-        ("Which paper is about repository-level code completion?", "paper/repoformer-"),
-        (
-            "Which paper modeled drift as a change from the numeral 0 to the numeral 1 in MNIST?",
-            "paper/online-adaptive-anomaly-thresholding",
-        ),
-        (
-            "Which paper showed that fine-tuning only bias terms makes training up to 30 times as fast?",
-            "paper/differentially-private-bias-term",
-        ),
-        ("Which team works on ranking for Amazon Haul's endless scroll?", "posting/icml-2024/madrid-1"),
-        ("Which posting mentions the PRIMAS team?", "posting/icml-2024/barcelona-1"),
-        ("What does the guide say Amazon's ICML papers lean toward?", "overview/icml-2024"),
+        ("What does TIDEGRAPH propose for graph partitioning?", "paper/tidegraph-"),
+        ("Which paper is about molecule property prediction?", "paper/sparse-message-passing-"),
+        ("Which paper keeps the partitioner's memory below 64 megabytes?", "paper/tidegraph-"),  # its caption
+        ("Which team is bringing speech recognition to hearing aids?", "posting/sigmetrics-2031/amsterdam-1"),
+        ("Which posting mentions the Graph Systems team?", "posting/sigmetrics-2031/toronto-"),
+        ("What does the guide say Harbor Labs' papers lean toward?", "overview/sigmetrics-2031"),
+        ("How long are readings kept?", "chunk/logbook-md/3"),  # a Markdown section
+        ("When does the north pier open?", "chunk/pier-html/1"),  # a saved web page
     ],
 )
-def test_top_hits_contain_the_entry(retriever, question, expected):
-    hits = retriever.retrieve(question, k=3).hits
+def test_top_hits_contain_the_entry(mini_retriever, question, expected):
+    hits = mini_retriever.retrieve(question, k=3).hits
     assert any(h.node.node_id.startswith(expected) for h in hits), [h.node.node_id for h in hits]
 
 
-def test_author_question_gets_every_paper_of_the_author(retriever):
-    result = retriever.retrieve("Which papers did Parameswaran Raman co-author?")
+def test_author_question_gets_every_paper_of_the_author(mini_retriever):
+    result = mini_retriever.retrieve("Which papers did Tomas Lindqvist co-author?")
     ids = {h.node.node_id for h in result.hits} | {n.node_id for n in result.expanded}
-    raman = {i for i in ids if "Parameswaran Raman" in retriever.catalog.nodes[i].metadata["authors"]}
-    assert len(raman) == 3
+    lindqvist = {i for i in ids if "Tomas Lindqvist" in mini_retriever.catalog.nodes[i].metadata["authors"]}
+    assert lindqvist == {
+        "paper/tidegraph-streaming-graph-partitioning-with-bounded-memory",
+        "paper/sparse-message-passing-for-molecule-property-prediction",
+        "paper/kestrel-low-latency-speech-recognition-on-small-devices",
+    }
 
 
-def test_city_question_gets_every_posting_and_groups_identical_text(retriever):
-    result = retriever.retrieve("How many job postings are in Boston?")
+def test_city_question_gets_every_posting_and_groups_identical_text(mini_retriever):
+    result = mini_retriever.retrieve("How many job postings are in Toronto?")
     context = build_context(result, budget_chars=6000, max_entries=24)
-    boston = [s for s in context.sources if any("boston" in i for i in s.ids)]
-    assert len(boston) == 1 and sum("boston" in i for i in boston[0].ids) == 5
-    assert "5 postings" in context.text()
-    # The shared description appears once, not five times.
-    assert context.text().count("Artificial General Intelligence (AGI) team is seeking") == 1
+    toronto = [s for s in context.sources if any("toronto" in i for i in s.ids)]
+    assert len(toronto) == 1 and toronto[0].ids == [
+        "posting/sigmetrics-2031/toronto-1",
+        "posting/sigmetrics-2031/toronto-2",
+    ]
+    assert "Entries in city Toronto: 2 postings" in context.text()
+    assert "the same text posted 2 times (Toronto, ON, CA: 2 postings)" in context.text()
+    # The shared description appears once, not twice.
+    assert context.text().count("The Graph Systems team is hiring") == 1
 
 
-def test_total_count_question_gets_the_count_without_pasting_every_entry(retriever):
-    result = retriever.retrieve("How many job postings does the guide list in total?")
+def test_total_count_question_gets_the_count_without_pasting_every_entry(mini_retriever):
+    result = mini_retriever.retrieve("How many job postings does the guide list in total?")
     context = build_context(result, budget_chars=6000, max_entries=24)
-    assert "Entries of kind posting: 10 postings" in context.text()
+    assert "Entries of kind posting: 3 postings" in context.text()
     assert not result.expanded
     # A question about one author is not a question about the whole kind.
-    assert not any(m.field == "kind" for m in retriever.retrieve("How many papers did Aaron Roth write?").matches)
+    matches = mini_retriever.retrieve("How many papers did Priya Raghunathan write?").matches
+    assert [(m.field, m.value) for m in matches] == [("author", "Priya Raghunathan")]
 
 
-def test_filters_restrict_every_retriever(retriever):
-    for mode in ("hybrid", "bm25", "dense"):
-        hits = retriever.retrieve("machine learning scientist", filters={"kind": "posting"}, mode=mode).hits
+def test_filters_restrict_every_retriever(mini_retriever):
+    for mode in ("hybrid", "bm25", "dense"):  # the words are a Markdown section's; the filter wants postings
+        hits = mini_retriever.retrieve("water temperature readings", filters={"kind": "posting"}, mode=mode).hits
         assert hits and all(h.node.metadata["kind"] == "posting" for h in hits)
-    hits = retriever.retrieve("team", filters={"city": "Madrid"}).hits
-    assert [h.node.node_id for h in hits] == ["posting/icml-2024/madrid-1"]
+    hits = mini_retriever.retrieve("team", filters={"city": "Amsterdam"}).hits
+    assert [h.node.node_id for h in hits] == ["posting/sigmetrics-2031/amsterdam-1"]
 
 
 @pytest.mark.parametrize(
@@ -79,9 +83,9 @@ def test_bad_filters_are_rejected(pairs, message):
         parse_filters(pairs)
 
 
-def test_unknown_filter_value_names_known_values(retriever):
-    with pytest.raises(RagError, match="No entries with city='Atlantis'; known values include: Barcelona"):
-        retriever.retrieve("team", filters={"city": "Atlantis"})
+def test_unknown_filter_value_names_known_values(mini_retriever):
+    with pytest.raises(RagError, match="No entries with city='Atlantis'; known values include: Amsterdam, Toronto"):
+        mini_retriever.retrieve("team", filters={"city": "Atlantis"})
 
 
 def test_documents_cannot_plant_citation_markers():
@@ -106,8 +110,8 @@ def test_instructions_aimed_at_the_assistant_are_omitted(text):
     assert neutralise(f"Fact one. {text} Fact two.") == "Fact one. [instruction-like text omitted] Fact two."
 
 
-def test_ordinary_text_is_kept(corpus_entries):
-    for entry in corpus_entries:
+def test_ordinary_text_is_kept(mini_entries):
+    for entry in mini_entries:
         assert "[instruction-like text omitted]" not in neutralise(entry.body())
 
 

@@ -27,37 +27,36 @@ class BrokenEmbedding(MiniLMEmbedding):
         raise RuntimeError("embedding model crashed")
 
 
-def test_reingest_embeds_only_what_changed(store_cfg: Config, embedder, corpus_entries):
-    first = ingest_entries(store_cfg, corpus_entries, embedder=embedder)
-    assert (first.added, first.embedded) == (35, 35)
+def test_reingest_embeds_only_what_changed(store_cfg: Config, embedder, mini_entries):
+    first = ingest_entries(store_cfg, mini_entries, embedder=embedder)
+    assert (first.added, first.embedded) == (13, 13)
 
-    again = ingest_entries(store_cfg, corpus_entries, embedder=embedder)
+    again = ingest_entries(store_cfg, mini_entries, embedder=embedder)
     assert not again.changed and again.embedded == 0 and again.version == first.version
 
-    edited = [
-        replace(e, title=e.title + " (revised)") if e.kind == "paper" and e.area == "Privacy" else e
-        for e in corpus_entries
+    edited = [  # Priya Raghunathan's two papers are retitled, the Amsterdam posting is dropped
+        replace(e, title=e.title + " (revised)") if "Priya Raghunathan" in e.authors else e for e in mini_entries
     ]
-    dropped = [e for e in edited if e.city != "Gurugram"]
+    dropped = [e for e in edited if e.city != "Amsterdam"]
     third = ingest_entries(store_cfg, dropped, embedder=embedder)
     assert (third.updated, third.removed, third.added, third.embedded) == (2, 1, 0, 2)
     version = current_version(store_cfg)
-    assert version.entries == 34 and version.collection.count() == 34
-    assert version.collection.get(ids=["posting/icml-2024/gurugram-1"])["ids"] == []
+    assert version.entries == 12 and version.collection.count() == 12
+    assert version.collection.get(ids=["posting/sigmetrics-2031/amsterdam-1"])["ids"] == []
 
 
-def test_failed_reingest_leaves_previous_index_queryable(store_cfg: Config, embedder, corpus_entries):
-    ingest_entries(store_cfg, corpus_entries, embedder=embedder)
+def test_failed_reingest_leaves_previous_index_queryable(store_cfg: Config, embedder, mini_entries):
+    ingest_entries(store_cfg, mini_entries, embedder=embedder)
     before = current_version(store_cfg).name
     notes = load_entries([FIXTURES / "notes.md"])
     with pytest.raises(RuntimeError, match="embedding model crashed"):
-        ingest_entries(store_cfg, corpus_entries + notes, embedder=BrokenEmbedding())
+        ingest_entries(store_cfg, mini_entries + notes, embedder=BrokenEmbedding())
     assert current_version(store_cfg).name == before
-    hits = HybridRetriever(store_cfg, embedder=embedder).retrieve("EMC2 contrastive learning").hits
-    assert hits[0].node.node_id.startswith("paper/emc2")
+    hits = HybridRetriever(store_cfg, embedder=embedder).retrieve("TIDEGRAPH streaming graph partitioning").hits
+    assert hits[0].node.node_id.startswith("paper/tidegraph")
     # The next good ingest cleans up the half-written version.
-    ingest_entries(store_cfg, corpus_entries + notes, embedder=embedder)
-    assert current_version(store_cfg).entries == 35 + len(notes)
+    ingest_entries(store_cfg, mini_entries + notes, embedder=embedder)
+    assert current_version(store_cfg).entries == 13 + len(notes)
 
 
 def test_query_before_ingest_says_what_to_do(store_cfg: Config, embedder):
@@ -105,9 +104,9 @@ def _open_bm25(data_dir: Path) -> subprocess.Popen:
     )
 
 
-def test_readers_build_a_missing_bm25_index_under_the_ingest_lock(tmp_path, embedder, corpus_entries):
+def test_readers_build_a_missing_bm25_index_under_the_ingest_lock(tmp_path, embedder, mini_entries):
     cfg = load_config(env={}, data_dir=tmp_path / "data")
-    ingest_entries(cfg, corpus_entries, embedder=embedder)
+    ingest_entries(cfg, mini_entries, embedder=embedder)
     folder = bm25_dir(cfg, current_version(cfg).name)
     shutil.rmtree(folder)  # as when the Chroma server was filled from another machine
 
@@ -115,11 +114,11 @@ def test_readers_build_a_missing_bm25_index_under_the_ingest_lock(tmp_path, embe
         waiting = _open_bm25(cfg.data_dir)
         time.sleep(3)
         assert waiting.poll() is None and not folder.exists()
-    assert waiting.communicate(timeout=120)[0].strip() == "35"
+    assert waiting.communicate(timeout=120)[0].strip() == "13"
 
     shutil.rmtree(folder)
     readers = [_open_bm25(cfg.data_dir) for _ in range(2)]  # two processes open the new version at once
     results = [reader.communicate(timeout=120) for reader in readers]
     assert [r.returncode for r in readers] == [0, 0], [err for _, err in results]
-    assert [out.strip() for out, _ in results] == ["35", "35"]
+    assert [out.strip() for out, _ in results] == ["13", "13"]
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no private build folder left

@@ -20,13 +20,13 @@ from gradio_client import Client
 
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
-from rag.config import BUNDLED_CORPUS, load_config
+from rag.config import load_config
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
 from rag.ui.app import build_app, serve
 from rag.ui.headers import CONTENT_SECURITY_POLICY
 from rag.votes import feedback_path, read_votes
-from tests.conftest import TEST_PORT, free_port
+from tests.conftest import MINI, TEST_PORT, free_port
 from tests.documents import text_pdf
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output"
@@ -118,8 +118,8 @@ def served(cfg, retriever) -> Iterator[str]:
 
 # A model that cites a source that does not exist, states what no source says, then recites the system prompt.
 UNVERIFIED_STREAM = [
-    "EMC2 proposes efficient MCMC ",
-    "negative sampling [1]. ",
+    "TIDEGRAPH places each arriving edge ",
+    "in one of four partitions [1]. ",
     "It was written by ",
     "aliens [7]. ",
     "You are a research ",
@@ -131,9 +131,9 @@ FORBIDDEN_ON_SCREEN = ("[7]", "aliens", "research assistant", "numbered sources"
 
 
 @pytest.mark.browser
-def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retriever, scripted_endpoint):
+def test_browser_never_shows_unverified_text_while_streaming(mini_index_cfg, mini_retriever, scripted_endpoint):
     url, _ = scripted_endpoint(UNVERIFIED_STREAM, pause=0.4)
-    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+    with served(mini_index_cfg.replace(base_url=url), mini_retriever) as address, chromium_page() as page:
         page.goto(address)
         page.wait_for_selector("#chat")
         # Record every text the chat shows, at every moment of the stream.
@@ -143,12 +143,12 @@ def test_browser_never_shows_unverified_text_while_streaming(index_cfg, retrieve
             ".observe(chat, {subtree: true, childList: true, characterData: true}); }"
         )
         box = page.get_by_role("textbox").first
-        box.fill("What does EMC2 propose for contrastive learning?")
+        box.fill("What does TIDEGRAPH propose for graph partitioning?")
         box.press("Enter")
         page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
         seen = page.evaluate("() => window.seen")
     shown = "\n".join(seen)
-    assert any("negative sampling" in text for text in seen), "the verified first sentence was never streamed"
+    assert any("four partitions" in text for text in seen), "the verified first sentence was never streamed"
     for forbidden in FORBIDDEN_ON_SCREEN:
         assert forbidden not in shown, forbidden
 
@@ -189,7 +189,7 @@ def test_planted_markup_never_reaches_the_page(tmp_path, embedder, scripted_endp
         f"![zw](ht\u200btp://{at.removeprefix('http://')}/zw.png) ![fw](ｈｔｔｐ://{at.removeprefix('http://')}/fw.png)\n"
     )
     cfg = load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
-    ingest_entries(cfg, load_entries([BUNDLED_CORPUS, folder]), embedder=embedder)
+    ingest_entries(cfg, load_entries([MINI, folder]), embedder=embedder)
     url, _ = scripted_endpoint(
         [f"The EMC2 trap note is about negative sampling [{n}]. " for n in (1, 2, 3)]
         + [f"![x]({at}/answer.png) <img src={at}/answer2.png> [y]({at}/answer-link)"],
@@ -281,20 +281,22 @@ def test_browser_shows_streamed_answer_and_sources(app_url):
     )
 
 
-def test_off_loopback_the_page_and_the_api_need_a_login(index_cfg, scripted_endpoint):
+def test_off_loopback_the_page_and_the_api_need_a_login(mini_index_cfg, scripted_endpoint):
     from rag.ui.app import launch
 
-    url, _ = scripted_endpoint(["Distribution drift was modeled as a change from the numeral 0 to the numeral 1 [1]."])
+    url, _ = scripted_endpoint(["Readings are kept for 90 days, then deleted [1]."])
     port = free_port()
-    app = launch(index_cfg.replace(base_url=url), "0.0.0.0", port, auth=[("alice", "s3cret")], prevent_thread_lock=True)
+    app = launch(
+        mini_index_cfg.replace(base_url=url), "0.0.0.0", port, auth=[("alice", "s3cret")], prevent_thread_lock=True
+    )
     address = f"http://127.0.0.1:{port}/"
     try:
         assert httpx.get(address + "config", timeout=10).status_code in (401, 403)
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds
-            Client(address, verbose=False).predict("How was drift modeled?", "all", "all", "all", api_name="/chat")
+            Client(address, verbose=False).predict("How long are readings kept?", "all", "all", "all", api_name="/chat")
         client = Client(address, auth=("alice", "s3cret"), verbose=False)
-        answer, _ = messages(client.predict("How was drift modeled?", "all", "all", "all", api_name="/chat"))
-        assert "numeral" in answer
+        answer, _ = messages(client.predict("How long are readings kept?", "all", "all", "all", api_name="/chat"))
+        assert "90 days" in answer
     finally:
         app.close()
 
@@ -309,13 +311,13 @@ def test_the_cli_refuses_an_open_chat_off_loopback():
 
 
 @pytest.mark.parametrize("mode", ["corpus", "retrieved"])
-def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scripted_endpoint, mode):
-    url, requests = scripted_endpoint(["MADA proposes meta-adaptive optimizers [1]."])
-    with served(index_cfg.replace(base_url=url, context_mode=mode), retriever) as address:
+def test_two_people_never_see_each_others_conversation(mini_index_cfg, mini_retriever, scripted_endpoint, mode):
+    url, requests = scripted_endpoint(["KESTREL recognises speech on small devices [1]."])
+    with served(mini_index_cfg.replace(base_url=url, context_mode=mode), mini_retriever) as address:
         alice = Client(address, verbose=False)
         bob = Client(address, verbose=False)
-        alice.predict("Who wrote REPOFORMER?", "all", "all", "all", api_name="/chat")
-        bob.predict("What is the MADA paper about?", "all", "all", "all", api_name="/chat")
+        alice.predict("Who wrote WALKER?", "all", "all", "all", api_name="/chat")
+        bob.predict("What is the KESTREL paper about?", "all", "all", "all", api_name="/chat")
         of_alice = messages(alice.predict("Which area is it in?", "all", "all", "all", api_name="/chat"))[1]
         of_bob = messages(bob.predict("Who wrote it?", "all", "all", "all", api_name="/chat"))[1]
     # What carries a follow-up's history: the model's rewriting prompt (retrieved mode; the scripted reply
@@ -324,15 +326,20 @@ def test_two_people_never_see_each_others_conversation(index_cfg, retriever, scr
         prompts = [r["messages"][-1]["content"] for r in requests if "Last question:" in r["messages"][-1]["content"]]
         of_alice = {"Searched for": next(p for p in prompts if "Which area is it in?" in p)}
         of_bob = {"Searched for": next(p for p in prompts if "Who wrote it?" in p)}
-    assert "REPOFORMER" in of_alice["Searched for"] and "MADA" not in of_alice["Searched for"]
-    assert "MADA" in of_bob["Searched for"] and "REPOFORMER" not in of_bob["Searched for"]
+    assert "WALKER" in of_alice["Searched for"] and "KESTREL" not in of_alice["Searched for"]
+    assert "KESTREL" in of_bob["Searched for"] and "WALKER" not in of_bob["Searched for"]
 
 
 @pytest.mark.browser
-def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, scripted_endpoint):
+def test_the_page_and_the_api_share_one_line_to_the_model(mini_index_cfg, mini_retriever, scripted_endpoint):
     """Three questions at once through a line one call wide (`RAG_MODEL_CALLS=1`): the model sees one at a time."""
-    url, requests = scripted_endpoint(["EMC2 proposes efficient MCMC ", "negative sampling [1]. "], pause=1.0)
-    with served(index_cfg.replace(base_url=url, model_calls=1), retriever) as address, chromium_page() as page:
+    url, requests = scripted_endpoint(
+        ["TIDEGRAPH places each arriving edge ", "in one of four partitions [1]. "], pause=1.0
+    )
+    with (
+        served(mini_index_cfg.replace(base_url=url, model_calls=1), mini_retriever) as address,
+        chromium_page() as page,
+    ):
         page.goto(address)
         page.wait_for_selector("#chat")
         api_answers: list[list] = []
@@ -342,10 +349,13 @@ def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, 
                     Client(address, verbose=False).predict(q, "all", "all", "all", api_name="/chat")
                 )
             )
-            for q in ("What is the MADA paper about?", "What does the figure for the anomaly-thresholding paper show?")
+            for q in (
+                "What is the KESTREL paper about?",
+                "What does the figure for the streaming partitioning paper show?",
+            )
         ]
         box = page.get_by_role("textbox").first
-        box.fill("What does EMC2 propose for contrastive learning?")
+        box.fill("What does TIDEGRAPH propose for graph partitioning?")
         box.press("Enter")
         for caller in callers:
             caller.start()
@@ -357,13 +367,13 @@ def test_the_page_and_the_api_share_one_line_to_the_model(index_cfg, retriever, 
 
 
 @pytest.mark.browser
-def test_the_page_forbids_external_images_and_form_targets(index_cfg, retriever, scripted_endpoint):
+def test_the_page_forbids_external_images_and_form_targets(mini_index_cfg, mini_retriever, scripted_endpoint):
     """The second wall behind the sanitiser: markup planted in the page itself still cannot reach out."""
     trap = ThreadingHTTPServer(("127.0.0.1", 0), type("T", (Trap,), {"hits": []}))
     threading.Thread(target=trap.serve_forever, daemon=True).start()
     at = f"http://127.0.0.1:{trap.server_address[1]}"
-    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]. "])
-    with served(index_cfg.replace(base_url=url), retriever) as address, chromium_page() as page:
+    url, _ = scripted_endpoint(["TIDEGRAPH places each arriving edge in one of four partitions [1]. "])
+    with served(mini_index_cfg.replace(base_url=url), mini_retriever) as address, chromium_page() as page:
         assert httpx.get(address).headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         page.goto(address)
         page.wait_for_selector("#chat")
@@ -381,7 +391,7 @@ def test_the_page_forbids_external_images_and_form_targets(index_cfg, retriever,
         )
         page.goto(address)  # and the chat itself still works under the policy
         box = page.get_by_role("textbox").first
-        box.fill("What does EMC2 propose for contrastive learning?")
+        box.fill("What does TIDEGRAPH propose for graph partitioning?")
         box.press("Enter")
         page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
     trap.shutdown()
@@ -390,14 +400,14 @@ def test_the_page_forbids_external_images_and_form_targets(index_cfg, retriever,
 
 
 @pytest.mark.browser
-def test_a_vote_in_the_page_lands_in_the_feedback_file(index_cfg, retriever, scripted_endpoint, tmp_path):
-    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC ", "negative sampling [1]. "])
-    cfg = index_cfg.replace(base_url=url, data_dir=tmp_path / "votes")  # votes here; the index stays shared
-    with served(cfg, retriever) as address, chromium_page() as page:
+def test_a_vote_in_the_page_lands_in_the_feedback_file(mini_index_cfg, mini_retriever, scripted_endpoint, tmp_path):
+    url, _ = scripted_endpoint(["TIDEGRAPH places each arriving edge ", "in one of four partitions [1]. "])
+    cfg = mini_index_cfg.replace(base_url=url, data_dir=tmp_path / "votes")  # votes here; the index stays shared
+    with served(cfg, mini_retriever) as address, chromium_page() as page:
         page.goto(address)
         page.wait_for_selector("#chat")
         box = page.get_by_role("textbox").first
-        box.fill("What does EMC2 propose for contrastive learning?")
+        box.fill("What does TIDEGRAPH propose for graph partitioning?")
         box.press("Enter")
         page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
         page.locator("#comment textarea").fill("Clear and cited")
@@ -412,16 +422,16 @@ def test_a_vote_in_the_page_lands_in_the_feedback_file(index_cfg, retriever, scr
     assert len(feedback_path(cfg).read_text().splitlines()) == 2
     vote = votes[0]
     assert len(votes) == 1 and vote.vote == "down"
-    assert vote.question == "What does EMC2 propose for contrastive learning?" and "negative sampling" in vote.answer
-    assert vote.citations and vote.citations[0]["ids"][0].startswith("paper/emc2")
+    assert vote.question == "What does TIDEGRAPH propose for graph partitioning?" and "four partitions" in vote.answer
+    assert vote.citations and vote.citations[0]["ids"][0].startswith("paper/tidegraph")
     assert vote.citations[0]["ids"][0] in vote.retrieved and vote.index_version and vote.model
 
 
-def test_votes_through_the_api_survive_a_killed_app(index_cfg, scripted_endpoint, tmp_path):
+def test_votes_through_the_api_survive_a_killed_app(mini_index_cfg, scripted_endpoint, tmp_path):
     """`rag ui` as users start it; votes cast through gradio_client, then the process is killed (SIGKILL)."""
-    url, _ = scripted_endpoint(["EMC2 proposes efficient MCMC negative sampling [1]."])
+    url, _ = scripted_endpoint(["TIDEGRAPH places each arriving edge in one of four partitions [1]."])
     data = tmp_path / "data"
-    shutil.copytree(index_cfg.data_dir, data)
+    shutil.copytree(mini_index_cfg.data_dir, data)
     port = free_port()
     env = os.environ | {"RAG_DATA_DIR": str(data), "OPENAI_BASE_URL": url}
     app = subprocess.Popen(
@@ -441,21 +451,21 @@ def test_votes_through_the_api_survive_a_killed_app(index_cfg, scripted_endpoint
                 time.sleep(0.5)
         alice, bob = Client(address, verbose=False), Client(address, verbose=False)
         for client, question, vote in (
-            (alice, "What does EMC2 propose for contrastive learning?", "up"),
-            (bob, "What is the MADA paper about?", "down"),
-            (alice, "Who wrote REPOFORMER?", "down"),
+            (alice, "What does TIDEGRAPH propose for graph partitioning?", "up"),
+            (bob, "What is the KESTREL paper about?", "down"),
+            (alice, "Who wrote WALKER?", "down"),
         ):
             client.predict(question, "all", "all", "all", api_name="/chat")
             client.predict(vote, f"comment on {question}", api_name="/vote")
     finally:
         app.kill()
         app.wait(10)
-    votes, warnings = read_votes(feedback_path(index_cfg.replace(data_dir=data)))
+    votes, warnings = read_votes(feedback_path(mini_index_cfg.replace(data_dir=data)))
     assert warnings == []
     assert [(v.question, v.vote) for v in votes] == [
-        ("What does EMC2 propose for contrastive learning?", "up"),
-        ("What is the MADA paper about?", "down"),
-        ("Who wrote REPOFORMER?", "down"),
+        ("What does TIDEGRAPH propose for graph partitioning?", "up"),
+        ("What is the KESTREL paper about?", "down"),
+        ("Who wrote WALKER?", "down"),
     ]
     assert all(v.comment == f"comment on {v.question}" for v in votes)
 
