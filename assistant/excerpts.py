@@ -11,6 +11,7 @@ by itself or by the sentence that introduces it ("Use `count=True`:"), whichever
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -73,12 +74,28 @@ def _parts(i: int, source: Source) -> list[Part]:
     title = str(source.nodes[0].metadata.get("title", ""))
     parts: list[Part] = []
     for block, is_code in blocks(display_text(source.nodes[0])):
-        pieces = [block] if is_code else split_sentences(block)
-        for piece in pieces:
-            if not parts and not is_code and title and piece.strip() in title:
-                continue
-            parts.append(Part(i, len(parts), piece, is_code))
+        if not parts and not is_code and title:
+            first, _, rest = block.partition("\n")
+            block = rest if first.strip() in title else block
+        pieces = [block] if is_code else split_sentences(unwrapped(block))
+        parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts
+
+
+# A line that starts its own element of a paragraph: a list item, a table row, a heading, a quote, a
+# directive or target (reST `..`, MyST `{…}` and `(label)=`), a definition.
+_OWN_LINE_RE = re.compile(r"\s*(?:[-*+>|#:]|\d+[.)]\s|\.\.|[{(])")
+
+
+def unwrapped(paragraph: str) -> str:
+    """A paragraph hard-wrapped at a fixed width, as the lines of its sentences run on: "nargs can be
+    any\npositive integer, but not -1." is one sentence, not two lines that each mean nothing. A list
+    item, table row or heading keeps its own line."""
+    lines = paragraph.split("\n")
+    text = lines[0]
+    for line in lines[1:]:
+        text += ("\n" if _OWN_LINE_RE.match(line) else " ") + line.strip()
+    return text
 
 
 def _similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:

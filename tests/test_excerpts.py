@@ -114,3 +114,20 @@ def test_guide_entries_stay_whole_and_the_index_facts_follow_the_new_numbers():
     assert [s.ids for s in excerpted.sources] == [["paper/9"]]  # no part of the plugins section is about it
     assert excerpted.sources[0].passage == paper_text and excerpted.sources[0].n == 1
     assert excerpted.facts == ["- Entries by author Bo Li: 1 paper: Counting sketches [1]"]
+
+
+def test_a_hard_wrapped_sentence_is_one_part_and_list_items_keep_their_lines():
+    """Docs wrapped at a fixed width (most Markdown and reST): a sentence split over lines is kept or
+    dropped as a whole, so the model never reads "any positive integer, but not -1." without its subject."""
+    wrapped = (
+        "Options\nA zsh option can take `nargs` values, and nargs can be\nany positive integer, but not -1.\n"
+        "Plugins are unrelated.\n- install with pipx\n- or with pip"
+    )
+    node = TextNode(id_="chunk/1", text=wrapped, metadata={"kind": "chunk", "title": "options.md › Options"})
+    context = Context([Source(1, [node], wrapped)])
+    excerpted = excerpt_context(_asked("zsh option nargs"), context, WordCounts(), budget_chars=100)
+    assert excerpted.sources[0].passage == (
+        "A zsh option can take `nargs` values, and nargs can be any positive integer, but not -1."
+    )
+    listed = excerpt_context(_asked("install with pipx"), context, WordCounts(), budget_chars=20)
+    assert listed.sources[0].passage == "- install with pipx"
