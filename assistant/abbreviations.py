@@ -14,8 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from rag.assistant.text import STOPWORDS
-from rag.ingest.entries import to_ascii
+from rag.assistant.text import STOPWORDS, fold, words
 
 SPELT_OUT = " — "  # what joins the question and each abbreviation's meaning
 
@@ -40,12 +39,12 @@ class Abbreviations:
         self._phrases: dict[str, Counter[str]] = defaultdict(Counter)
         # Runs stay within a clause: "Research area: Reinforcement learning" has no "area reinforcement".
         # Each distinct clause once: six postings with the same text do not make "art llm" an "AL".
-        clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", to_ascii(text).lower()))
+        clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", fold(text)))
         for clause in clauses:
-            words = re.findall(r"[a-z0-9]+", clause)
+            said = words(clause)
             for size in range(2, 6):
-                for i in range(len(words) - size + 1):
-                    run = words[i : i + size]
+                for i in range(len(said) - size + 1):
+                    run = said[i : i + size]
                     if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
                         self._phrases["".join(w[0] for w in run)][" ".join(run)] += 1
 

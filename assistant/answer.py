@@ -15,7 +15,7 @@ from rag.assistant.abbreviations import RULE as ABBREVIATIONS
 from rag.assistant.aggregates import RULES
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
-from rag.assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
+from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.excerpts import excerpt_context
@@ -26,6 +26,7 @@ from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABSENT
 from rag.assistant.spelling import RULE as SPELLING
+from rag.assistant.text import SENTENCE_BREAK_RE, words
 from rag.config import Config
 from rag.errors import RagError
 from rag.runtime.prefix import restore_prefix, save_prefix
@@ -120,13 +121,13 @@ PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
 def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
     """True when the answer repeats any `span` consecutive words of the system prompt."""
 
-    def words(text: str) -> list[str]:
-        return re.findall(r"[a-z0-9]+", ABSTAIN_RE.sub(" | ", text.lower()))
+    def said(text: str) -> list[str]:
+        return words(ABSTAIN_RE.sub(" | ", text))
 
     # A format example in the prompt is meant to be imitated, so copying it is not a leak.
-    prompt_words = words("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
+    prompt_words = said("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
     spans = {tuple(prompt_words[i : i + span]) for i in range(len(prompt_words) - span + 1)}
-    answer_words = words(answer)
+    answer_words = said(answer)
     return any(tuple(answer_words[i : i + span]) in spans for i in range(len(answer_words) - span + 1))
 
 
@@ -446,7 +447,7 @@ def check_reply(
 
 def _whole_sentences(text: str) -> str:
     """The text up to its last sentence or line end: what can be checked before the rest is written."""
-    ends = [m.start() for m in SENTENCE_SPLIT_RE.finditer(text)]
+    ends = [m.start() for m in SENTENCE_BREAK_RE.finditer(text)]
     return text[: ends[-1]] if ends else ""
 
 

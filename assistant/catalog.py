@@ -17,9 +17,8 @@ from llama_index.core.schema import BaseNode
 from rag.assistant.abbreviations import Abbreviations
 from rag.assistant.filters import FILTER_KEYS
 from rag.assistant.spelling import Speller
-from rag.assistant.text import terms
+from rag.assistant.text import terms, words
 from rag.ingest.embed import common_words
-from rag.ingest.entries import to_ascii
 
 # What people call a country besides pycountry's names ("United States", "United States of America").
 COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}
@@ -53,8 +52,7 @@ class Match:
 def phrase_form(text: str) -> str:
     """ " emc2 efficient mcmc ": lower-cased words between spaces, bracketed asides dropped, so one
     name is found inside a question with `in`."""
-    text = re.sub(r"\([^)]*\)", " ", to_ascii(text).lower())  # "Bjorn" finds "Björn"
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+    return " " + " ".join(words(re.sub(r"\([^)]*\)", " ", text))) + " "  # "Bjorn" finds "Björn"
 
 
 class Catalog:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.assistant.context import Context, Source, display_text, index_facts, split_sentences
+from rag.assistant.context import Context, Source, display_text, index_facts
 from rag.assistant.retrieve import Retrieval
+from rag.assistant.text import sentences
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks
 
@@ -73,7 +74,7 @@ def _parts(i: int, source: Source) -> list[Part]:
     title = str(source.nodes[0].metadata.get("title", ""))
     parts: list[Part] = []
     for block, is_code in blocks(display_text(source.nodes[0])):
-        pieces = [block] if is_code else split_sentences(block)
+        pieces = [block] if is_code else sentences(block)
         for piece in pieces:
             if not parts and not is_code and title and piece.strip() in title:
                 continue

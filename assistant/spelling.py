@@ -13,8 +13,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from rag.assistant.text import STOPWORDS, terms
-from rag.ingest.entries import to_ascii
+from rag.assistant.text import STOPWORDS, fold, terms
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 RULE = "spelling"  # its name in RAG_DISABLED_RULES
@@ -40,7 +39,7 @@ def _starts_sentence(text: str, at: int) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return WORD_RE.findall(to_ascii(text).lower())
+    return WORD_RE.findall(fold(text))
 
 
 class Speller:
@@ -65,14 +64,14 @@ class Speller:
             in_quotes = any(a <= match.start() < b for a, b in quoted)
             named = word[0].isupper() and not _starts_sentence(question, match.start())
             named = named and word.lower() not in EMPHASIS_WORDS
-            if (named or in_quotes) and not terms(to_ascii(word)) <= self._stems and not self._near_name(word):
+            if (named or in_quotes) and not terms(word) <= self._stems and not self._near_name(word):
                 missing.append(word)
         missing += [n for n in re.findall(r"(?<![\w.])\d{3,}(?![\w.])", question) if n not in self._numbers]
         return missing
 
     def _near_name(self, word: str) -> bool:
         """Could the word be a name of the index mistyped past correcting ("Rith" for "Roth")?"""
-        return bool(difflib.get_close_matches(to_ascii(word).lower(), self.names, n=1, cutoff=NEAR_NAME))
+        return bool(difflib.get_close_matches(fold(word), self.names, n=1, cutoff=NEAR_NAME))
 
     def correct(self, question: str) -> str:
         """The question with each unknown word that is close to a name's word replaced by it."""
@@ -81,7 +80,7 @@ class Speller:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            folded = to_ascii(word).lower()
+            folded = fold(word)
             in_quotes = any(a <= match.start() < b for a, b in quoted)
             named = word[0].isupper() and not _starts_sentence(question, match.start())  # capitalised anyway
             # A lower-case word that is no English word ("repofromer", "memorylm") is a name mistyped too.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import pycountry
+
+from rag.assistant.text import to_ascii
 
 KINDS = ("paper", "posting", "overview", "chunk")
 
@@ -111,11 +112,6 @@ def place_names(country: str, region: str) -> str:
     # ASCII and without pycountry's bracketed aliases, so a typed "Karnataka" matches in BM25 too.
     names = [re.sub(r"\s*\[.*?\]", "", n.name) for n in (state, nation) if n is not None]
     return ", ".join(to_ascii(n) for n in names)
-
-
-def to_ascii(text: str) -> str:
-    """Accents dropped: "Karnātaka" -> "Karnataka"."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def slugify(text: str, max_len: int = 80) -> str:
