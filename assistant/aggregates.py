@@ -25,7 +25,8 @@ from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.text import terms
+from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
+from rag.assistant.text import joined, terms
 from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
@@ -35,16 +36,16 @@ COMMON_RE = re.compile(r"\b(?:most|least) (?:common|popular|frequent)\b", re.I)
 PLACE_WORDS_RE = re.compile(r"\b(?:city|cities|locations?|places?|offices?|countr(?:y|ies))\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
-POSTING_WORDS_RE = re.compile(r"\b(?:openings?|jobs?|postings?|positions?|roles?|vacanc(?:y|ies))\b", re.I)
-PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
-AREA_WORDS_RE = re.compile(r"\b(?:research )?(?:areas?|topics?|sections?|categories|category)\b", re.I)
+POSTING_WORDS_RE = re.compile(rf"\b(?:{kind_words('posting')})\b", re.I)
+PAPER_WORDS_RE = re.compile(rf"\b(?:{kind_words('paper')})\b", re.I)
+AREA_WORDS_RE = re.compile(rf"\b(?:{FIELD_NOUNS['area']})\b", re.I)
 WHO_RE = re.compile(r"^\s*(?:who|which (?:author|person|researcher)|what (?:author|person|researcher))\b", re.I)
 HOW_MANY_RE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
 LONGER_RE = re.compile(r"\b(?:longer|bigger|larger|more authors|more co-?authors|more people)\b", re.I)
 
 
 def _authors(source: Source) -> list[str]:
-    return [a for a in str(source.nodes[0].metadata.get("authors") or "").split("; ") if a]
+    return authors_of(source.nodes[0].metadata)
 
 
 def _area(source: Source) -> str:
@@ -100,7 +101,7 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
             return None
         level, names = _rank(per_author, question)
         on = [s for s in papers if set(_authors(s)) & set(names)]
-        who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        who = joined(names)
         tie = f" (a tie of {len(names)})" if len(names) > 1 else ""
         return Listing(_cite(on), f"{who} {'is' if len(names) == 1 else 'are'} on {rank} papers{tie}: {level} each.")
     papers_asked = PAPER_WORDS_RE.search(question) or COMMON_RE.search(question)
@@ -172,7 +173,7 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
     named = _named_papers(retrieval, context)
     if len(named) == 1 and AUTHOR_COUNT_RE.search(question):
         paper, authors = named[0], _authors(named[0])
-        listed = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
+        listed = joined(authors)
         many = f"{len(authors)} author{'' if len(authors) == 1 else 's'}"
         return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {many}:")
     return None
@@ -182,12 +183,6 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
 # "How many different authors are there?": the distinct values of one field over the entries of a kind,
 # which only a count over the whole index gives. The question may hold nothing else (no name, no topic):
 # "Which authors wrote MADA?" or "Which areas have LLM papers?" ask something narrower.
-FIELD_NOUNS = {
-    "area": r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
-    "city": r"cities|city|locations?|places?|offices?",
-    "country": r"countries|country",
-    "author": r"(?:co-?)?authors?|people|researchers",
-}
 ANY_FIELD_NOUN_RE = re.compile("|".join(FIELD_NOUNS.values()), re.I)
 VALUES_RE = re.compile(
     r"\b(?:how many|number of|which|what|list|name|all)\b"
@@ -197,12 +192,11 @@ VALUES_RE = re.compile(
 )
 # Words such a question may hold besides the field and kind nouns.
 VALUES_WORDS = terms(
-    "paper papers publication publications has have does do are is were was "
+    "has have does do are is were was "
     "how many number which what list name all different distinct unique there total cover covers covered "
     "listed include included located based where given under in across spread index guide they them pls please "
-    "job jobs posting postings opening openings position positions role roles"
+    f"{nouns_of('paper')} {nouns_of('posting')}"
 )
-FIELD_OF_KIND = {"area": "paper", "author": "paper", "city": "posting", "country": "posting"}
 
 
 def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -267,7 +261,7 @@ TESTS = {
 # Words a threshold question may hold besides its subject and its bound.
 THRESHOLD_WORDS = terms(
     "which what who how many number list name are is have has there index guide listed in on the of "
-    "papers paper authors author areas area research people researchers"
+    f"authors author areas area research people researchers {nouns_of('paper')}"
 )
 SUBJECTS = (
     ("area", AREA_WORDS_RE),
@@ -378,7 +372,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     if not COMPARE_RE.search(question) or len(named) != 2:
         return None
     kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
-    noun = "job postings" if kind == "posting" else "papers"
+    noun = ANSWER_NOUNS[kind][1]
     where = {i: s for s in context.sources for i in s.ids}
     counts = [(m, [i for i in m.ids if i.startswith(kind + "/") and i in where]) for m in named]
     (a, ids_a), (b, ids_b) = sorted(counts, key=lambda c: -len(c[1]))
@@ -396,7 +390,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
 
 # Words that say what kind of entry a negated question asks about, not what the entries hold.
 ENTRY_NOUNS = terms(
-    "paper papers publication posting postings job jobs opening openings position positions role roles "
+    f"{nouns_of('paper')} {nouns_of('posting')} "
     "one ones two three area areas section research listed co-author author authors has have does do guide"
 )
 
@@ -426,7 +420,7 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
     left = [i for i in where if i in include and i not in exclude]
     if not left or len(left) == len(include):
         return None  # nothing set apart: the question was read wrongly
-    noun = ("job posting", "job postings") if kind == "posting" else ("paper", "papers")
+    noun = ANSWER_NOUNS[kind]
     sources = list({where[i].n: where[i] for i in left}.values())
     cited = "; ".join(f"{short_name(s, [i for i in left if i in s.ids])} [{s.n}]" for s in sources) + "."
     counted = (

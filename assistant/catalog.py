@@ -11,32 +11,18 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-import pycountry
 from llama_index.core.schema import BaseNode
 
 from rag.assistant.abbreviations import Abbreviations
-from rag.assistant.filters import FILTER_KEYS
+from rag.assistant.schema import FILTER_KEYS, authors_of, country_names, plurals
 from rag.assistant.spelling import Speller
 from rag.assistant.text import terms, words
 from rag.ingest.embed import common_words
 
-# What people call a country besides pycountry's names ("United States", "United States of America").
-COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}
-
-
-def country_names(code: str) -> set[str]:
-    """Every name a question may give the country with ISO code `code` (the code itself is matched apart)."""
-    country = pycountry.countries.get(alpha_2=code)
-    names = set(COUNTRY_ALIASES.get(code, ()))
-    if country is not None:
-        names |= {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
-    return {n.lower() for n in names}
-
-
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
-KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
+KIND_WORDS = {kind: plurals(kind) for kind in ("paper", "posting")}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
 
 
@@ -67,7 +53,7 @@ class Catalog:
             for key in FILTER_KEYS:
                 if meta.get(key):
                     self.values[key].add(str(meta[key]))
-            for author in filter(None, (a.strip() for a in str(meta.get("authors", "")).split(";"))):
+            for author in authors_of(meta):
                 self._names[("author", author)].add(node.node_id)
             for key in ("city", "area"):
                 if meta.get(key):

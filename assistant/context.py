@@ -20,6 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 
 from rag.assistant.names import label_of, node_label, place_of
 from rag.assistant.retrieve import Retrieval
+from rag.assistant.schema import authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 
 MIN_PASSAGE = 400
@@ -225,7 +226,7 @@ def _group_key(node: BaseNode) -> str:
 
 def display_text(node: BaseNode) -> str:
     text = node.get_content()
-    authors = [a for a in str(node.metadata.get("authors") or "").split("; ") if a]
+    authors = authors_of(node.metadata)
     if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
         order = f"Author order: first {authors[0]}, last {authors[-1]} ({len(authors)} authors)"
         text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)

@@ -84,6 +84,11 @@ def cited_numbers(citation: re.Match[str]) -> list[int]:
     return [int(n) for n in re.split(r"[,;]", citation.group(1))]
 
 
+def joined(items: list[str]) -> str:
+    """ "A", "A and B", "A, B and C": items as a sentence lists them."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
 def to_ascii(text: str) -> str:
     """Accents dropped, case kept, for names shown in ASCII: "Karnātaka" → "Karnataka" (what has no
     ASCII form goes)."""

@@ -9,9 +9,8 @@ from functools import lru_cache
 
 import pycountry
 
+from rag.assistant.schema import KINDS  # noqa: F401 - the kinds an entry may have
 from rag.assistant.text import to_ascii
-
-KINDS = ("paper", "posting", "overview", "chunk")
 
 
 @dataclass(frozen=True)
