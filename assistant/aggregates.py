@@ -18,15 +18,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.assistant.abbreviations import as_typed
-from rag.assistant.catalog import phrase_form
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
-from rag.assistant.text import joined, terms
+from rag.assistant.spelling import as_typed
+from rag.assistant.text import joined, phrase_form, terms
 from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)

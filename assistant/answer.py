@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from rag.assistant.abbreviations import RULE as ABBREVIATIONS
 from rag.assistant.aggregates import RULES
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
@@ -24,8 +23,7 @@ from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
 from rag.assistant.retrieve import HybridRetriever, Retrieval
-from rag.assistant.spelling import ABSENT
-from rag.assistant.spelling import RULE as SPELLING
+from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
 from rag.config import Config
 from rag.errors import RagError

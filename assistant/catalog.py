@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.abbreviations import Abbreviations
 from rag.assistant.schema import FILTER_KEYS, authors_of, country_names, plurals
-from rag.assistant.spelling import Speller
-from rag.assistant.text import terms, words
+from rag.assistant.spelling import Abbreviations, Speller
+from rag.assistant.text import phrase_form, terms
 from rag.ingest.embed import common_words
 
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
@@ -33,12 +32,6 @@ class Match:
     field: str
     value: str
     ids: tuple[str, ...]
-
-
-def phrase_form(text: str) -> str:
-    """ " emc2 efficient mcmc ": lower-cased words between spaces, bracketed asides dropped, so one
-    name is found inside a question with `in`."""
-    return " " + " ".join(words(re.sub(r"\([^)]*\)", " ", text))) + " "  # "Bjorn" finds "Björn"
 
 
 class Catalog:
@@ -86,6 +79,7 @@ class Catalog:
         taken = {code for _, code in self._codes}
         self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
         self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
+        self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)  # as a question writes them
         # Titles of several words, longest first: a title the question names is one name, and its words
         # ("Membership inference attacks …") do not also name an area ("Causal inference").
         titles = {phrase_form(str(n.metadata.get("title") or "")) for n in nodes}
@@ -119,7 +113,7 @@ class Catalog:
 
     def knows_code(self, word: str) -> bool:
         """Is `word` a country's ISO code or an area's initials that `find` reads?"""
-        return any(self._code_of.get(key, key[1]) == word for key in self._codes)
+        return word in self.codes
 
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""

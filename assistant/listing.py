@@ -13,14 +13,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from rag.assistant.catalog import Match, phrase_form
+from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, authors_of
 from rag.assistant.spelling import ABSENT
-from rag.assistant.text import joined, ordered_terms, terms
+from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
 PHRASES = {

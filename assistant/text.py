@@ -106,6 +106,12 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(fold(text))
 
 
+def phrase_form(text: str) -> str:
+    """ " emc2 efficient mcmc ": the folded words between spaces, bracketed asides dropped, so one
+    name is found inside another text with `in` ("Bjorn" finds "Björn")."""
+    return " " + " ".join(words(re.sub(r"\([^)]*\)", " ", text))) + " "
+
+
 def terms(text: str) -> set[str]:
     """Content words and numbers, folded and stemmed ("co-authored papers" meets "Authors" and
     "Paper"), for overlap checks; "2-3" is the numbers 2 and 3."""
