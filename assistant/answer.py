@@ -21,7 +21,7 @@ from rag.assistant.excerpts import excerpt_context
 from rag.assistant.listing import catalog_answer
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
-from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
+from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
@@ -252,9 +252,7 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by, rule = "catalog", listing.rule
         else:
-            system = system_prompt(self.cfg.prompts_dir)
-            prompt = self.cfg.answer_prompt
-            verified = yield from self._generate(system, prompt, context, question, asked, timings)
+            verified = yield from self._generate(True, self.cfg.answer_prompt, context, question, asked, timings)
             closest = self._closest_match(asked, context) if answers_nothing(verified, asked) else None
             if closest is not None:
                 verified, answered_by, rule = closest, "model, then closest match", BEST_MATCH
@@ -262,8 +260,8 @@ class Assistant:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 # With the whole corpus the system prompt stays (another would make the server read it all
                 # again) and the retry prompt alone says that a source holds the answer.
-                strict = system if context.fixed else system_prompt(self.cfg.prompts_dir, abstain=False)
-                retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
+                keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
+                retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
         timings["total_s"] = time.perf_counter() - started
@@ -332,11 +330,13 @@ class Assistant:
         corpus once as a plain request (for its own prompt cache, if it has one) and nothing otherwise:
         slots and saved prefixes are the local server's."""
         context = self.corpus_context()
-        system = system_prompt(self.cfg.prompts_dir)
         if context is None:
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": ""}]
+            messages = [
+                {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
+                {"role": "user", "content": ""},
+            ]
         else:
-            messages = prompt_messages(self.cfg, system, self.cfg.answer_prompt, context, "")
+            _, messages = answer_messages(self.cfg.prompts_dir, self.cfg.answer_prompt, context.text(), "")
         if not self.cfg.uses_local_server:
             if context is None:
                 return "not needed for another endpoint"
@@ -372,7 +372,7 @@ class Assistant:
 
     def _generate(
         self,
-        system: str,
+        abstain: bool,
         prompt: str,
         context: Context,
         question: str,
@@ -381,8 +381,9 @@ class Assistant:
         show: bool = True,
     ) -> Generator[Draft, None, Verified]:
         """Stream one model answer, yielding Drafts of its verified whole sentences (when `show`: an
-        answer that may still be rejected as a whole is not shown while it is written); return it verified."""
-        messages = prompt_messages(self.cfg, system, prompt, context, question)
+        answer that may still be rejected as a whole is not shown while it is written); return it verified.
+        Without `abstain`, the system prompt leaves out the rule that lets the model say the sources do not say."""
+        system, messages = answer_messages(self.cfg.prompts_dir, prompt, context.text(), question, abstain)
         raw, checked, shown, leaked = "", "", "", False
         client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
@@ -422,12 +423,6 @@ class Assistant:
             return {}
         system = system_prompt(self.cfg.prompts_dir)
         return prompt_split(self.cfg, system, answer.context.text(), answer.question)
-
-
-def prompt_messages(cfg: Config, system: str, prompt: str, context: Context, question: str) -> list[dict[str, str]]:
-    """The chat messages for one model answer: the system prompt, then prompt file `prompt` filled in."""
-    user = render(cfg.prompts_dir, prompt, context=context.text(), question=question)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def check_reply(
