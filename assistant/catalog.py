@@ -79,7 +79,8 @@ class Catalog:
         taken = {code for _, code in self._codes}
         self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
         self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
-        self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)  # as a question writes them
+        # The codes `find` reads, as a question writes them ("US", "RL").
+        self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)
         # Titles of several words, longest first: a title the question names is one name, and its words
         # ("Membership inference attacks …") do not also name an area ("Causal inference").
         titles = {phrase_form(str(n.metadata.get("title") or "")) for n in nodes}
@@ -110,10 +111,6 @@ class Catalog:
                     if ids:
                         found[("kind", kind)] = Match("kind", kind, ids)
         return list(found.values())
-
-    def knows_code(self, word: str) -> bool:
-        """Is `word` a country's ISO code or an area's initials that `find` reads?"""
-        return word in self.codes
 
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""

@@ -15,7 +15,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.assistant.catalog import Catalog, Match
-from rag.assistant.spelling import Abbreviations, Speller, absent_names, read_question
+from rag.assistant.spelling import Abbreviations, Speller, read_question
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
@@ -104,7 +104,9 @@ class HybridRetriever:
         if mode not in RETRIEVERS:
             raise RagError(f"Unknown retriever '{mode}'; use one of {', '.join(RETRIEVERS)}")
         assert self.catalog is not None and self.speller is not None
-        question = read_question(question, self.speller, self.abbreviations, self.cfg.disabled)
+        question, absent = read_question(
+            question, self.speller, self.abbreviations, self.catalog.codes, self.cfg.disabled
+        )
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)
@@ -122,7 +124,6 @@ class HybridRetriever:
                     seen.add(entry_id)
                     expanded.append(self.catalog.nodes[entry_id])
         everything = tuple(i for i in self.catalog.nodes if allowed is None or i in allowed)
-        absent = absent_names(question, self.speller, self.abbreviations, self.catalog.codes, self.cfg.disabled)
         seconds = time.perf_counter() - started
         return Retrieval(question, hits, matches, expanded, seconds, version, everything, absent)
 

@@ -165,21 +165,21 @@ class Abbreviations:
 
 
 def read_question(
-    question: str, speller: Speller, abbreviations: Abbreviations | None, disabled: frozenset[str]
-) -> str:
-    """The question as it is searched: misspelt names put right, then abbreviations spelt out."""
+    question: str,
+    speller: Speller,
+    abbreviations: Abbreviations | None,
+    codes: frozenset[str],
+    disabled: frozenset[str] = frozenset(),
+) -> tuple[str, tuple[str, ...]]:
+    """The question as it is searched (misspelt names put right, then abbreviations spelt out), and the
+    names and numbers of it the index never mentions; an abbreviation the catalog reads (`codes`: "US",
+    "RL") or the index's words stand for ("RAG", "DP") is not absent."""
     if SPELLING not in disabled:
         question = speller.correct(question)
     if ABBREVIATIONS not in disabled and abbreviations is not None:
         question = abbreviations.expand(question)
-    return question
-
-
-def absent_names(
-    question: str, speller: Speller, abbreviations: Abbreviations, codes: frozenset[str], disabled: frozenset[str]
-) -> tuple[str, ...]:
-    """The names and numbers of the question the index never mentions; an abbreviation the catalog reads
-    (`codes`: "US", "RL") or the index's words stand for ("RAG", "DP") is not absent."""
     if ABSENT in disabled:
-        return ()
-    return tuple(a for a in speller.absent(question) if a not in codes and not abbreviations.stands_for_words(a))
+        return question, ()
+    words = abbreviations
+    absent = tuple(a for a in speller.absent(question) if a not in codes and not words.stands_for_words(a))
+    return question, absent
