@@ -8,7 +8,8 @@ citing each entry it picks; the whole-index figures (a rank, a count) are the `c
 no single source could support.
 
 Each rule is one function, named in `RULES` for the class of question it serves; `rag exam` runs
-with a rule off (`RAG_DISABLED_RULES=superlative`) to measure what it is worth.
+with a rule off (`RAG_DISABLED_RULES=superlative`) to measure what it is worth. `catalog_answer`, the
+answer path's one call for an answer written by code, tries them before the lists of `listing`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.assistant.context import Context, Source
-from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
+from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, absent_answer, list_answer, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
-from rag.assistant.spelling import as_typed
+from rag.assistant.spelling import ABSENT, as_typed
 from rag.assistant.text import joined, phrase_form, terms
 from rag.ingest.entries import place_names
 
@@ -465,6 +466,20 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "authors-elsewhere": authors_elsewhere,
     "compare-counts": compare_counts,
 }
+
+
+def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+    """What code answers from the catalog, or None to ask the model: "the sources do not mention …" for
+    a question about a name the index never mentions, else the first aggregate rule's answer, else a
+    list, a count, a field of a named paper or the authors named papers share (`list_answer`)."""
+    # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
+    # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
+    if retrieval.absent and not (
+        [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
+    ):
+        about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
+        return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
+    return aggregate_answer(retrieval, context, disabled) or list_answer(retrieval, context)
 
 
 def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:

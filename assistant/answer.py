@@ -11,14 +11,13 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from rag.assistant.aggregates import RULES
+from rag.assistant.aggregates import RULES, catalog_answer
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
 from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.excerpts import excerpt_context
-from rag.assistant.listing import catalog_answer
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt

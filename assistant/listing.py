@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
@@ -19,7 +19,6 @@ from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, authors_of
-from rag.assistant.spelling import ABSENT
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
@@ -44,26 +43,15 @@ class Listing:
         return " ".join(part for part in (self.counted, self.cited) if part)
 
 
-def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+def list_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     """The whole answer to a list or count question the catalog matched (or to a question about one
-    field of a named paper, or the authors named papers share), or None to ask the model.
+    field of a named paper, or the authors named papers share), or None.
 
     Each matched name gets one sentence: the exact count, then every entry, named and cited by the
     number of the source that holds it. A question about a whole kind ("how many postings in
-    total?") gets the count from the index, which no single source can support. Falls back to the
-    model when an entry did not fit in the context (it could not be cited) or when the question
-    asks about something else.
+    total?") gets the count from the index, which no single source can support. None when an entry
+    did not fit in the context (it could not be cited) or when the question asks about something else.
     """
-    from rag.assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
-
-    # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
-    # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
-    named = [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
-    if retrieval.absent and not named:
-        about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
-        return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
-    if aggregated := aggregate_answer(retrieval, context, disabled):
-        return aggregated
     if NEGATION_RE.search(retrieval.question):
         return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
     kinds = asked_kinds(retrieval.question)
