@@ -297,7 +297,7 @@ class Assistant:
         """What the model reads for a question: in the "corpus" mode (no filters) every entry, followed by
         what retrieval found for this question; with filters, the retrieved sources; for a corpus larger
         than the window, the parts of the retrieved sources closest to the question (`excerpt_chars`)."""
-        corpus = self.corpus_context()
+        corpus = self.corpus_context(retrieval.version or None)
         if corpus is None and self.cfg.excerpt_chars:
             return excerpt_context(retrieval, retrieved, self.retriever.embedder, self.cfg.excerpt_chars)
         whole = None if filters else corpus
@@ -305,12 +305,12 @@ class Assistant:
             return retrieved
         return focus(whole, retrieval, retrieved, named=self.cfg.focus_sources, excerpt_chars=self.cfg.focus_chars)
 
-    def corpus_context(self) -> Context | None:
+    def corpus_context(self, version: str | None = None) -> Context | None:
         """In the "corpus" context mode, every entry as one fixed context, made once per index version;
         None in the "retrieved" mode or when the corpus does not fit `corpus_context_chars`."""
         if self.cfg.context_mode != "corpus":
             return None
-        version = self.retriever.refresh()
+        version = version or self.retriever.refresh()  # a question's retrieval has just refreshed it
         with self._lock:
             if self._corpus is None or self._corpus[0] != version:
                 catalog = self.retriever.catalog
