@@ -26,7 +26,7 @@ from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
 from rag.assistant.spelling import ABSENT, as_typed
-from rag.assistant.text import joined, phrase_form, terms
+from rag.assistant.text import initials, joined, phrase_form, terms
 from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
@@ -290,8 +290,8 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
     papers = _papers(context, retrieval)  # "Which RL papers …": those of the area it names
     areas = [m.value for m in retrieval.matches if m.field == "area"]
-    initials = " ".join("".join(w[0] for w in re.split(r"[\s-]+", a) if w) for a in areas)  # "RL"
-    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + initials)
+    codes = " ".join(initials(a) for a in areas)  # "RL"
+    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + codes)
     if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
         return None
     phrase = bound.group(0).lower()

@@ -15,7 +15,7 @@ from llama_index.core.schema import BaseNode
 
 from rag.assistant.schema import FILTER_KEYS, authors_of, country_names, plurals
 from rag.assistant.spelling import Abbreviations, Speller
-from rag.assistant.text import phrase_form, terms
+from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
 
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
@@ -72,13 +72,13 @@ class Catalog:
             if field == "country":
                 self._patterns += [("country", code, phrase_form(name)) for name in country_names(code)]
                 self._codes.append(("country", code))
-        initials: dict[str, list[str]] = defaultdict(list)
+        named: dict[str, list[str]] = defaultdict(list)  # areas by their initials
         for field, value in self._names:
             if field == "area":
-                initials["".join(w[0] for w in re.split(r"[\s-]+", value) if w).upper()].append(value)
+                named[initials(value)].append(value)
         taken = {code for _, code in self._codes}
-        self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
-        self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
+        self._codes += [("area", v[0]) for i, v in named.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
+        self._code_of = {("area", v[0]): i for i, v in named.items() if len(v) == 1}
         # The codes `find` reads, as a question writes them ("US", "RL").
         self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)
         # Titles of several words, longest first: a title the question names is one name, and its words

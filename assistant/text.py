@@ -89,6 +89,11 @@ def joined(items: list[str]) -> str:
     return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
 
 
+def initials(name: str) -> str:
+    """ "Reinforcement learning" → "RL": the first letters of a name's words, as its abbreviation."""
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w).upper()
+
+
 def to_ascii(text: str) -> str:
     """Accents dropped, case kept, for names shown in ASCII: "Karnātaka" → "Karnataka" (what has no
     ASCII form goes)."""
