@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from llama_index.core.schema import BaseNode, NodeWithScore
 
-from rag.assistant.names import label_of, node_label, place_of
+from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
@@ -70,12 +70,7 @@ class Source:
     def header(self) -> str:
         meta = self.nodes[0].metadata
         if self.kind == "posting":
-            locations = [place_of(n) for n in self.nodes]
-            if len(locations) == 1:
-                return f"[{self.n}] Job posting in {locations[0]}"
-            counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
-            spread = "; ".join(f"{loc}: {c} posting{'s' if c > 1 else ''}" for loc, c in counts.items())
-            return f"[{self.n}] Job posting, the same text posted {len(locations)} times ({spread})"
+            return f"[{self.n}] {posting_heading([place_of(n) for n in self.nodes])}"
         if self.kind == "chunk":  # the title is a file name, which a document's author chose
             return f"[{self.n}] Document {neutralise(str(meta.get('title', '')))}"
         return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import pycountry
 
+from rag.assistant.names import entry_label, place
 from rag.assistant.schema import KINDS  # noqa: F401 - the kinds an entry may have
 from rag.assistant.text import to_ascii
 
@@ -39,9 +40,7 @@ class Entry:
     @property
     def label(self) -> str:
         """A short human name: the title, or the location of a posting."""
-        if self.kind == "posting":
-            return f"Job posting, {self.location}"
-        return self.title or self.id
+        return entry_label(self.kind, self.title, self.location, self.id)
 
     @property
     def content_hash(self) -> str:
@@ -94,11 +93,6 @@ class Entry:
         data.pop("extra")
         data.update(self.extra)
         return data
-
-
-def place(city: str, region: str, country: str) -> str:
-    """ "Boston, MA, US": how a posting's location reads everywhere (parts that are empty left out)."""
-    return ", ".join(p for p in (city, region, country) if p)
 
 
 @lru_cache(maxsize=4096)  # body() asks for the same few places over and over
