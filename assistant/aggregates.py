@@ -8,7 +8,8 @@ citing each entry it picks; the whole-index figures (a rank, a count) are the `c
 no single source could support.
 
 Each rule is one function, named in `RULES` for the class of question it serves; `rag exam` runs
-with a rule off (`RAG_DISABLED_RULES=superlative`) to measure what it is worth.
+with a rule off (`RAG_DISABLED_RULES=superlative`) to measure what it is worth. `catalog_answer`, the
+answer path's one call for an answer written by code, tries them before the lists of `listing`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.assistant.abbreviations import as_typed
-from rag.assistant.catalog import phrase_form
 from rag.assistant.context import Context, Source
-from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, named_papers
+from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, absent_answer, list_answer, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.text import terms
+from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
+from rag.assistant.spelling import ABSENT, as_typed
+from rag.assistant.text import initials, joined, phrase_form, terms
 from rag.ingest.entries import place_names
 
 MOST_RE = re.compile(r"\b(most|largest|biggest|longest|highest|greatest)\b", re.I)
@@ -35,16 +36,16 @@ COMMON_RE = re.compile(r"\b(?:most|least) (?:common|popular|frequent)\b", re.I)
 PLACE_WORDS_RE = re.compile(r"\b(?:city|cities|locations?|places?|offices?|countr(?:y|ies))\b", re.I)
 SECOND_RE = re.compile(r"\bsecond[- ]?(?:most|largest|biggest|longest|highest)\b", re.I)
 AUTHOR_COUNT_RE = re.compile(r"\bauthors?\b|\bauthor list\b|\bco-?authors\b|\bpeople\b|\bnames\b", re.I)
-POSTING_WORDS_RE = re.compile(r"\b(?:openings?|jobs?|postings?|positions?|roles?|vacanc(?:y|ies))\b", re.I)
-PAPER_WORDS_RE = re.compile(r"\bpapers?\b|\bpublications?\b", re.I)
-AREA_WORDS_RE = re.compile(r"\b(?:research )?(?:areas?|topics?|sections?|categories|category)\b", re.I)
+POSTING_WORDS_RE = re.compile(rf"\b(?:{kind_words('posting')})\b", re.I)
+PAPER_WORDS_RE = re.compile(rf"\b(?:{kind_words('paper')})\b", re.I)
+AREA_WORDS_RE = re.compile(rf"\b(?:{FIELD_NOUNS['area']})\b", re.I)
 WHO_RE = re.compile(r"^\s*(?:who|which (?:author|person|researcher)|what (?:author|person|researcher))\b", re.I)
 HOW_MANY_RE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
 LONGER_RE = re.compile(r"\b(?:longer|bigger|larger|more authors|more co-?authors|more people)\b", re.I)
 
 
 def _authors(source: Source) -> list[str]:
-    return [a for a in str(source.nodes[0].metadata.get("authors") or "").split("; ") if a]
+    return authors_of(source.nodes[0].metadata)
 
 
 def _area(source: Source) -> str:
@@ -100,7 +101,7 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
             return None
         level, names = _rank(per_author, question)
         on = [s for s in papers if set(_authors(s)) & set(names)]
-        who = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        who = joined(names)
         tie = f" (a tie of {len(names)})" if len(names) > 1 else ""
         return Listing(_cite(on), f"{who} {'is' if len(names) == 1 else 'are'} on {rank} papers{tie}: {level} each.")
     papers_asked = PAPER_WORDS_RE.search(question) or COMMON_RE.search(question)
@@ -172,7 +173,7 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
     named = _named_papers(retrieval, context)
     if len(named) == 1 and AUTHOR_COUNT_RE.search(question):
         paper, authors = named[0], _authors(named[0])
-        listed = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
+        listed = joined(authors)
         many = f"{len(authors)} author{'' if len(authors) == 1 else 's'}"
         return Listing(f"{listed} [{paper.n}].", f"“{label_of(paper)}” has {many}:")
     return None
@@ -182,12 +183,6 @@ def counts(retrieval: Retrieval, context: Context) -> Listing | None:
 # "How many different authors are there?": the distinct values of one field over the entries of a kind,
 # which only a count over the whole index gives. The question may hold nothing else (no name, no topic):
 # "Which authors wrote MADA?" or "Which areas have LLM papers?" ask something narrower.
-FIELD_NOUNS = {
-    "area": r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
-    "city": r"cities|city|locations?|places?|offices?",
-    "country": r"countries|country",
-    "author": r"(?:co-?)?authors?|people|researchers",
-}
 ANY_FIELD_NOUN_RE = re.compile("|".join(FIELD_NOUNS.values()), re.I)
 VALUES_RE = re.compile(
     r"\b(?:how many|number of|which|what|list|name|all)\b"
@@ -197,12 +192,11 @@ VALUES_RE = re.compile(
 )
 # Words such a question may hold besides the field and kind nouns.
 VALUES_WORDS = terms(
-    "paper papers publication publications has have does do are is were was "
+    "has have does do are is were was "
     "how many number which what list name all different distinct unique there total cover covers covered "
     "listed include included located based where given under in across spread index guide they them pls please "
-    "job jobs posting postings opening openings position positions role roles"
+    f"{nouns_of('paper')} {nouns_of('posting')}"
 )
-FIELD_OF_KIND = {"area": "paper", "author": "paper", "city": "posting", "country": "posting"}
 
 
 def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
@@ -267,7 +261,7 @@ TESTS = {
 # Words a threshold question may hold besides its subject and its bound.
 THRESHOLD_WORDS = terms(
     "which what who how many number list name are is have has there index guide listed in on the of "
-    "papers paper authors author areas area research people researchers"
+    f"authors author areas area research people researchers {nouns_of('paper')}"
 )
 SUBJECTS = (
     ("area", AREA_WORDS_RE),
@@ -296,8 +290,8 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
     papers = _papers(context, retrieval)  # "Which RL papers …": those of the area it names
     areas = [m.value for m in retrieval.matches if m.field == "area"]
-    initials = " ".join("".join(w[0] for w in re.split(r"[\s-]+", a) if w) for a in areas)  # "RL"
-    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + initials)
+    codes = " ".join(initials(a) for a in areas)  # "RL"
+    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + codes)
     if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
         return None
     phrase = bound.group(0).lower()
@@ -378,7 +372,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     if not COMPARE_RE.search(question) or len(named) != 2:
         return None
     kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
-    noun = "job postings" if kind == "posting" else "papers"
+    noun = ANSWER_NOUNS[kind][1]
     where = {i: s for s in context.sources for i in s.ids}
     counts = [(m, [i for i in m.ids if i.startswith(kind + "/") and i in where]) for m in named]
     (a, ids_a), (b, ids_b) = sorted(counts, key=lambda c: -len(c[1]))
@@ -396,7 +390,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
 
 # Words that say what kind of entry a negated question asks about, not what the entries hold.
 ENTRY_NOUNS = terms(
-    "paper papers publication posting postings job jobs opening openings position positions role roles "
+    f"{nouns_of('paper')} {nouns_of('posting')} "
     "one ones two three area areas section research listed co-author author authors has have does do guide"
 )
 
@@ -426,7 +420,7 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
     left = [i for i in where if i in include and i not in exclude]
     if not left or len(left) == len(include):
         return None  # nothing set apart: the question was read wrongly
-    noun = ("job posting", "job postings") if kind == "posting" else ("paper", "papers")
+    noun = ANSWER_NOUNS[kind]
     sources = list({where[i].n: where[i] for i in left}.values())
     cited = "; ".join(f"{short_name(s, [i for i in left if i in s.ids])} [{s.n}]" for s in sources) + "."
     counted = (
@@ -472,6 +466,20 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "authors-elsewhere": authors_elsewhere,
     "compare-counts": compare_counts,
 }
+
+
+def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+    """What code answers from the catalog, or None to ask the model: "the sources do not mention …" for
+    a question about a name the index never mentions, else the first aggregate rule's answer, else a
+    list, a count, a field of a named paper or the authors named papers share (`list_answer`)."""
+    # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
+    # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
+    if retrieval.absent and not (
+        [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
+    ):
+        about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
+        return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
+    return aggregate_answer(retrieval, context, disabled) or list_answer(retrieval, context)
 
 
 def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:

@@ -11,21 +11,19 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from rag.assistant.abbreviations import RULE as ABBREVIATIONS
-from rag.assistant.aggregates import RULES
+from rag.assistant.aggregates import RULES, catalog_answer
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
-from rag.assistant.citations import ABSTAIN_RE, SENTENCE_SPLIT_RE, UNSUPPORTED, Citation, Verified, verify
+from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.excerpts import excerpt_context
-from rag.assistant.listing import catalog_answer
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
-from rag.assistant.prompts import prompts_fingerprint, render, system_prompt
+from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
 from rag.assistant.retrieve import HybridRetriever, Retrieval
-from rag.assistant.spelling import ABSENT
-from rag.assistant.spelling import RULE as SPELLING
+from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
+from rag.assistant.text import SENTENCE_BREAK_RE, words
 from rag.config import Config
 from rag.errors import RagError
 from rag.runtime.prefix import restore_prefix, save_prefix
@@ -120,13 +118,13 @@ PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
 def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
     """True when the answer repeats any `span` consecutive words of the system prompt."""
 
-    def words(text: str) -> list[str]:
-        return re.findall(r"[a-z0-9]+", ABSTAIN_RE.sub(" | ", text.lower()))
+    def said(text: str) -> list[str]:
+        return words(ABSTAIN_RE.sub(" | ", text))
 
     # A format example in the prompt is meant to be imitated, so copying it is not a leak.
-    prompt_words = words("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
+    prompt_words = said("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
     spans = {tuple(prompt_words[i : i + span]) for i in range(len(prompt_words) - span + 1)}
-    answer_words = words(answer)
+    answer_words = said(answer)
     return any(tuple(answer_words[i : i + span]) in spans for i in range(len(answer_words) - span + 1))
 
 
@@ -253,9 +251,7 @@ class Assistant:
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
             answered_by, rule = "catalog", listing.rule
         else:
-            system = system_prompt(self.cfg.prompts_dir)
-            prompt = self.cfg.answer_prompt
-            verified = yield from self._generate(system, prompt, context, question, asked, timings)
+            verified = yield from self._generate(True, self.cfg.answer_prompt, context, question, asked, timings)
             closest = self._closest_match(asked, context) if answers_nothing(verified, asked) else None
             if closest is not None:
                 verified, answered_by, rule = closest, "model, then closest match", BEST_MATCH
@@ -263,8 +259,8 @@ class Assistant:
                 # Without the way out; the model's "the sources do not say" is a weak signal, the check is strong.
                 # With the whole corpus the system prompt stays (another would make the server read it all
                 # again) and the retry prompt alone says that a source holds the answer.
-                strict = system if context.fixed else system_prompt(self.cfg.prompts_dir, abstain=False)
-                retry = yield from self._generate(strict, "answer_retry", context, question, asked, timings, show=False)
+                keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
+                retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
         timings["total_s"] = time.perf_counter() - started
@@ -301,7 +297,7 @@ class Assistant:
         """What the model reads for a question: in the "corpus" mode (no filters) every entry, followed by
         what retrieval found for this question; with filters, the retrieved sources; for a corpus larger
         than the window, the parts of the retrieved sources closest to the question (`excerpt_chars`)."""
-        corpus = self.corpus_context()
+        corpus = self.corpus_context(retrieval.version or None)
         if corpus is None and self.cfg.excerpt_chars:
             return excerpt_context(retrieval, retrieved, self.retriever.embedder, self.cfg.excerpt_chars)
         whole = None if filters else corpus
@@ -309,12 +305,12 @@ class Assistant:
             return retrieved
         return focus(whole, retrieval, retrieved, named=self.cfg.focus_sources, excerpt_chars=self.cfg.focus_chars)
 
-    def corpus_context(self) -> Context | None:
+    def corpus_context(self, version: str | None = None) -> Context | None:
         """In the "corpus" context mode, every entry as one fixed context, made once per index version;
         None in the "retrieved" mode or when the corpus does not fit `corpus_context_chars`."""
         if self.cfg.context_mode != "corpus":
             return None
-        version = self.retriever.refresh()
+        version = version or self.retriever.refresh()  # a question's retrieval has just refreshed it
         with self._lock:
             if self._corpus is None or self._corpus[0] != version:
                 catalog = self.retriever.catalog
@@ -333,11 +329,13 @@ class Assistant:
         corpus once as a plain request (for its own prompt cache, if it has one) and nothing otherwise:
         slots and saved prefixes are the local server's."""
         context = self.corpus_context()
-        system = system_prompt(self.cfg.prompts_dir)
         if context is None:
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": ""}]
+            messages = [
+                {"role": "system", "content": system_prompt(self.cfg.prompts_dir)},
+                {"role": "user", "content": ""},
+            ]
         else:
-            messages = prompt_messages(self.cfg, system, self.cfg.answer_prompt, context, "")
+            _, messages = answer_messages(self.cfg.prompts_dir, self.cfg.answer_prompt, context.text(), "")
         if not self.cfg.uses_local_server:
             if context is None:
                 return "not needed for another endpoint"
@@ -373,7 +371,7 @@ class Assistant:
 
     def _generate(
         self,
-        system: str,
+        abstain: bool,
         prompt: str,
         context: Context,
         question: str,
@@ -382,8 +380,9 @@ class Assistant:
         show: bool = True,
     ) -> Generator[Draft, None, Verified]:
         """Stream one model answer, yielding Drafts of its verified whole sentences (when `show`: an
-        answer that may still be rejected as a whole is not shown while it is written); return it verified."""
-        messages = prompt_messages(self.cfg, system, prompt, context, question)
+        answer that may still be rejected as a whole is not shown while it is written); return it verified.
+        Without `abstain`, the system prompt leaves out the rule that lets the model say the sources do not say."""
+        system, messages = answer_messages(self.cfg.prompts_dir, prompt, context.text(), question, abstain)
         raw, checked, shown, leaked = "", "", "", False
         client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
@@ -425,12 +424,6 @@ class Assistant:
         return prompt_split(self.cfg, system, answer.context.text(), answer.question)
 
 
-def prompt_messages(cfg: Config, system: str, prompt: str, context: Context, question: str) -> list[dict[str, str]]:
-    """The chat messages for one model answer: the system prompt, then prompt file `prompt` filled in."""
-    user = render(cfg.prompts_dir, prompt, context=context.text(), question=question)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
 def check_reply(
     raw: str, system: str, context: Context, asked: str, leaked: bool = False, disabled: frozenset[str] = frozenset()
 ) -> Verified:
@@ -446,7 +439,7 @@ def check_reply(
 
 def _whole_sentences(text: str) -> str:
     """The text up to its last sentence or line end: what can be checked before the rest is written."""
-    ends = [m.start() for m in SENTENCE_SPLIT_RE.finditer(text)]
+    ends = [m.start() for m in SENTENCE_BREAK_RE.finditer(text)]
     return text[: ends[-1]] if ends else ""
 
 

@@ -11,33 +11,17 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-import pycountry
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.abbreviations import Abbreviations
-from rag.assistant.filters import FILTER_KEYS
-from rag.assistant.spelling import Speller
-from rag.assistant.text import terms
+from rag.assistant.schema import FILTER_KEYS, authors_of, country_names, plurals
+from rag.assistant.spelling import Abbreviations, Speller
+from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
-from rag.ingest.entries import to_ascii
-
-# What people call a country besides pycountry's names ("United States", "United States of America").
-COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}
-
-
-def country_names(code: str) -> set[str]:
-    """Every name a question may give the country with ISO code `code` (the code itself is matched apart)."""
-    country = pycountry.countries.get(alpha_2=code)
-    names = set(COUNTRY_ALIASES.get(code, ()))
-    if country is not None:
-        names |= {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
-    return {n.lower() for n in names}
-
 
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
-KIND_WORDS = {"paper": ("papers", "publications"), "posting": ("postings", "jobs", "job openings", "positions")}
+KIND_WORDS = {kind: plurals(kind) for kind in ("paper", "posting")}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
 
 
@@ -48,13 +32,6 @@ class Match:
     field: str
     value: str
     ids: tuple[str, ...]
-
-
-def phrase_form(text: str) -> str:
-    """ " emc2 efficient mcmc ": lower-cased words between spaces, bracketed asides dropped, so one
-    name is found inside a question with `in`."""
-    text = re.sub(r"\([^)]*\)", " ", to_ascii(text).lower())  # "Bjorn" finds "Björn"
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
 
 
 class Catalog:
@@ -69,7 +46,7 @@ class Catalog:
             for key in FILTER_KEYS:
                 if meta.get(key):
                     self.values[key].add(str(meta[key]))
-            for author in filter(None, (a.strip() for a in str(meta.get("authors", "")).split(";"))):
+            for author in authors_of(meta):
                 self._names[("author", author)].add(node.node_id)
             for key in ("city", "area"):
                 if meta.get(key):
@@ -95,13 +72,15 @@ class Catalog:
             if field == "country":
                 self._patterns += [("country", code, phrase_form(name)) for name in country_names(code)]
                 self._codes.append(("country", code))
-        initials: dict[str, list[str]] = defaultdict(list)
+        named: dict[str, list[str]] = defaultdict(list)  # areas by their initials
         for field, value in self._names:
             if field == "area":
-                initials["".join(w[0] for w in re.split(r"[\s-]+", value) if w).upper()].append(value)
+                named[initials(value)].append(value)
         taken = {code for _, code in self._codes}
-        self._codes += [("area", v[0]) for i, v in initials.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
-        self._code_of = {("area", v[0]): i for i, v in initials.items() if len(v) == 1}
+        self._codes += [("area", v[0]) for i, v in named.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
+        self._code_of = {("area", v[0]): i for i, v in named.items() if len(v) == 1}
+        # The codes `find` reads, as a question writes them ("US", "RL").
+        self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)
         # Titles of several words, longest first: a title the question names is one name, and its words
         # ("Membership inference attacks …") do not also name an area ("Causal inference").
         titles = {phrase_form(str(n.metadata.get("title") or "")) for n in nodes}
@@ -132,10 +111,6 @@ class Catalog:
                     if ids:
                         found[("kind", kind)] = Match("kind", kind, ids)
         return list(found.values())
-
-    def knows_code(self, word: str) -> bool:
-        """Is `word` a country's ISO code or an area's initials that `find` reads?"""
-        return any(self._code_of.get(key, key[1]) == word for key in self._codes)
 
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from rag.assistant.answer import Answer, Assistant, Draft, Retrieved, check_question, final_answer
 from rag.assistant.citations import ABSTAIN_RE, names_source
-from rag.assistant.context import CITATION_RE, Context, Source, cited_numbers
+from rag.assistant.context import Context, Source
 from rag.assistant.llm import complete
 from rag.assistant.names import short_name
 from rag.assistant.prompts import render
 from rag.assistant.questions import name_entries, name_one_of, name_references
+from rag.assistant.text import CITATION_RE, cited_numbers
 
 MAX_TURNS = 4
 MAX_EARLIER_CHARS = 600

@@ -10,10 +10,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from rag.assistant.context import CITATION_RE, Context, Source, cited_numbers
+from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asks_for_entry
-from rag.assistant.text import ordered_terms, terms
+from rag.assistant.text import (
+    CITATION_RE,
+    cited_numbers,
+    last_sentence,
+    ordered_terms,
+    sentence_parts,
+    sentence_spans,
+    sentences,
+    terms,
+)
 
 # Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
 BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")
@@ -30,7 +39,6 @@ ABSTAIN_RE = re.compile(
     re.I,
 )
 UNSUPPORTED = "The sources do not say."
-SENTENCE_SPLIT_RE = re.compile(r"((?<=[.!?])[ \t]+|\s*\n\s*)")
 # A fenced code block of an answer is checked as one unit, set aside before sentences are split.
 FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
@@ -280,10 +288,10 @@ def sentence_windows(source: Source) -> list[set[str]]:
     lines = CITATION_RE.sub(" ", source.render()).split("\n")
     heading = 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
     head = terms(" ".join(lines[:heading]))
-    sentences = [terms(s) for s in SENTENCE_SPLIT_RE.split("\n".join(lines[heading:])) if s.strip()]
-    if len(sentences) <= SUPPORT_WINDOW:
-        return [head.union(*sentences)]
-    return [head.union(*sentences[i : i + SUPPORT_WINDOW]) for i in range(len(sentences) - SUPPORT_WINDOW + 1)]
+    held = [terms(s) for s in sentences("\n".join(lines[heading:]))]
+    if len(held) <= SUPPORT_WINDOW:
+        return [head.union(*held)]
+    return [head.union(*held[i : i + SUPPORT_WINDOW]) for i in range(len(held) - SUPPORT_WINDOW + 1)]
 
 
 NEW_WORDS = "new-words"
@@ -370,7 +378,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     """
     check = _Verification(context, question, disabled)
     answer, blocks = _hold_code(answer)
-    parts = SENTENCE_SPLIT_RE.split(_cite_before_stop(answer))
+    parts = sentence_parts(_cite_before_stop(answer))
     text = "".join(part if CODE_MARK_RE.fullmatch(part) else check.sentence(part) for part in parts)
     text = check.restore_code(text, blocks)
     text = _tidy_removals(_collapse_abstentions(text))
@@ -420,7 +428,7 @@ class _Verification:
 
     def sentence(self, sentence: str) -> str:
         """The sentence with its verified citations, cited by code, or "" when no source supports it."""
-        if not sentence.strip() or SENTENCE_SPLIT_RE.fullmatch(sentence):
+        if not sentence.strip():  # a break between sentences
             return sentence
         if ABSTAIN_RE.search(sentence):
             return UNSUPPORTED
@@ -578,7 +586,7 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
     """
 
     def name_run(match: re.Match[str]) -> str:
-        preceding = re.split(r"\]|[.!?]\s", text[: match.start()])[-1]
+        preceding = last_sentence(text[: match.start()]).split("]")[-1]
         run = match.group(0)
         if re.fullmatch(r"(?:\[\d+\][ \t]*)+", run):
             if terms(preceding):
@@ -609,7 +617,7 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
     def name_one(match: re.Match[str]) -> str:
         number = int(match.group(1) or match.group(2))
         source = sources.get(number)
-        sentence = re.split(r"[.!?]\s", text[: match.start()])[-1]
+        sentence = last_sentence(text[: match.start()])
         if source is None or names_source(sentence, source):
             return match.group(0)
         marker = f"[{number}]"
@@ -641,14 +649,13 @@ def support_spans(source: Source, claims: list[set[str]]) -> tuple[tuple[int, in
     sentence holding most of the claim's other words wins, else the one holding most of its words
     outside the title line, else the title line itself.
     """
-    sentences = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\n.!?]+(?:[.!?]+|$)", source.passage, re.M)]
-    sentences = [(a + len(t) - len(t.lstrip()), t.strip()) for a, _, t in sentences if terms(t)]
-    sentences = [(start, start + len(text), text, terms(text)) for start, text in sentences]
+    held = [(start, end, text, terms(text)) for text, start, end in sentence_spans(source.passage)]
+    held = [sentence for sentence in held if sentence[3]]
     title = terms(label_of(source)) if source.kind == "paper" else set()
-    beyond_title = [s for s in sentences if not title or s[3] - title - {"paper"}]
+    beyond_title = [s for s in held if not title or s[3] - title - {"paper"}]
     spans = set()
     for claim in claims:
-        for wanted, candidates in ((claim - title, sentences), (claim, beyond_title), (claim, sentences)):
+        for wanted, candidates in ((claim - title, held), (claim, beyond_title), (claim, held)):
             scored = [(len(wanted & held), -len(text), (start, end, text)) for start, end, text, held in candidates]
             best = max(scored, default=None)
             if best and best[0] > 0:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 
 from llama_index.core.schema import BaseNode, NodeWithScore
 
-from rag.assistant.names import label_of, node_label, place_of
+from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.text import terms
+from rag.assistant.schema import authors_of
+from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"
@@ -47,13 +48,6 @@ CONFUSABLES = str.maketrans(
     "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
-# A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
-CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
-
-
-def cited_numbers(citation: re.Match[str]) -> list[int]:
-    """The source numbers of one CITATION_RE match: "[1; 3]" → [1, 3]."""
-    return [int(n) for n in re.split(r"[,;]", citation.group(1))]
 
 
 @dataclass
@@ -76,12 +70,7 @@ class Source:
     def header(self) -> str:
         meta = self.nodes[0].metadata
         if self.kind == "posting":
-            locations = [place_of(n) for n in self.nodes]
-            if len(locations) == 1:
-                return f"[{self.n}] Job posting in {locations[0]}"
-            counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
-            spread = "; ".join(f"{loc}: {c} posting{'s' if c > 1 else ''}" for loc, c in counts.items())
-            return f"[{self.n}] Job posting, the same text posted {len(locations)} times ({spread})"
+            return f"[{self.n}] {posting_heading([place_of(n) for n in self.nodes])}"
         if self.kind == "chunk":  # the title is a file name, which a document's author chose
             return f"[{self.n}] Document {neutralise(str(meta.get('title', '')))}"
         return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"
@@ -232,7 +221,7 @@ def _group_key(node: BaseNode) -> str:
 
 def display_text(node: BaseNode) -> str:
     text = node.get_content()
-    authors = [a for a in str(node.metadata.get("authors") or "").split("; ") if a]
+    authors = authors_of(node.metadata)
     if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
         order = f"Author order: first {authors[0]}, last {authors[-1]} ({len(authors)} authors)"
         text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)
@@ -257,9 +246,8 @@ def omit_instructions(text: str) -> str:
     Sentences are matched in a normal form, so zero-width characters, look-alike letters, full-width
     forms and line breaks inside a phrase do not hide it.
     """
-    parts = re.split(r"(?<=[.!?])(\s+)", text)
     kept = []
-    for part in (p for p in parts if p is not None):
+    for part in sentence_parts(text, lines=False):
         kept.append(OMITTED if part.strip() and INSTRUCTION_RE.search(match_form(part)) else part)
     return "".join(kept)
 
@@ -284,26 +272,22 @@ def select_passage(text: str, question: str, budget: int) -> str:
     """The text itself if short; else its first sentence and the best-matching sentences."""
     if len(text) <= budget:
         return text
-    sentences = split_sentences(text)
+    cut = sentences(text)
     # The title's words name the entry (its first sentence is always kept); the rest say what is asked:
     # "Who are the authors of <title>?" wants the Authors line, not a caption repeating the title.
-    wanted = terms(question) - terms(sentences[0])
-    ranked = sorted(range(1, len(sentences)), key=lambda i: -len(wanted & terms(sentences[i])))
-    return _fill(sentences, ranked, budget, first={0})
+    wanted = terms(question) - terms(cut[0])
+    ranked = sorted(range(1, len(cut)), key=lambda i: -len(wanted & terms(cut[i])))
+    return _fill(cut, ranked, budget, first={0})
 
 
 def matching_sentences(text: str, question: str, budget: int, name: str = "") -> str:
     """The sentences of `text` that share a content word with the question other than those of the
     entry's `name` (which only says which entry it is), best first within `budget` characters, in
     text order; "" when none does."""
-    sentences = split_sentences(text)
+    cut = sentences(text)
     wanted = terms(question) - terms(name)
-    overlap = {i: len(wanted & terms(sentence)) for i, sentence in enumerate(sentences)}
-    return _fill(sentences, sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]), budget)
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    overlap = {i: len(wanted & terms(sentence)) for i, sentence in enumerate(cut)}
+    return _fill(cut, sorted((i for i in overlap if overlap[i]), key=lambda i: -overlap[i]), budget)
 
 
 def _fill(sentences: list[str], ranked: list[int], budget: int, first: set[int] | None = None) -> str:

@@ -11,13 +11,13 @@ by itself or by the sentence that introduces it ("Use `count=True`:"), whichever
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.assistant.context import Context, Source, display_text, index_facts, split_sentences
+from rag.assistant.context import Context, Source, display_text, index_facts
 from rag.assistant.retrieve import Retrieval
+from rag.assistant.text import sentences, unwrapped
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks
 
@@ -77,25 +77,9 @@ def _parts(i: int, source: Source) -> list[Part]:
         if not parts and not is_code and title:
             first, _, rest = block.partition("\n")
             block = rest if first.strip() in title else block
-        pieces = [block] if is_code else split_sentences(unwrapped(block))
+        pieces = [block] if is_code else sentences(unwrapped(block))
         parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts
-
-
-# A line that starts its own element of a paragraph: a list item, a table row, a heading, a quote, a
-# directive or target (reST `..`, MyST `{…}` and `(label)=`), a definition.
-_OWN_LINE_RE = re.compile(r"\s*(?:[-*+>|#:]|\d+[.)]\s|\.\.|[{(])")
-
-
-def unwrapped(paragraph: str) -> str:
-    """A paragraph hard-wrapped at a fixed width, as the lines of its sentences run on: "nargs can be
-    any\npositive integer, but not -1." is one sentence, not two lines that each mean nothing. A list
-    item, table row or heading keeps its own line."""
-    lines = paragraph.split("\n")
-    text = lines[0]
-    for line in lines[1:]:
-        text += ("\n" if _OWN_LINE_RE.match(line) else " ") + line.strip()
-    return text
 
 
 def _similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:

@@ -5,10 +5,8 @@ Light to import, so the CLI checks `--filter` when it parses flags.
 
 from __future__ import annotations
 
+from rag.assistant.schema import FILTER_KEYS, KINDS
 from rag.errors import RagError
-from rag.ingest.entries import KINDS
-
-FILTER_KEYS = ("kind", "area", "city", "country", "guide")
 
 
 def parse_filters(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

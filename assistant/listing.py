@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from rag.assistant.catalog import Match, phrase_form
+from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.spelling import ABSENT
-from rag.assistant.text import ordered_terms, terms
+from rag.assistant.schema import ANSWER_NOUNS, authors_of
+from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
 PHRASES = {
@@ -28,7 +28,6 @@ PHRASES = {
     "city": "{count} {are} in {value}",
     "country": "{count} {are} in {value}",
 }
-NOUNS = {"paper": ("paper", "papers"), "posting": ("job posting", "job postings")}
 
 
 @dataclass(frozen=True)
@@ -44,26 +43,15 @@ class Listing:
         return " ".join(part for part in (self.counted, self.cited) if part)
 
 
-def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+def list_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     """The whole answer to a list or count question the catalog matched (or to a question about one
-    field of a named paper, or the authors named papers share), or None to ask the model.
+    field of a named paper, or the authors named papers share), or None.
 
     Each matched name gets one sentence: the exact count, then every entry, named and cited by the
     number of the source that holds it. A question about a whole kind ("how many postings in
-    total?") gets the count from the index, which no single source can support. Falls back to the
-    model when an entry did not fit in the context (it could not be cited) or when the question
-    asks about something else.
+    total?") gets the count from the index, which no single source can support. None when an entry
+    did not fit in the context (it could not be cited) or when the question asks about something else.
     """
-    from rag.assistant.aggregates import POSTING_WORDS_RE, aggregate_answer  # they build on this module's Listing
-
-    # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
-    # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
-    named = [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
-    if retrieval.absent and not named:
-        about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
-        return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
-    if aggregated := aggregate_answer(retrieval, context, disabled):
-        return aggregated
     if NEGATION_RE.search(retrieval.question):
         return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
     kinds = asked_kinds(retrieval.question)
@@ -110,8 +98,7 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
     held = {i for s in context.sources for i in s.ids}
     whole = retrieval.catalog_ids is not None and set(retrieval.catalog_ids) <= held  # so these are all places
     if about_postings and places and whole:
-        listed = ", ".join(places[:-1]) + f" and {places[-1]}" if len(places) > 1 else places[0]
-        said += f" The job postings are in {listed}."
+        said += f" The job postings are in {joined(places)}."
     return Listing("", said)
 
 
@@ -166,14 +153,13 @@ def field_answer(question: str, context: Context, matches: list[Match] = ()) -> 
 def _field_sentence(field: str, source: Source) -> str | None:
     meta = source.nodes[0].metadata
     title, area = f"“{label_of(source)}”", str(meta.get("area") or "")
-    authors = [a for a in str(meta.get("authors") or "").split("; ") if a]
+    authors = authors_of(meta)
     if field == "area":
         return f"{title} is listed under {area} [{source.n}]." if area else None
     if not authors:
         return None
     if field == "authors":
-        names = ", ".join(authors[:-1]) + f" and {authors[-1]}" if len(authors) > 1 else authors[0]
-        return f"{title} is by {names} [{source.n}]."
+        return f"{title} is by {joined(authors)} [{source.n}]."
     position = "first" if field == "first" else "last"
     return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
 
@@ -194,14 +180,13 @@ def shared_authors(question: str, context: Context, matches: list[Match] = ()) -
     named = named_papers(question, context, matches)
     if len(named) < 2:
         return None
-    lists = [[a for a in str(s.nodes[0].metadata.get("authors") or "").split("; ") if a] for s in named]
+    lists = [authors_of(s.nodes[0].metadata) for s in named]
     common = [a for a in lists[0] if all(a in other for other in lists[1:])]
     shared = [a for a in common if phrase_form(a) not in phrase_form(question)]  # "besides Parameswaran Raman"
     papers = ("both " if len(named) == 2 else "all of ") + " and ".join(f"{short_name(s)} [{s.n}]" for s in named)
     if not shared:
         return f"No {'other ' if common else ''}author is listed on {papers}."
-    who = ", ".join(shared[:-1]) + f" and {shared[-1]}" if len(shared) > 1 else shared[0]
-    return f"{who} {'is an author' if len(shared) == 1 else 'are authors'} of {papers}."
+    return f"{joined(shared)} {'is an author' if len(shared) == 1 else 'are authors'} of {papers}."
 
 
 def named_papers(question: str, context: Context, matches: list[Match] = ()) -> list[Source]:
@@ -236,7 +221,7 @@ def names_paper(question: str, source: Source) -> bool:
 
 
 def _count(count: int, kind: str) -> str:
-    singular, plural = NOUNS.get(kind, ("entry", "entries"))
+    singular, plural = ANSWER_NOUNS.get(kind, ("entry", "entries"))
     return f"{count} {singular if count == 1 else plural}"
 
 

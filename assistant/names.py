@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_index.core.schema import BaseNode
-
-from rag.ingest.entries import place
-
 if TYPE_CHECKING:
+    from llama_index.core.schema import BaseNode
+
     from rag.assistant.context import Source
+
+
+def place(city: str, region: str, country: str) -> str:
+    """ "Boston, MA, US": how a posting's location reads everywhere (parts that are empty left out)."""
+    return ", ".join(p for p in (city, region, country) if p)
+
+
+def entry_label(kind: str, title: str, location: str, entry_id: str) -> str:
+    """A short name of an entry before it is indexed: its title, or "Job posting, Boston, MA, US"."""
+    return f"Job posting, {location}" if kind == "posting" else title or entry_id
+
+
+def posting_heading(locations: list[str]) -> str:
+    """How the model's sources name a posting: "Job posting in Boston, MA, US", or for the same text
+    posted in several places "Job posting, the same text posted 5 times (Bellevue, WA, US: 1 posting; …)"."""
+    if len(locations) == 1:
+        return f"Job posting in {locations[0]}"
+    counts = {loc: locations.count(loc) for loc in dict.fromkeys(locations)}
+    spread = "; ".join(f"{loc}: {c} posting{'s' if c > 1 else ''}" for loc, c in counts.items())
+    return f"Job posting, the same text posted {len(locations)} times ({spread})"
 
 
 def node_label(node: BaseNode) -> str:

@@ -41,6 +41,16 @@ def system_prompt(prompts_dir: Path, abstain: bool = True) -> str:
     return re.sub(r"\n{3,}", "\n\n", render(prompts_dir, "system", citation_rules=rules))
 
 
+def answer_messages(
+    prompts_dir: Path, prompt: str, sources: str, question: str, abstain: bool = True
+) -> tuple[str, list[dict[str, str]]]:
+    """The system prompt and the chat messages of one model answer: the system prompt, then prompt file
+    `prompt` filled in with the sources' text and the question."""
+    system = system_prompt(prompts_dir, abstain)
+    user = render(prompts_dir, prompt, context=sources, question=question)
+    return system, [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 def prompts_fingerprint(prompts_dir: Path) -> str:
     """A hash of every prompt file: answers, cache entries and votes name the prompts they came from."""
     return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(prompts_dir.glob("*.md")))).hexdigest()

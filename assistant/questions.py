@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-ENTRY_WORDS = {
-    "paper": r"papers?|publications?|works?",
-    "posting": r"postings?|jobs?|job openings?|openings?|positions?|roles?|vacanc(?:y|ies)",
-}
-_ANY_ENTRY = "|".join(ENTRY_WORDS.values())
+from rag.assistant.schema import KIND_NOUNS, kind_words
+from rag.assistant.text import joined
+
+ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
+_ANY_ENTRY = kind_words()
 # "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …", and the
 # topic questions "Are there any papers on …", "Any jobs in …".
 LIST_QUESTION_RE = re.compile(
@@ -86,6 +86,6 @@ def name_one_of(question: str, names: list[str]) -> str:
 
 def name_entries(question: str, names: list[str]) -> str:
     """ "Which research areas are those in?" → "Which research areas are “A” and “B” in?"."""
-    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    listed = joined(names)
     # "Who is on both papers?" keeps its "both", which asks for what the entries share.
     return ENTRIES_RE.sub(lambda m: ("both " if m.group(0).lower().startswith("both") else "") + listed, question)

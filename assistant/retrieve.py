@@ -14,11 +14,8 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from rag.assistant.abbreviations import RULE as ABBREVIATIONS
-from rag.assistant.abbreviations import Abbreviations
 from rag.assistant.catalog import Catalog, Match
-from rag.assistant.spelling import ABSENT, Speller
-from rag.assistant.spelling import RULE as SPELLING
+from rag.assistant.spelling import Abbreviations, Speller, read_question
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
@@ -107,10 +104,9 @@ class HybridRetriever:
         if mode not in RETRIEVERS:
             raise RagError(f"Unknown retriever '{mode}'; use one of {', '.join(RETRIEVERS)}")
         assert self.catalog is not None and self.speller is not None
-        if SPELLING not in self.cfg.disabled:
-            question = self.speller.correct(question)
-        if ABBREVIATIONS not in self.cfg.disabled and self.abbreviations is not None:
-            question = self.abbreviations.expand(question)
+        question, absent = read_question(
+            question, self.speller, self.abbreviations, self.catalog.codes, self.cfg.disabled
+        )
         allowed = self.catalog.allowed(filters)
         if allowed is not None and not allowed:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)
@@ -128,10 +124,6 @@ class HybridRetriever:
                     seen.add(entry_id)
                     expanded.append(self.catalog.nodes[entry_id])
         everything = tuple(i for i in self.catalog.nodes if allowed is None or i in allowed)
-        absent = () if ABSENT in self.cfg.disabled else tuple(self.speller.absent(question))
-        # An abbreviation the catalog or the index's words stand for ("RAG", "DP") is not absent.
-        words = self.abbreviations
-        absent = tuple(a for a in absent if not self.catalog.knows_code(a) and not words.stands_for_words(a))
         seconds = time.perf_counter() - started
         return Retrieval(question, hits, matches, expanded, seconds, version, everything, absent)
 

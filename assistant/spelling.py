@@ -1,23 +1,31 @@
-"""Misspelt names in a question, put right against the index's own names before it is searched.
+"""The question read against the index's own words before it is searched: misspelt names put right,
+abbreviations spelt out, names the index never mentions found.
 
-"Repofromer", "'latent spce'", "'casual change attribution'": a typo in a name defeats the catalog (which
-finds names whole) and weakens both retrievers. A word of a name — capitalised, or inside quotes — that
-appears nowhere in the index is replaced by the closest word of the index's names (titles, authors,
-areas, places) when one is close enough; every other word ("deciding" is not a misspelt "decoding"),
-and the question shown to the user, stays as typed.
+Misspelt names: "Repofromer", "'latent spce'", "'casual change attribution'": a typo in a name defeats the
+catalog (which finds names whole) and weakens both retrievers. A word of a name — capitalised, or inside
+quotes — that appears nowhere in the index is replaced by the closest word of the index's names (titles,
+authors, areas, places) when one is close enough; every other word ("deciding" is not a misspelt
+"decoding"), and the question shown to the user, stays as typed.
+
+Abbreviations: "the DP fine-tuning paper", "the ASR paper", "list the RL papers": an abbreviation the
+documents never define still stands for words they use. An all-capitals word of the question is spelt out
+when one run of the index's words with those initials ("differentially private", "reinforcement
+learning") occurs at least twice and at least twice as often as any other; ambiguous ones ("CL":
+continual or contrastive learning) stay as typed. The expansion is added after the question, for
+retrieval and the catalog; the question shown to the user stays as typed.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from rag.assistant.text import STOPWORDS, terms
-from rag.ingest.entries import to_ascii
+from rag.assistant.text import STOPWORDS, fold, terms, words
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
-RULE = "spelling"  # its name in RAG_DISABLED_RULES
+SPELLING = "spelling"  # its name in RAG_DISABLED_RULES
 # A question about a name the index never mentions ("any openings in Seattle?", "papers at ICML 2023?")
 # is answered so by code: a list or count of what the index does hold would answer another question.
 ABSENT = "absent-name"
@@ -40,7 +48,7 @@ def _starts_sentence(text: str, at: int) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return WORD_RE.findall(to_ascii(text).lower())
+    return WORD_RE.findall(fold(text))
 
 
 class Speller:
@@ -65,14 +73,14 @@ class Speller:
             in_quotes = any(a <= match.start() < b for a, b in quoted)
             named = word[0].isupper() and not _starts_sentence(question, match.start())
             named = named and word.lower() not in EMPHASIS_WORDS
-            if (named or in_quotes) and not terms(to_ascii(word)) <= self._stems and not self._near_name(word):
+            if (named or in_quotes) and not terms(word) <= self._stems and not self._near_name(word):
                 missing.append(word)
         missing += [n for n in re.findall(r"(?<![\w.])\d{3,}(?![\w.])", question) if n not in self._numbers]
         return missing
 
     def _near_name(self, word: str) -> bool:
         """Could the word be a name of the index mistyped past correcting ("Rith" for "Roth")?"""
-        return bool(difflib.get_close_matches(to_ascii(word).lower(), self.names, n=1, cutoff=NEAR_NAME))
+        return bool(difflib.get_close_matches(fold(word), self.names, n=1, cutoff=NEAR_NAME))
 
     def correct(self, question: str) -> str:
         """The question with each unknown word that is close to a name's word replaced by it."""
@@ -81,7 +89,7 @@ class Speller:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            folded = to_ascii(word).lower()
+            folded = fold(word)
             in_quotes = any(a <= match.start() < b for a, b in quoted)
             named = word[0].isupper() and not _starts_sentence(question, match.start())  # capitalised anyway
             # A lower-case word that is no English word ("repofromer", "memorylm") is a name mistyped too.
@@ -96,3 +104,82 @@ class Speller:
             return close[0].capitalize() if word[0].isupper() else close[0]
 
         return WORD_RE.sub(fix, question)
+
+
+SPELT_OUT = " — "  # what joins the question and each abbreviation's meaning
+
+
+def as_typed(question: str) -> str:
+    """The question without the meanings `expand` added: the words the person typed."""
+    return question.split(SPELT_OUT)[0]
+
+
+ABBREVIATIONS = "abbreviations"  # its name in RAG_DISABLED_RULES
+ABBREVIATION_RE = re.compile(r"(?<![\w.])([A-Z]{2,5})s?(?![\w])")
+MIN_COUNT = 2  # a phrase seen once is as likely a coincidence of initials ("repository level" for RL)
+MIN_LEAD = 2.0  # how many times more often than the next candidate the chosen phrase must occur
+MIN_WORD = 3  # words shorter than this ("of", "an") are not spelt out by an initial
+
+
+class Abbreviations:
+    """Every run of 2–5 index words by its initials, counted."""
+
+    def __init__(self, texts: Iterable[str], keep: Iterable[str] = ()):
+        self.keep = set(keep)  # codes the catalog reads itself (countries' ISO codes)
+        self._phrases: dict[str, Counter[str]] = defaultdict(Counter)
+        # Runs stay within a clause: "Research area: Reinforcement learning" has no "area reinforcement".
+        # Each distinct clause once: six postings with the same text do not make "art llm" an "AL".
+        clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", fold(text)))
+        for clause in clauses:
+            said = words(clause)
+            for size in range(2, 6):
+                for i in range(len(said) - size + 1):
+                    run = said[i : i + size]
+                    if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
+                        self._phrases["".join(w[0] for w in run)][" ".join(run)] += 1
+
+    def stands_for_words(self, abbreviation: str) -> bool:
+        """Could it stand for words of the index, even ambiguously ("CL": continual or contrastive learning)?"""
+        ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(1)
+        return bool(ranked) and ranked[0][1] >= MIN_COUNT
+
+    def meaning(self, abbreviation: str) -> str | None:
+        """The phrase an abbreviation stands for in this index, or None when none clearly does."""
+        ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(2)
+        if not ranked or ranked[0][1] < MIN_COUNT:
+            return None
+        if len(ranked) > 1 and ranked[0][1] < MIN_LEAD * ranked[1][1]:
+            return None
+        return ranked[0][0]
+
+    def expand(self, question: str) -> str:
+        """ "the DP fine-tuning paper" → "the DP fine-tuning paper — DP: differentially private": after the
+        question, so the words that say what it asks ("list the three RL papers") stay together."""
+        spelt = []
+        for code in dict.fromkeys(m.group(1) for m in ABBREVIATION_RE.finditer(question)):
+            meaning = None if code in self.keep else self.meaning(code)
+            if meaning:
+                spelt.append(f"{code}: {meaning}")
+        # Not in brackets: the catalog reads a bracketed aside as no part of a name.
+        return SPELT_OUT.join([question, *spelt])
+
+
+def read_question(
+    question: str,
+    speller: Speller,
+    abbreviations: Abbreviations | None,
+    codes: frozenset[str],
+    disabled: frozenset[str] = frozenset(),
+) -> tuple[str, tuple[str, ...]]:
+    """The question as it is searched (misspelt names put right, then abbreviations spelt out), and the
+    names and numbers of it the index never mentions; an abbreviation the catalog reads (`codes`: "US",
+    "RL") or the index's words stand for ("RAG", "DP") is not absent."""
+    if SPELLING not in disabled:
+        question = speller.correct(question)
+    if ABBREVIATIONS not in disabled and abbreviations is not None:
+        question = abbreviations.expand(question)
+    if ABSENT in disabled:
+        return question, ()
+    words = abbreviations
+    absent = tuple(a for a in speller.absent(question) if a not in codes and not words.stands_for_words(a))
+    return question, absent

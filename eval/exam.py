@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rag.assistant.answer import Assistant, final_answer
 from rag.assistant.chat import ChatSession
-from rag.assistant.citations import ABSTAIN_RE, CITATION_RE, verify
+from rag.assistant.citations import ABSTAIN_RE, verify
 from rag.assistant.context import Context, Source, build_context
 from rag.assistant.llm import chat_once, endpoint_errors
 from rag.assistant.prompts import render, system_prompt
+from rag.assistant.text import CITATION_RE
 from rag.errors import RagError
 from rag.eval.grade import grade_answer
 from rag.eval.metrics import ItemResult, score

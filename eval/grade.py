@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.assistant.citations import ABSTAIN_RE, CITATION_RE
-from rag.assistant.text import terms
-from rag.ingest.entries import to_ascii
+from rag.assistant.citations import ABSTAIN_RE
+from rag.assistant.text import CITATION_RE, fold, terms
 
 NUMBER_WORDS = {
     word: str(value)
@@ -32,7 +31,7 @@ QUOTED_NAME_RE = re.compile(r"[“\"](?:[^”\"\s]+\s+){3,}[^”\"]*[”\"]")
 
 def grading_terms(text: str) -> set[str]:
     """Content terms of `text` as the grader compares them."""
-    text = to_ascii(CITATION_RE.sub(" ", text)).lower()
+    text = fold(CITATION_RE.sub(" ", text))
     text = re.sub(r"[a-z]+", lambda m: NUMBER_WORDS.get(m.group(0), m.group(0)), text)
     return terms(text)
 

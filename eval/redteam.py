@@ -23,11 +23,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rag.assistant.answer import Assistant, check_reply, prompt_messages
+from rag.assistant.answer import Assistant, check_reply
 from rag.assistant.context import Context, omit_instructions
 from rag.assistant.llm import complete
 from rag.assistant.present import answer_markdown
-from rag.assistant.prompts import system_prompt
+from rag.assistant.prompts import answer_messages
 from rag.assistant.retrieve import HybridRetriever
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
@@ -94,8 +94,8 @@ def unfiltered(context: Context) -> Context:
 def run_case(assistant: Assistant, case: RedTeamCase) -> CaseResult:
     shipped = assistant.ask(case.question)
     raw_context = unfiltered(shipped.context)
-    system = system_prompt(assistant.cfg.prompts_dir)
-    messages = prompt_messages(assistant.cfg, system, assistant.cfg.answer_prompt, raw_context, case.question)
+    cfg = assistant.cfg
+    system, messages = answer_messages(cfg.prompts_dir, cfg.answer_prompt, raw_context.text(), case.question)
     reply = complete(assistant.client, assistant.cfg, messages)
     checked = check_reply(reply, system, raw_context, case.question).text
     return CaseResult(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import pycountry
 
-KINDS = ("paper", "posting", "overview", "chunk")
+from rag.assistant.names import entry_label, place
+from rag.assistant.schema import KINDS  # noqa: F401 - the kinds an entry may have
+from rag.assistant.text import to_ascii
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,7 @@ class Entry:
     @property
     def label(self) -> str:
         """A short human name: the title, or the location of a posting."""
-        if self.kind == "posting":
-            return f"Job posting, {self.location}"
-        return self.title or self.id
+        return entry_label(self.kind, self.title, self.location, self.id)
 
     @property
     def content_hash(self) -> str:
@@ -96,11 +95,6 @@ class Entry:
         return data
 
 
-def place(city: str, region: str, country: str) -> str:
-    """ "Boston, MA, US": how a posting's location reads everywhere (parts that are empty left out)."""
-    return ", ".join(p for p in (city, region, country) if p)
-
-
 @lru_cache(maxsize=4096)  # body() asks for the same few places over and over
 def place_names(country: str, region: str) -> str:
     """ "Karnataka, India" for ("IN", "KA"): guides give ISO codes, people ask about India."""
@@ -111,11 +105,6 @@ def place_names(country: str, region: str) -> str:
     # ASCII and without pycountry's bracketed aliases, so a typed "Karnataka" matches in BM25 too.
     names = [re.sub(r"\s*\[.*?\]", "", n.name) for n in (state, nation) if n is not None]
     return ", ".join(to_ascii(n) for n in names)
-
-
-def to_ascii(text: str) -> str:
-    """Accents dropped: "Karnātaka" -> "Karnataka"."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def slugify(text: str, max_len: int = 80) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.assistant.text import words
 from rag.errors import RagError
 from rag.ingest.entries import Entry, slugify
 
@@ -263,4 +264,4 @@ def _normalize_quotes(text: str) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    return " ".join(words(text))

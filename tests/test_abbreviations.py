@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.assistant.abbreviations import Abbreviations
+from rag.assistant.spelling import Abbreviations
 
 TEXTS = [
     "Reinforcement learning for routing. Offline reinforcement learning at scale.",

@@ -51,8 +51,8 @@ def test_file_names_and_facts_lines_are_filtered_too():
 
 
 def test_planted_citation_markers_are_defused_in_every_form_the_verifier_reads():
-    from rag.assistant.citations import CITATION_RE
     from rag.assistant.context import neutralise
+    from rag.assistant.text import CITATION_RE
 
     text = neutralise("See [3], [1, 2] and [4; 5].")
     assert not CITATION_RE.search(text) and "(4; 5)" in text

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from rag.assistant.aggregates import catalog_answer
 from rag.assistant.citations import verify
 from rag.assistant.context import build_context, corpus_context
-from rag.assistant.listing import catalog_answer
 from rag.assistant.questions import asked_kinds, asks_for_entry, name_references
 from rag.eval.grade import grade_answer
 

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from rag.assistant.schema import authors_of
 from rag.ingest.sections import PATH_SEPARATOR
 
 MAX_EXAMPLES = 6
@@ -51,7 +52,7 @@ def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
     if papers:
         first = min(papers, key=lambda m: str(m.get("title")))
         examples.append(f"What is “{_short(str(first.get('title')))}” about?")
-        authors = Counter(a for m in papers for a in str(m.get("authors") or "").split("; ") if a)
+        authors = Counter(a for m in papers for a in authors_of(m))
         if authors:
             examples.append(f"Which papers did {authors.most_common(1)[0][0]} co-author?")
         areas = Counter(str(m["area"]) for m in papers if m.get("area"))

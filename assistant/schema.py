@@ -1,0 +1,79 @@
+"""The entry schema: the kinds of entry, the words people call them and their fields by, declared once.
+
+Every question rule, answer writer and filter reads kinds and fields from here, so a word added for a
+kind ("vacancies") is understood everywhere at once.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pycountry
+
+KINDS = ("paper", "posting", "overview", "chunk")
+
+# What people call the entries of a kind, singular and plural. "work" has no plural here: "works" is
+# far more often the verb ("Which team works on …?").
+KIND_NOUNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "paper": (("paper", "papers"), ("publication", "publications"), ("work",)),
+    "posting": (
+        ("posting", "postings"),
+        ("job", "jobs"),
+        ("job opening", "job openings"),
+        ("opening", "openings"),
+        ("position", "positions"),
+        ("role", "roles"),
+        ("vacancy", "vacancies"),
+    ),
+}
+# How an answer names one and several entries of a kind.
+ANSWER_NOUNS = {"paper": ("paper", "papers"), "posting": ("job posting", "job postings")}
+
+# The fields a question asks about, the words it asks by, and the kind of entry that has them.
+FIELD_NOUNS = {
+    "area": r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
+    "city": r"cities|city|locations?|places?|offices?",
+    "country": r"countries|country",
+    "author": r"(?:co-?)?authors?|people|researchers",
+}
+FIELD_OF_KIND = {"area": "paper", "author": "paper", "city": "posting", "country": "posting"}
+# The metadata keys `--filter` and the catalog's value lists know.
+FILTER_KEYS = ("kind", "area", "city", "country", "guide")
+
+
+def kind_words(*kinds: str) -> str:
+    """A regular-expression alternation of every noun of the kinds (all kinds with nouns when none are
+    given), longest first: "job openings|job opening|…|papers|paper"."""
+    nouns = {noun for kind in kinds or tuple(KIND_NOUNS) for forms in KIND_NOUNS[kind] for noun in forms}
+    return "|".join(re.escape(noun) for noun in sorted(nouns, key=lambda n: (-len(n), n)))
+
+
+def plurals(kind: str) -> tuple[str, ...]:
+    """The plural nouns of a kind ("papers", "publications"): what a question about the whole kind says."""
+    return tuple(forms[1] for forms in KIND_NOUNS[kind] if len(forms) > 1)
+
+
+def nouns_of(kind: str) -> str:
+    """Every noun of a kind as plain words, for word lists built from them."""
+    return " ".join(noun for forms in KIND_NOUNS[kind] for noun in forms)
+
+
+def authors_of(meta: dict) -> list[str]:
+    """A paper's authors, in order, from its metadata ("A; B; C")."""
+    return [a.strip() for a in str(meta.get("authors") or "").split(";") if a.strip()]
+
+
+# What people call a country besides pycountry's names ("United States", "United States of America").
+COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k", "britain", "england")}
+
+
+@lru_cache(maxsize=512)
+def country_names(code: str) -> frozenset[str]:
+    """Every name a question may give the country with ISO code `code`, lower-case (the code itself is
+    matched apart, in capitals)."""
+    country = pycountry.countries.get(alpha_2=code)
+    names = set(COUNTRY_ALIASES.get(code, ()))
+    if country is not None:
+        names |= {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
+    return frozenset(n.lower() for n in names)
