@@ -94,7 +94,7 @@ class Config:
     # A corpus larger than the window (or the "retrieved" mode): the sentences and whole code blocks of
     # the retrieved sources closest to the question, within this many characters, are what the model
     # reads (assistant/excerpts.py); 0 gives it the retrieved passages whole, up to context_chars.
-    excerpt_chars: int = 1200
+    excerpt_chars: int = 1000
     max_question_chars: int = 2000
     # Rules of the answer path switched off, by name, comma-separated: for ablation runs of `rag exam`
     # (`rag.assistant.answer.SWITCHABLE_RULES`: `rag.assistant.aggregates.RULES`, the verifier's
