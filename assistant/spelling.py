@@ -180,6 +180,6 @@ def read_question(
         question = abbreviations.expand(question)
     if ABSENT in disabled:
         return question, ()
-    words = abbreviations
-    absent = tuple(a for a in speller.absent(question) if a not in codes and not words.stands_for_words(a))
+    known = abbreviations.stands_for_words if abbreviations is not None else (lambda _: False)
+    absent = tuple(a for a in speller.absent(question) if a not in codes and not known(a))
     return question, absent

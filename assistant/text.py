@@ -163,16 +163,23 @@ def last_sentence(text: str) -> str:
     return sentence_parts(text)[-1]
 
 
-# A line that starts its own element of a paragraph: a list item, a table row, a heading, a quote, a
-# directive or target (reST `..`, MyST `{…}` and `(label)=`), a definition.
-_OWN_LINE_RE = re.compile(r"\s*(?:[-*+>|#:]|\d+[.)]\s|\.\.|[{(])")
+# A line that starts its own element of a paragraph: a list item, a numbered item, a quote, a table
+# row, a heading, a reST directive or field (":param x:", not a role like ":func:`x`"), a MyST colon
+# fence or target ("(label)="). Prose that wraps onto "-1.", "*single*", "{ref}`x`" or "(see …)" runs on.
+_OWN_LINE_RE = re.compile(
+    r"\s*(?:[-*+]\s|\d{1,3}[.)]\s|>|\|.*\|\s*$|#+\s|\.\.\s|:[^:`\s][^:`]*:(?:\s|$)|:::|\([\w-]+\)=\s*$)"
+)
+# A block laid out by its lines: indented code or console output, a doctest.
+_LAID_OUT_RE = re.compile(r"^(?: {4}|\t|>>> )", re.M)
 
 
 def unwrapped(paragraph: str) -> str:
     """A paragraph hard-wrapped at a fixed width, as the lines of its sentences run on: "nargs can be
     any\npositive integer, but not -1." is one sentence, not two lines that each mean nothing. A list
-    item, table row or heading keeps its own line."""
+    item, table row or heading keeps its own line; indented code and doctests keep all of theirs."""
     lines = paragraph.split("\n")
+    if _LAID_OUT_RE.search("\n".join(lines[1:])):
+        return paragraph
     text = lines[0]
     for line in lines[1:]:
         text += ("\n" if _OWN_LINE_RE.match(line) else " ") + line.strip()

@@ -34,6 +34,10 @@ DEFAULT_REPLY = "The sources do not say."
 BASE = {"assistant/text.py", "assistant/schema.py", "assistant/names.py"}
 
 
+# The checkout's own code (its .venv and tests are not the product).
+PROJECT_FOLDERS = {"assistant", "ingest", "eval", "rag", "ui", "prompts"}
+
+
 @dataclass
 class Stay:
     file: str
@@ -123,7 +127,7 @@ class _Tracer:
         path = code.co_filename
         if path not in self._names:
             name = path[len(self.root) :] if path.startswith(self.root) else ""
-            counted = bool(name) and path != self.own and not name.startswith("tests/")
+            counted = bool(name) and path != self.own and name.split("/")[0] in PROJECT_FOLDERS
             if self.stages:
                 counted = counted and name.startswith("assistant/") and name not in BASE
             self._names[path] = name if counted else None

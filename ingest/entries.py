@@ -10,7 +10,6 @@ from functools import lru_cache
 import pycountry
 
 from rag.assistant.names import entry_label, place
-from rag.assistant.schema import KINDS  # noqa: F401 - the kinds an entry may have
 from rag.assistant.text import to_ascii
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rag.assistant.text import fold, last_sentence, sentence_parts, sentence_spans, sentences, terms, words
+import pytest
+
+from rag.assistant.text import (
+    fold,
+    last_sentence,
+    sentence_parts,
+    sentence_spans,
+    sentences,
+    terms,
+    unwrapped,
+    words,
+)
 
 
 def test_accents_fold_so_a_name_typed_without_them_is_the_same_word():
@@ -25,3 +36,43 @@ def test_without_lines_a_sentence_may_run_over_a_line_break():
         " ",
         "Then",
     ]
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "nargs can be any positive integer, but not\n-1. Options differ.",
+        "the value is a\n*single* value",
+        "see\n{ref}`callback-evaluation-order` for the order",
+        "call it with\n:func:`echo` instead",
+        "this was released in\n2019. It still works",
+        "wrap it\n(see the note below) first",
+        "the fix is in issue\n#123 upstream",
+    ],
+)
+def test_prose_wrapped_onto_any_word_runs_on(wrapped):
+    """Docs wrapped at a fixed width: a line break inside a sentence is a space, whatever word follows."""
+    assert unwrapped(wrapped) == wrapped.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- a list item",
+        "* a list item",
+        "2. a numbered item",
+        "| a | table row |",
+        "## A heading",
+        ".. note::",
+        ":param name: a field",
+        "(label-target)=",
+        "> a quote",
+    ],
+)
+def test_a_line_that_starts_its_own_element_keeps_it(line):
+    assert unwrapped(f"Some text\n{line}") == f"Some text\n{line}"
+
+
+def test_indented_code_and_doctests_keep_every_line():
+    for laid_out in (">>> click.echo(1)\n>>> x\n1", "Run:\n    $ hello --count 3\n    Hello"):
+        assert unwrapped(laid_out) == laid_out
