@@ -11,7 +11,6 @@ by itself or by the sentence that introduces it ("Use `count=True`:"), whichever
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -72,22 +71,16 @@ def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbe
 def _parts(i: int, source: Source) -> list[Part]:
     """The source's sentences and whole code blocks, without a leading line that repeats its title
     (a document section's text starts with its heading path, which the source header already shows)."""
-    title = str(source.nodes[0].metadata.get("title", ""))
+    # A section's text starts with its heading path, stored as its "section" when it was ingested.
+    heading = str(source.nodes[0].metadata.get("section", ""))
     parts: list[Part] = []
     for block, is_code in blocks(display_text(source.nodes[0])):
-        if not parts and not is_code and title:
+        if not parts and not is_code and heading:
             first, _, rest = block.partition("\n")
-            block = rest if first.strip() in _headings(title) else block
+            block = rest if first.strip() == heading else block
         pieces = [block] if is_code else sentences(unwrapped(block))
         parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts
-
-
-def _headings(title: str) -> set[str]:
-    """The lines a section's text may start with to repeat its title "file.md › A › B (part 2)": its
-    heading path "A › B" and its own heading "B"."""
-    path = re.sub(r" \(part \d+\)$", "", title).split(" › ")[1:]
-    return {" › ".join(path), path[-1]} if path else set()
 
 
 def _similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:

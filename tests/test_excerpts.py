@@ -57,7 +57,9 @@ def _context() -> Context:
         ],
         start=1,
     ):
-        node = TextNode(id_=f"chunk/{n}", text=text, metadata={"kind": "chunk", "title": name})
+        node = TextNode(
+            id_=f"chunk/{n}", text=text, metadata={"kind": "chunk", "title": name, "section": name.split(" › ")[-1]}
+        )
         sources.append(Source(n, [node], text))
     return Context(sources)
 
@@ -123,7 +125,9 @@ def test_a_hard_wrapped_sentence_is_one_part_and_list_items_keep_their_lines():
         "Options\nA zsh option can take `nargs` values, and nargs can be\nany positive integer, but not -1.\n"
         "Plugins are unrelated.\n- install with pipx\n- or with pip"
     )
-    node = TextNode(id_="chunk/1", text=wrapped, metadata={"kind": "chunk", "title": "options.md › Options"})
+    node = TextNode(
+        id_="chunk/1", text=wrapped, metadata={"kind": "chunk", "title": "options.md › Options", "section": "Options"}
+    )
     context = Context([Source(1, [node], wrapped)])
     excerpted = excerpt_context(_asked("zsh option nargs"), context, WordCounts(), budget_chars=100)
     assert excerpted.sources[0].passage == (
