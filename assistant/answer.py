@@ -21,6 +21,7 @@ from rag.assistant.excerpts import excerpt_context
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
+from rag.assistant.questions import FOLLOW_UP
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
@@ -31,7 +32,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH} | frozenset(VERIFY_RULES)
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP} | frozenset(VERIFY_RULES)
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400

@@ -1,4 +1,5 @@
-"""Conversation: keep the history and make follow-ups searchable (rewritten, or with the earlier questions)."""
+"""Conversation: keep the history and make follow-ups searchable by code (entries named, or the earlier
+questions beside), or rewritten by the model when that rule is switched off."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from rag.assistant.context import Context, Source
 from rag.assistant.llm import complete
 from rag.assistant.names import short_name
 from rag.assistant.prompts import render
-from rag.assistant.questions import name_entries, name_one_of, name_references
+from rag.assistant.questions import FOLLOW_UP, name_entries, name_one_of, name_references
+from rag.assistant.schema import KIND_NOUNS
 from rag.assistant.text import CITATION_RE, cited_numbers
 
 MAX_TURNS = 4
@@ -24,31 +26,30 @@ class ChatSession:
 
     assistant: Assistant
     history: list[tuple[str, str]] = field(default_factory=list)
+    last_context: Context | None = None  # what the last answer's citation numbers refer to
 
     def standalone(self, question: str) -> str:
-        """What a follow-up is searched and asked as, so retrieval sees names, not pronouns: rewritten
-        by the model with the history; in the corpus mode "it" becomes the name of the entry the last
-        answer cited, or else the question goes with the earlier ones beside it."""
+        """What a follow-up is searched and asked as, so retrieval sees names, not pronouns. Code does it,
+        without a second model call (which would also evict the cached prefix): "it" becomes the entry
+        the last answer cited, "the second one" or "those" the entries it cited, or else the question
+        goes with the earlier ones beside it. With the `follow-up` rule switched off, the model
+        rewrites it from the history instead."""
         if not self.history:
             return question
         cfg = self.assistant.cfg
-        whole = self.assistant.corpus_context()
-        if whole is not None:
-            # Asked after the corpus the model answers instead of rewriting, and a rewriting call would cost
-            # a second model call. Code names the entry
-            # the last answer cited ("Who wrote it?" → "Who wrote “EMC2: …”?"; an entry has one number
-            # in every answer of the corpus mode), or else the earlier questions go beside it.
-            subject = _only_cited(*self.history[-1], whole)
-            people = subject is not None and subject.kind == "paper"
-            named = name_references(question, short_name(subject), people) if subject else question
-            several = [short_name(s) for s in _cited(self.history[-1][1], whole)]
-            if subject is None and len(several) > 1:  # "the second one", "the Gurugram one", "those"
-                named = name_one_of(question, several)
-                named = name_entries(named, several) if named == question else named
-            if named != question:
-                return named
-            earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
-            return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
+        if FOLLOW_UP in cfg.disabled:
+            return self._rewritten(question)
+        # Numbers mean the corpus's entries in the corpus mode, else what the last answer was given.
+        context = self.assistant.corpus_context() or self.last_context
+        named = _named(question, *self.history[-1], context) if context is not None else question
+        if named != question:
+            return named
+        earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
+        return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
+
+    def _rewritten(self, question: str) -> str:
+        """The follow-up as the model rewrites it from the conversation (the condense prompt)."""
+        cfg = self.assistant.cfg
         turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in self.history[-MAX_TURNS:])
         prompt = render(cfg.prompts_dir, "condense", history=turns, question=question)
         rewritten = complete(self.assistant.client, cfg, [{"role": "user", "content": prompt}], max_tokens=80)
@@ -58,18 +59,33 @@ class ChatSession:
         return rewritten
 
     def stream(self, question: str, **options) -> Iterator[Retrieved | Draft | Answer]:
-        """Like Assistant.stream, but follow-ups are condensed first and the turn is remembered."""
+        """Like Assistant.stream, but follow-ups are made searchable first and the turn is remembered."""
         question = check_question(self.assistant.cfg, question)
         search = self.standalone(question)
         for item in self.assistant.stream(search, search_question=search, **options):
             if isinstance(item, Answer):
                 item.question = question
                 self.history.append((question, item.answer))
+                self.last_context = item.context
             yield item
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once, remembered in the history."""
         return final_answer(self.stream(question, **options))
+
+
+def _named(question: str, last_question: str, last_answer: str, context: Context) -> str:
+    """The follow-up with the entries of the last answer named in it: "Who wrote it?" → "Who wrote
+    “EMC2: …”?", "the Gurugram one" → "the Gurugram posting"; as it is when it refers to none. Only
+    entries people name (papers, postings): "it" after a documentation section is rarely the section."""
+    subject = _only_cited(last_question, last_answer, context)
+    if subject is not None and subject.kind in KIND_NOUNS:
+        return name_references(question, short_name(subject), people=subject.kind == "paper")
+    several = [short_name(s) for s in _cited(last_answer, context) if s.kind in KIND_NOUNS]
+    if subject is None and len(several) > 1:  # "the second one", "the Gurugram one", "those"
+        named = name_one_of(question, several)
+        return name_entries(named, several) if named == question else named
+    return question
 
 
 def _cited(answer: str, context: Context) -> list[Source]:

@@ -37,6 +37,10 @@ def asks_for_entry(question: str) -> bool:
     return bool(asked_kinds(question) or ENTRY_QUESTION_RE.search(question))
 
 
+# Its name in RAG_DISABLED_RULES: follow-ups read by code (entries named, earlier questions beside);
+# switched off, the model rewrites them from the conversation.
+FOLLOW_UP = "follow-up"
+
 # What a follow-up calls the entry the previous answer was about: "it", "its", "this paper", "that posting".
 REFERENCE_RE = re.compile(rf"\b(?:(?:this|that) (?:{_ANY_ENTRY})|its?)\b", re.I)
 

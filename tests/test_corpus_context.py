@@ -112,11 +112,33 @@ def test_a_follow_up_names_the_one_entry_the_last_answer_cited(mini_index_cfg, m
     assert "(asked after: " in session.standalone("Who wrote it?")
 
 
-def test_a_rewrite_that_is_an_answer_is_not_searched_for(mini_index_cfg, mini_retriever, scripted_endpoint):
-    url, _ = scripted_endpoint(["The authors of TIDEGRAPH are Mira Okafor and Tomas Lindqvist [3]."])
+def test_a_follow_up_in_the_retrieved_mode_costs_no_rewriting_call(mini_index_cfg, mini_retriever, scripted_endpoint):
+    url, requests = scripted_endpoint(["TIDEGRAPH places each arriving edge in one of four partitions [1]."])
     session = ChatSession(
         Assistant(mini_index_cfg.replace(base_url=url, context_mode="retrieved"), retriever=mini_retriever)
     )
+    first = session.ask("What does TIDEGRAPH propose for graph partitioning?")
+    cited = first.context.by_number()[1]
+    assert cited.ids[0].startswith("paper/tidegraph")
+    follow = session.ask("How does it bound its memory?")
+    assert len(requests) == 2  # two answers, no rewriting call
+    assert not any("Rewrite the last question" in r["messages"][-1]["content"] for r in requests)
+    # "it" is the one paper the last answer cited, by the number it had in that answer's context.
+    assert follow.search_question == (
+        f"How does “{cited.nodes[0].metadata['title']}” bound “{cited.nodes[0].metadata['title']}”’s memory?"
+    )
+    assert follow.retrieved()[0]["ids"][0].startswith("paper/tidegraph")
+    # Nothing to name (no entry cited): the earlier question goes beside it, for retrieval and the model.
+    session.history.append(("How do I set up the pier logbook?", "Use the logbook tool."))
+    assert session.standalone("And what does it need?") == (
+        "And what does it need? (asked after: How does it bound its memory? How do I set up the pier logbook?)"
+    )
+
+
+def test_a_rewrite_that_is_an_answer_is_not_searched_for(mini_index_cfg, mini_retriever, scripted_endpoint):
+    url, _ = scripted_endpoint(["The authors of TIDEGRAPH are Mira Okafor and Tomas Lindqvist [3]."])
+    cfg = mini_index_cfg.replace(base_url=url, context_mode="retrieved", disabled_rules="follow-up")
+    session = ChatSession(Assistant(cfg, retriever=mini_retriever))
     session.history.append(("What does TIDEGRAPH propose for graph partitioning?", "Streaming graph partitioning [1]."))
     assert session.standalone("Who wrote it?") == "Who wrote it?"
 
