@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rag.config import Config
 from rag.errors import RagError
 from rag.ingest.store import IngestReport
+from rag.runtime.prefix import prefix_file
 from rag.setup import index_summary, prepare, start_server, steps
 from rag.ui.logins import chat_logins
 
@@ -75,3 +77,10 @@ def test_a_malformed_login_is_refused(auth, message):
 def test_an_unreadable_login_file_is_one_line(tmp_path):
     with pytest.raises(RagError, match="Cannot read the login file"):
         chat_logins("127.0.0.1", (), tmp_path / "missing", False, print)
+
+
+def test_a_saved_prefix_is_named_by_the_slots_it_was_saved_with():
+    """llama.cpp cannot load a slot file saved with another number of slots ("n_stream mismatch")."""
+    messages = [{"role": "system", "content": "You answer from the sources."}]
+    two, also_two, one = (prefix_file(Config(server_parallel=n), messages) for n in (2, 2, 1))
+    assert two == also_two and two != one

@@ -3,7 +3,8 @@
 Every answer's prompt starts with the same text (the system prompt, and in the corpus mode the whole
 corpus). llama.cpp's server saves a slot's KV cache to a file and restores it into any slot
 (`POST /slots/{id}?action=save|restore`), so the prefix is read once per (prefix text, model, runtime,
-window) — the file's name is a hash of all four — and a new server restores it in well under a second
+window, slots) — the file's name is a hash of all five; a file saved by a server with another number of
+slots does not load (llama.cpp: "n_stream mismatch") — and a new server restores it in well under a second
 instead of reading it for a minute or more.
 """
 
@@ -28,7 +29,7 @@ def prefix_file(cfg: Config, messages: list[dict[str, str]]) -> str:
         runtime = metadata.version("xllamacpp")
     except metadata.PackageNotFoundError:
         runtime = "unknown"
-    key = json.dumps([messages, cfg.model, SHA256, runtime, cfg.server_ctx], sort_keys=True)
+    key = json.dumps([messages, cfg.model, SHA256, runtime, cfg.server_ctx, cfg.server_parallel], sort_keys=True)
     return f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:24]}.bin"
 
 
