@@ -92,6 +92,11 @@ class Verified:
         return not (self.invalid or self.unsupported or self.dropped)
 
 
+# The word that opens an answer to a yes/no question ("Yes, passing --help returns exit code 0 [1]."):
+# no source says "yes", so it is not a word of the claim.
+ANSWER_PARTICLE_RE = re.compile(r"^\s*(?:yes|no)\b[,;:.!]?", re.I)
+
+
 @dataclass(frozen=True)
 class Claim:
     """One sentence of an answer as the sentence rules read it."""
@@ -103,14 +108,18 @@ class Claim:
     question: str
     about: Callable[[Source], bool] | None  # the test a cited source must pass when it names one entry
     opens_list: bool  # it ends with ":", introducing what follows
+    yes_or_no: bool = False  # it opens with "Yes" or "No": what it restates of the question is its claim
 
     @classmethod
     def of(cls, text: str, question: str, about: Callable[[Source], bool] | None) -> Claim:
-        words = terms(CITATION_RE.sub(" ", text))
+        # "Yes, …" answers the question; the words after it are the claim a source must hold.
+        words = terms(ANSWER_PARTICLE_RE.sub(" ", CITATION_RE.sub(" ", text)))
         asked = terms(question)
         new = words - asked
         numbers = {t for t in new if t.isdigit()} if question else set()
-        return cls(words, new, words & asked, numbers, question, about, text.rstrip().endswith(":"))
+        opens_list = text.rstrip().endswith(":")
+        yes_or_no = bool(ANSWER_PARTICLE_RE.match(text))
+        return cls(words, new, words & asked, numbers, question, about, opens_list, yes_or_no)
 
     @property
     def states_words(self) -> bool:
@@ -138,19 +147,26 @@ CLAIM_SHARE = "claim-share"
 MIN_SHARED = 0.5
 
 
-def holds_its_claim(n: int, group: list[int], claims: list[set[str]], source_terms: dict[int, set[str]]) -> bool:
+def holds_its_claim(
+    n: int, group: list[int], claims: list[set[str]], source_terms: dict[int, set[str]], asked: set[str]
+) -> bool:
     """Rule "claim-share" guards against a citation to a source that does not hold what it is attached
     to: the text since the previous citation in its sentence (so "EMC2 [1], MADA [2]" checks each
-    title against its own source) or the whole sentence."""
+    title against its own source) or the whole sentence. What the claim adds to the question is
+    enough when the sentence restates a long question ("The minimum number of stars … is 20 [2]");
+    the premise rule checks the restated part."""
     if not claims:
         return True
     together = set().union(*(source_terms[g] for g in group))
     for claim in claims:
-        share = len(claim & source_terms[n]) / len(claim)
-        if share >= MIN_SHARED:
-            return True
-        if len(group) > 1 and share >= MIN_SHARED / len(group) and len(claim & together) >= MIN_SHARED * len(claim):
-            return True
+        for part in (claim, claim - asked):
+            if not part:
+                continue
+            share = len(part & source_terms[n]) / len(part)
+            if share >= MIN_SHARED:
+                return True
+            if len(group) > 1 and share >= MIN_SHARED / len(group) and len(part & together) >= MIN_SHARED * len(part):
+                return True
     return False
 
 
@@ -218,8 +234,11 @@ QUESTION_ECHO = "question-echo"
 def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:
     """Rule "question-echo" guards against a sentence made only of the question's words: "The deadline
     of the Bengaluru posting is [1]." states nothing, unless the question asks which entry it is (the
-    source's number is then the answer, and its name is written in) or the sentence opens a list."""
-    return bool(claim.new) or not claim.question or bool(kept and asks_for_entry(claim.question)) or claim.opens_list
+    source's number is then the answer, and its name is written in), the sentence opens a list, or it
+    answers yes or no (the restated question is then what it claims, and the premise rule checks it)."""
+    if claim.new or claim.yes_or_no or not claim.question or claim.opens_list:
+        return True
+    return bool(kept and asks_for_entry(claim.question))
 
 
 NUMBER_ANCHOR = "number-anchor"
@@ -256,11 +275,22 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     """Rule "question-premise" guards against a premise of the question that no cited source states,
     made to look true by a title: "“A” [2] won a best paper award" where [2] holds the title only.
     The cited postings' places are set aside (they say which posting, not that the premise is true of
-    it); a paper's title stays, as it states what the paper is about."""
+    it); a paper's title stays, as it states what the paper is about. A sentence whose own answer
+    stands in a cited passage's text ("… is 20 [2]" to "what is the minimum number of stars …") is
+    not held to the question's wording, unless the premise is the answer: a yes or no, or which entry."""
+    if not (claim.yes_or_no or asks_for_entry(claim.question)) and _answer_in_text(claim, cited):
+        return True
     places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
     premise = claim.restated - set().union(*places)
     missing = premise - held
     return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
+
+
+def _answer_in_text(claim: Claim, cited: list[Source]) -> bool:
+    """Do a cited passage's adjacent sentences (not its header or title lines) hold every new word of the claim?"""
+    if not claim.new:
+        return False
+    return any(claim.new <= set().union(*window) for source in cited for window in _windows(body_sentences(source)))
 
 
 SENTENCE_SUPPORT = "sentence-support"
@@ -285,13 +315,31 @@ def held_in_a_window(claim: Claim, cited: list[Source], held: set[str]) -> bool:
 def sentence_windows(source: Source) -> list[set[str]]:
     """The terms of each run of SUPPORT_WINDOW adjacent sentences of a source, each with its header lines
     (the entry's kind, place or title), which every sentence of it is about."""
-    lines = CITATION_RE.sub(" ", source.render()).split("\n")
-    heading = 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
-    head = terms(" ".join(lines[:heading]))
-    held = [terms(s) for s in sentences("\n".join(lines[heading:]))]
+    head = header_terms(source)
+    return [head.union(*window) for window in _windows(body_sentences(source))]
+
+
+def _windows(held: list[set[str]]) -> list[list[set[str]]]:
+    """Each run of SUPPORT_WINDOW adjacent sentences (all of them when there are no more)."""
     if len(held) <= SUPPORT_WINDOW:
-        return [head.union(*held)]
-    return [head.union(*held[i : i + SUPPORT_WINDOW]) for i in range(len(held) - SUPPORT_WINDOW + 1)]
+        return [held]
+    return [held[i : i + SUPPORT_WINDOW] for i in range(len(held) - SUPPORT_WINDOW + 1)]
+
+
+def _header_lines(source: Source) -> int:
+    return 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
+
+
+def header_terms(source: Source) -> set[str]:
+    """The terms of a source's header lines: its number and kind, its place or title."""
+    lines = CITATION_RE.sub(" ", source.render()).split("\n")
+    return terms(" ".join(lines[: _header_lines(source)]))
+
+
+def body_sentences(source: Source) -> list[set[str]]:
+    """The terms of each sentence of a source's text below its header lines."""
+    lines = CITATION_RE.sub(" ", source.render()).split("\n")
+    return [terms(s) for s in sentences("\n".join(lines[_header_lines(source) :]))]
 
 
 NEW_WORDS = "new-words"
@@ -482,7 +530,7 @@ class _Verification:
         group = [n for n in numbers if n in self.sources]
         kept = []
         for n in group:
-            if self.on(CLAIM_SHARE) and not holds_its_claim(n, group, claims, self.source_terms):
+            if self.on(CLAIM_SHARE) and not holds_its_claim(n, group, claims, self.source_terms, self.asked):
                 self.unsupported.append(n)
                 continue
             kept.append(n)

@@ -112,7 +112,9 @@ class HybridRetriever:
             return Retrieval(question, [], seconds=time.perf_counter() - started, version=version)
         hits = self._retriever(mode, k, filters).retrieve(question)
         # BM25's filter mask only zeroes scores, so masked entries can still come back.
-        hits = [h for h in hits if allowed is None or h.node.node_id in allowed][:k]
+        hits = [h for h in hits if allowed is None or h.node.node_id in allowed]
+        # Equal scores (identical postings) in the order of their ids, not of the process's hashing.
+        hits = sorted(hits, key=lambda h: (-(h.score or 0.0), h.node.node_id))[:k]
         matches = self.catalog.find(question)
         seen = {h.node.node_id for h in hits}
         expanded: list[BaseNode] = []

@@ -89,6 +89,29 @@ def test_question_echo_drops_a_sentence_of_the_questions_own_words():
     assert [c.n for c in verify(echo, MCMC, question, _off(citations.QUESTION_ECHO)).citations] == [1]
 
 
+def test_a_yes_or_no_answer_is_its_restated_question_checked_as_the_premise():
+    context = Context([_source(1, "chunk", "Passing --help returns exit code 0. Bad input returns exit code 2.")])
+    question = "does passing --help give exit code 0?"
+    assert verify("Yes, passing --help gives exit code 0. [1]", context, question).text == (
+        "Yes, passing --help gives exit code 0 [1]."
+    )
+    assert verify("Yes, passing --verbose gives colour output [1].", context, question).citations == []
+    # Without the "Yes", the same words only echo the question.
+    assert verify("Passing --help gives exit code 0 [1].", context, question).citations == []
+
+
+def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():
+    rules = (
+        "To make it into the lists above, a project must be actively maintained and must have a "
+        "reasonable number of stars (at least 20)."
+    )
+    context = Context([_source(1, "chunk", rules), _source(2, "chunk", "Other projects extend Click.")])
+    question = "what is the minimum number of GitHub stars a third-party project needs to get listed in the docs?"
+    right = "The minimum number of GitHub stars a third-party project needs to get listed in the docs is 20 [1]."
+    assert [c.n for c in verify(right, context, question).citations] == [1]
+    assert verify(right.replace("[1]", "[2]"), context, question).citations == []  # [2] holds no "20"
+
+
 def test_number_anchor_wants_a_number_beside_what_it_counts():
     extra = "Author order: first Chung Yiu Yau, last Mingyi Hong (5 authors)"
     context = Context([_paper(1, "EMC2: Efficient MCMC negative sampling", "Chung Yiu Yau, Mingyi Hong", extra)])
