@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asks_for_entry
+from rag.assistant.schema import KIND_NOUNS
 from rag.assistant.text import (
     CITATION_RE,
+    DENIAL_RE,
     cited_numbers,
     last_sentence,
     ordered_terms,
@@ -109,6 +111,7 @@ class Claim:
     about: Callable[[Source], bool] | None  # the test a cited source must pass when it names one entry
     opens_list: bool  # it ends with ":", introducing what follows
     yes_or_no: bool = False  # it opens with "Yes" or "No": what it restates of the question is its claim
+    text: str = ""  # the sentence, without its citations
 
     @classmethod
     def of(cls, text: str, question: str, about: Callable[[Source], bool] | None) -> Claim:
@@ -119,7 +122,8 @@ class Claim:
         numbers = {t for t in new if t.isdigit()} if question else set()
         opens_list = text.rstrip().endswith(":")
         yes_or_no = bool(ANSWER_PARTICLE_RE.match(text))
-        return cls(words, new, words & asked, numbers, question, about, opens_list, yes_or_no)
+        plain = CITATION_RE.sub(" ", text)
+        return cls(words, new, words & asked, numbers, question, about, opens_list, yes_or_no, plain)
 
     @property
     def states_words(self) -> bool:
@@ -276,8 +280,9 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     made to look true by a title: "“A” [2] won a best paper award" where [2] holds the title only.
     The cited postings' places are set aside (they say which posting, not that the premise is true of
     it); a paper's title stays, as it states what the paper is about. A sentence whose own answer
-    stands in a cited passage's text ("… is 20 [2]" to "what is the minimum number of stars …") is
-    not held to the question's wording, unless the premise is the answer: a yes or no, or which entry."""
+    stands in a cited document passage's text ("… is 20 [2]" to "what is the minimum number of stars
+    …") is not held to the question's wording, unless the premise is the answer (a yes or no, which
+    entry) or says which entry it is about (a paper's or posting's: "the DP fine-tuning paper")."""
     if not (claim.yes_or_no or asks_for_entry(claim.question)) and _answer_in_text(claim, cited):
         return True
     places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
@@ -287,10 +292,11 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
 
 
 def _answer_in_text(claim: Claim, cited: list[Source]) -> bool:
-    """Do a cited passage's adjacent sentences (not its header or title lines) hold every new word of the claim?"""
+    """Do a cited document passage's adjacent sentences (not its header lines) hold every new word of the claim?"""
     if not claim.new:
         return False
-    return any(claim.new <= set().union(*window) for source in cited for window in _windows(body_sentences(source)))
+    documents = [source for source in cited if source.kind not in KIND_NOUNS]
+    return any(claim.new <= set().union(*w) for source in documents for w in _windows(body_sentences(source)))
 
 
 SENTENCE_SUPPORT = "sentence-support"
@@ -340,6 +346,23 @@ def body_sentences(source: Source) -> list[set[str]]:
     """The terms of each sentence of a source's text below its header lines."""
     lines = CITATION_RE.sub(" ", source.render()).split("\n")
     return [terms(s) for s in sentences("\n".join(lines[_header_lines(source) :]))]
+
+
+POLARITY = "polarity"
+
+
+def same_polarity(claim: Claim, cited: list[Source], held: set[str]) -> bool:
+    """Rule "polarity" guards against a yes or no that the source says the other way: "Yes, Click
+    supports multi-character short options" from "Multi-character short option names are not
+    supported". The cited sentence that holds most of the claim's words must deny it exactly when
+    the answer does ("No, …", or a "not" of its own)."""
+    if not claim.yes_or_no:
+        return True
+    rest = ANSWER_PARTICLE_RE.sub(" ", claim.text)
+    denied = bool(re.match(r"\s*no\b", claim.text, re.I) or DENIAL_RE.search(rest))
+    found = [(len(claim.words & terms(text)), text) for source in cited for text in sentences(source.passage)]
+    best = max(found, default=None)
+    return best is None or best[0] == 0 or denied == bool(DENIAL_RE.search(best[1]))
 
 
 NEW_WORDS = "new-words"
@@ -397,6 +420,7 @@ GROUNDING: tuple[tuple[str, Grounding], ...] = (
     (NUMBER_ANCHOR, numbers_anchored),
     (QUESTION_PREMISE, premise_held),
     (SENTENCE_SUPPORT, held_in_a_window),
+    (POLARITY, same_polarity),
     (NEW_WORDS, new_words_held),
 )
 # Every rule of `verify`, in the order it applies them: each citation's numbers, then each sentence,

@@ -75,6 +75,10 @@ SENTENCE_BREAK_RE = re.compile(r"((?<=[.!?])[^\S\n]+|\s*\n\s*)")
 STOP_BREAK_RE = re.compile(r"((?<=[.!?])\s+)")
 
 
+# Words that deny what a sentence states: "are not supported", "can't", "never", "no such option".
+DENIAL_RE = re.compile(r"\b(?:not|no|never|cannot|none|neither|nor|unsupported)\b|n[’']t\b", re.I)
+
+
 # A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 

@@ -37,7 +37,7 @@ def test_every_rule_is_a_switch_of_the_answer_path():
     from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
-    assert len(set(citations.RULES)) == len(citations.RULES) == 12
+    assert len(set(citations.RULES)) == len(citations.RULES) == 13
 
 
 def test_cited_entry_removes_a_number_no_source_has():
@@ -100,6 +100,17 @@ def test_a_yes_or_no_answer_is_its_restated_question_checked_as_the_premise():
     assert verify("Passing --help gives exit code 0 [1].", context, question).citations == []
 
 
+def test_polarity_wants_a_yes_or_no_the_cited_sentence_says_the_same_way():
+    note = "Multi-character short option names are not supported. Use a long option like --debug."
+    context = Context([_source(1, "chunk", note)])
+    question = "Does click support multi-character short options like -dbg?"
+    wrong = "Yes, click supports multi-character short options like -dbg [1]."
+    assert verify(wrong, context, question).citations == []
+    right = verify("No, multi-character short options are not supported [1].", context, question)
+    assert [c.n for c in right.citations] == [1]
+    assert [c.n for c in verify(wrong, context, question, _off(citations.POLARITY)).citations] == [1]
+
+
 def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():
     rules = (
         "To make it into the lists above, a project must be actively maintained and must have a "
@@ -110,6 +121,10 @@ def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():
     right = "The minimum number of GitHub stars a third-party project needs to get listed in the docs is 20 [1]."
     assert [c.n for c in verify(right, context, question).citations] == [1]
     assert verify(right.replace("[1]", "[2]"), context, question).citations == []  # [2] holds no "20"
+    # An entry's question words say which entry: a paper holding the names is not "the DP paper".
+    paper = Context([_paper(1, "Repository-level code completion", "Di Wu; Wasi Ahmad")])
+    asked = "who are the authors of the DP fine-tuning paper"
+    assert verify("The authors of the DP fine-tuning paper are Di Wu and Wasi Ahmad [1].", paper, asked).citations == []
 
 
 def test_number_anchor_wants_a_number_beside_what_it_counts():
