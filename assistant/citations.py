@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
@@ -25,6 +26,8 @@ from rag.assistant.text import (
     sentences,
     terms,
 )
+
+T = TypeVar("T")
 
 # Two or more bare numbers in a row, "[1], [2] and [3]" (or "[1] [3]"): a list naming none of its items.
 BARE_LIST_RE = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+|[ \t]+)\[\d+\])+")
@@ -325,7 +328,7 @@ def sentence_windows(source: Source) -> list[set[str]]:
     return [head.union(*window) for window in _windows(body_sentences(source))]
 
 
-def _windows(held: list[set[str]]) -> list[list[set[str]]]:
+def _windows(held: list[T]) -> list[list[T]]:
     """Each run of SUPPORT_WINDOW adjacent sentences (all of them when there are no more)."""
     if len(held) <= SUPPORT_WINDOW:
         return [held]
@@ -354,13 +357,17 @@ POLARITY = "polarity"
 def same_polarity(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     """Rule "polarity" guards against a yes or no that the source says the other way: "Yes, Click
     supports multi-character short options" from "Multi-character short option names are not
-    supported". The cited sentence that holds most of the claim's words must deny it exactly when
-    the answer does ("No, …", or a "not" of its own)."""
+    supported". The cited sentences (SUPPORT_WINDOW adjacent ones) that hold most of the claim's words
+    must deny it exactly when the answer does ("No, …", or a "not" of its own)."""
     if not claim.yes_or_no:
         return True
     rest = ANSWER_PARTICLE_RE.sub(" ", claim.text)
     denied = bool(re.match(r"\s*no\b", claim.text, re.I) or DENIAL_RE.search(rest))
-    found = [(len(claim.words & terms(text)), text) for source in cited for text in sentences(source.passage)]
+    found = [
+        (len(claim.words & set().union(*(terms(s) for s in window))), " ".join(window))
+        for source in cited
+        for window in _windows(sentences(source.passage))
+    ]
     best = max(found, default=None)
     return best is None or best[0] == 0 or denied == bool(DENIAL_RE.search(best[1]))
 
@@ -381,15 +388,18 @@ UNCITED = "uncited"
 MIN_UNCITED = 0.75
 
 
-def source_holding_it(claim: Claim, source_terms: dict[int, set[str]]) -> int | None:
+def source_holding_it(claim: Claim, sources: dict[int, Source], source_terms: dict[int, set[str]]) -> int | None:
     """Rule "uncited" guards against an uncited sentence (or one whose citations all failed): it is
-    kept only when one source holds nearly all of it, and code then cites that source; else dropped.
+    kept only when one source holds nearly all of it, or a document passage holds its answer (every
+    new word, in adjacent sentences) and half of it, and code then cites that source; else dropped.
     Switched off, such a sentence is shown as written, uncited. Returns that source's number."""
     best, best_share = None, 0.0
     for n, held in source_terms.items():
         share = len(claim.words & held) / len(claim.words)
         fits = not claim.new or len(claim.new & held) >= MIN_UNCITED * len(claim.new)
-        if share >= MIN_UNCITED and fits and share > best_share:
+        holds = share >= MIN_UNCITED and fits
+        answers = share >= MIN_SHARED and _answer_in_text(claim, [sources[n]])
+        if (holds or answers) and share > best_share:
             best, best_share = n, share
     return best
 
@@ -583,7 +593,7 @@ class _Verification:
         if not self.on(UNCITED):
             self.fact_sentences += 1
             return text
-        best = source_holding_it(claim, self.source_terms)
+        best = source_holding_it(claim, self.sources, self.source_terms)
         if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
             best = None
         if best is None:

@@ -109,6 +109,10 @@ def test_polarity_wants_a_yes_or_no_the_cited_sentence_says_the_same_way():
     right = verify("No, multi-character short options are not supported [1].", context, question)
     assert [c.n for c in right.citations] == [1]
     assert [c.n for c in verify(wrong, context, question, _off(citations.POLARITY)).citations] == [1]
+    # The denial may stand in the sentence after the one that names the thing.
+    nargs = "To make an option take multiple values, pass in nargs. You may pass any positive integer, but not -1."
+    asked = "can I use nargs=-1 on an option?"
+    assert verify("Yes, you can use nargs=-1 on an option [1].", Context([_source(1, "chunk", nargs)]), asked).citations == []
 
 
 def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():
@@ -191,6 +195,18 @@ def test_uncited_is_cited_by_code_when_one_source_holds_it_and_dropped_otherwise
     assert result.text == "" and result.dropped == [wrong]
     off = verify(wrong, context, disabled=_off(citations.UNCITED))
     assert off.text == wrong and off.citations == [] and off.fact_sentences == 1
+
+
+def test_uncited_cites_the_document_passage_that_holds_the_answer_to_a_restated_question():
+    metadata = (
+        "A compiled executable carries no package metadata, so version_option raises an error. "
+        "Add --include-distribution-metadata=hello-cli to the build command."
+    )
+    context = Context([_source(1, "chunk", metadata), _source(2, "chunk", "Install Nuitka in the environment.")])
+    question = "what Nuitka flag fixes version_option failing because the package isn't installed?"
+    answer = "The flag that fixes version_option failing is --include-distribution-metadata=hello-cli [2]."
+    result = verify(answer, context, question)
+    assert result.auto_cited == [1] and result.text.endswith("hello-cli [1].")
 
 
 def _install_doc() -> Context:
