@@ -112,7 +112,10 @@ def test_polarity_wants_a_yes_or_no_the_cited_sentence_says_the_same_way():
     # The denial may stand in the sentence after the one that names the thing.
     nargs = "To make an option take multiple values, pass in nargs. You may pass any positive integer, but not -1."
     asked = "can I use nargs=-1 on an option?"
-    assert verify("Yes, you can use nargs=-1 on an option [1].", Context([_source(1, "chunk", nargs)]), asked).citations == []
+    assert (
+        verify("Yes, you can use nargs=-1 on an option [1].", Context([_source(1, "chunk", nargs)]), asked).citations
+        == []
+    )
 
 
 def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():
