@@ -25,7 +25,7 @@ from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
-from rag.assistant.spelling import ABSENT, as_typed
+from rag.assistant.spelling import ABSENT, as_typed, spelt_out
 from rag.assistant.text import initials, joined, phrase_form, terms
 from rag.ingest.entries import place_names
 
@@ -404,10 +404,16 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
     A list of what matches would answer the opposite, and a small model reads "not" as a detail.
     """
     question = retrieval.question
-    negated = NEGATION_RE.search(question)
+    asked, meanings = spelt_out(question)
+    negated = NEGATION_RE.search(asked)
     if negated is None:
         return None
-    before, after = question[: negated.start()], question[negated.end() :]
+    before, after = asked[: negated.start()], asked[negated.end() :]
+    # An abbreviation's meaning stands where it was typed: "RL papers don't …" names RL before the "not".
+    before, after = (
+        " ".join([part, *(m for code, m in meanings.items() if re.search(rf"\b{re.escape(code)}\b", part))])
+        for part in (before, after)
+    )
     kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
     where = {i: s for s in context.sources if s.kind == kind for i in s.ids}
     named = [m for m in retrieval.matches if m.field != "kind"]

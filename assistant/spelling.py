@@ -7,6 +7,9 @@ quotes — that appears nowhere in the index is replaced by the closest word of 
 authors, areas, places) when one is close enough; every other word ("deciding" is not a misspelt
 "decoding"), and the question shown to the user, stays as typed.
 
+Contractions typed without their apostrophe: "whats the paper with the fewest authors", "which RL papers
+dont have …": every rule that reads a question's wording ("what …", "n't") reads them as "what's", "don't".
+
 Abbreviations: "the DP fine-tuning paper", "the ASR paper", "list the RL papers": an abbreviation the
 documents never define still stands for words they use. An all-capitals word of the question is spelt out
 when one run of the index's words with those initials ("differentially private", "reinforcement
@@ -32,6 +35,23 @@ ABSENT = "absent-name"
 # A quotation: a quote mark after a space or at the start, up to its closing mark before a space or a stop
 # (so the apostrophes of "What's the paper's …" quote nothing).
 QUOTED_RE = re.compile(r"(?:^|(?<=\s))[\"“‘'][^\"“”‘’]+[\"”’'](?=[\s?.!,;:]|$)")
+# Contractions people type without the apostrophe; "cant", "wont" and "its" are words of their own.
+CONTRACTIONS = {
+    "whats": "what's",
+    "whos": "who's",
+    "wheres": "where's",
+    "hows": "how's",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+}
+CONTRACTION_RE = re.compile(rf"\b({'|'.join(CONTRACTIONS)})\b", re.I)
 MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
@@ -164,6 +184,22 @@ class Abbreviations:
         return SPELT_OUT.join([question, *spelt])
 
 
+def spelt_out(question: str) -> tuple[str, dict[str, str]]:
+    """The question as typed and the meanings `Abbreviations.expand` put after it, by abbreviation."""
+    asked, *spelt = question.split(SPELT_OUT)
+    return asked, dict(tuple(part.split(": ", 1)) for part in spelt if ": " in part)
+
+
+def with_apostrophes(question: str) -> str:
+    """ "whats the …" → "what's the …", keeping the first letter's case."""
+
+    def mended(match: re.Match[str]) -> str:
+        word = CONTRACTIONS[match.group(1).lower()]
+        return word[0].upper() + word[1:] if match.group(1)[0].isupper() else word
+
+    return CONTRACTION_RE.sub(mended, question)
+
+
 def read_question(
     question: str,
     speller: Speller,
@@ -175,7 +211,7 @@ def read_question(
     names and numbers of it the index never mentions; an abbreviation the catalog reads (`codes`: "US",
     "RL") or the index's words stand for ("RAG", "DP") is not absent."""
     if SPELLING not in disabled:
-        question = speller.correct(question)
+        question = speller.correct(with_apostrophes(question))
     if ABBREVIATIONS not in disabled and abbreviations is not None:
         question = abbreviations.expand(question)
     if ABSENT in disabled:

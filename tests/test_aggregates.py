@@ -179,6 +179,16 @@ def test_negated_questions_get_the_set_difference():
     )
 
 
+def test_a_negation_reads_an_abbreviation_where_it_was_typed():
+    """ "RL" before the "not" selects; its meaning, added after the question, is not the excluded set."""
+    rl = Match("area", "Reinforcement learning", ("paper/1", "paper/2"))
+    chen_wu = Match("author", "Chen Wu", ("paper/1", "paper/3"))
+    question = "which RL papers don't have chen wu as an author? — RL: reinforcement learning"
+    assert answer(question, [rl, chen_wu]) == (
+        "1 of the 2 papers in Reinforcement learning is not by Chen Wu: “Offline policy evaluation at scale” [2]."
+    )
+
+
 def test_a_negation_that_sets_nothing_apart_is_left_to_the_model():
     bo_li = Match("author", "Bo Li", ("paper/1", "paper/2", "paper/3"))
     assert answer("Which of Bo Li's papers is not about quantum chemistry?", [bo_li]) is None

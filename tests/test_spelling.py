@@ -50,3 +50,11 @@ def test_a_lower_case_word_that_is_no_english_word_is_corrected_as_a_name():
 def test_another_form_of_a_word_of_the_index_is_left_alone():
     speller = Speller([*TEXTS, "Job posting in Bellevue."], [*NAMES, "Job posting"], common={"how", "many"})
     assert speller.correct("how many postings?") == "how many postings?"
+
+
+def test_contractions_typed_without_an_apostrophe_get_it_back():
+    from rag.assistant.spelling import with_apostrophes
+
+    assert with_apostrophes("whats the paper with the fewest authors") == "what's the paper with the fewest authors"
+    assert with_apostrophes("Dont list papers that isnt about RL") == "Don't list papers that isn't about RL"
+    assert with_apostrophes("I cant find its title") == "I cant find its title"  # words of their own
