@@ -27,9 +27,20 @@ def mentioned_kinds(question: str) -> set[str]:
     return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}
 
 
+# "What did Anoop Deoras co-author?", "What has she written?", "what did Bo Li publish": the works of the
+# people it names, though it names no kind of entry ("what do they work on" may be a team's).
+AUTHORSHIP_RE = re.compile(
+    r"\b(?:what|which)\b.*\b(?:wrote|written|write|co-?author(?:ed)?|authored|publish(?:ed)?)\b", re.I
+)
+
+
 def asked_kinds(question: str) -> set[str]:
-    """The kinds of entry a list question asks for ("papers" → paper); empty if it is not one."""
-    return mentioned_kinds(question) if LIST_QUESTION_RE.search(question) else set()
+    """The kinds of entry a list question asks for ("papers" → paper, "What did X write?" → paper);
+    empty if it is not one."""
+    kinds = mentioned_kinds(question) if LIST_QUESTION_RE.search(question) else set()
+    if not kinds and AUTHORSHIP_RE.search(question) and not ENTRY_QUESTION_RE.search(question):
+        kinds = {"paper"}
+    return kinds
 
 
 def asks_for_entry(question: str) -> bool:
