@@ -1,5 +1,5 @@
-"""Conversation: keep the history and make follow-ups searchable by code (entries named, or the earlier
-questions beside), or rewritten by the model when that rule is switched off."""
+"""Conversation: keep the history and make follow-ups searchable: entries named by code, or the earlier
+questions beside (the corpus mode), or rewritten by the model."""
 
 from __future__ import annotations
 
@@ -29,21 +29,27 @@ class ChatSession:
     last_context: Context | None = None  # what the last answer's citation numbers refer to
 
     def standalone(self, question: str) -> str:
-        """What a follow-up is searched and asked as, so retrieval sees names, not pronouns. Code does it,
-        without a second model call (which would also evict the cached prefix): "it" becomes the entry
-        the last answer cited, "the second one" or "those" the entries it cited, or else the question
-        goes with the earlier ones beside it. With the `follow-up` rule switched off, the model
-        rewrites it from the history instead."""
+        """What a follow-up is searched and asked as, so retrieval sees names, not pronouns. Code does it
+        where it can, without a second model call: "it" becomes the entry the last answer cited, "the
+        second one" or "those" the entries it cited; else, in the corpus mode, the question goes with
+        the earlier ones beside it (a rewriting call would cost the cached corpus), and over retrieved
+        excerpts the model rewrites it from the history. With the `follow-up` rule switched off, the
+        model rewrites every follow-up."""
         if not self.history:
             return question
         cfg = self.assistant.cfg
         if FOLLOW_UP in cfg.disabled:
             return self._rewritten(question)
         # Numbers mean the corpus's entries in the corpus mode, else what the last answer was given.
-        context = self.assistant.corpus_context() or self.last_context
+        whole = self.assistant.corpus_context()
+        context = whole or self.last_context
         named = _named(question, *self.history[-1], context) if context is not None else question
         if named != question:
             return named
+        if whole is None:
+            # Over retrieved excerpts, "the earlier questions beside it" lets a small model answer the
+            # earlier question again (blind Click follow-ups: 3 of 10 right, against 5 of 10 rewritten).
+            return self._rewritten(question)
         earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
         return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
 
