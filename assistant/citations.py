@@ -236,14 +236,22 @@ def answers_which_entry(claim: Claim, kept: list[int]) -> bool:
 
 
 QUESTION_ECHO = "question-echo"
+# Words that wrap a restated question without answering it: "The docs recommend using the interactive
+# input libraries [2]." to "Which libraries do the docs recommend?" adds only "using".
+WRAPPING_WORDS = terms(
+    "use uses using used provide provides provided allow allows offer offers include includes including "
+    "mention mentions mentioned describe describes described explain explains explained cover covers "
+    "discuss discusses information details detail way ways method methods following"
+)
 
 
 def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:
-    """Rule "question-echo" guards against a sentence made only of the question's words: "The deadline
-    of the Bengaluru posting is [1]." states nothing, unless the question asks which entry it is (the
-    source's number is then the answer, and its name is written in), the sentence opens a list, or it
-    answers yes or no (the restated question is then what it claims, and the premise rule checks it)."""
-    if claim.new or claim.yes_or_no or not claim.question or claim.opens_list:
+    """Rule "question-echo" guards against a sentence made only of the question's words (and words
+    that wrap them, WRAPPING_WORDS): "The deadline of the Bengaluru posting is [1]." states nothing,
+    unless the question asks which entry it is (the source's number is then the answer, and its name
+    is written in), the sentence opens a list, or it answers yes or no (the restated question is then
+    what it claims, and the premise rule checks it)."""
+    if claim.new - WRAPPING_WORDS or claim.yes_or_no or not claim.question or claim.opens_list:
         return True
     return bool(kept and asks_for_entry(claim.question))
 

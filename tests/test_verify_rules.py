@@ -87,6 +87,14 @@ def test_question_echo_drops_a_sentence_of_the_questions_own_words():
     named = verify("The paper on MCMC is [1].", MCMC, "Which paper is on MCMC?")
     assert named.text == "The paper on MCMC is “EMC2: efficient MCMC negative sampling” [1]."
     assert [c.n for c in verify(echo, MCMC, question, _off(citations.QUESTION_ECHO)).citations] == [1]
+    # Words that only wrap the question's own add nothing either.
+    libraries = Context([_source(1, "chunk", "Interactive input libraries: Textual and prompt-toolkit.")])
+    asked = "which interactive input libraries do the docs recommend?"
+    assert verify("The docs recommend using the interactive input libraries [1].", libraries, asked).text == ""
+    named = verify(
+        "The docs recommend Textual and prompt-toolkit as interactive input libraries [1].", libraries, asked
+    )
+    assert [c.n for c in named.citations] == [1]
 
 
 def test_a_yes_or_no_answer_is_its_restated_question_checked_as_the_premise():
