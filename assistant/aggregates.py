@@ -411,7 +411,7 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
     before, after = asked[: negated.start()], asked[negated.end() :]
     # An abbreviation's meaning stands where it was typed: "RL papers don't …" names RL before the "not".
     before, after = (
-        " ".join([part, *(m for code, m in meanings.items() if re.search(rf"\b{re.escape(code)}\b", part))])
+        " ".join([part, *(m for code, m in meanings.items() if re.search(rf"\b{re.escape(code)}s?\b", part))])
         for part in (before, after)
     )
     kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"

@@ -40,15 +40,16 @@ class ChatSession:
         cfg = self.assistant.cfg
         if FOLLOW_UP in cfg.disabled:
             return self._rewritten(question)
-        # Numbers mean the corpus's entries in the corpus mode, else what the last answer was given.
+        # The numbers of the last answer are those of the context it was given (the corpus, in the corpus
+        # mode without filters); a history without it (written by hand) numbers the corpus.
         whole = self.assistant.corpus_context()
-        context = whole or self.last_context
+        context = self.last_context or whole
         named = _named(question, *self.history[-1], context) if context is not None else question
         if named != question:
             return named
         if whole is None:
-            # Over retrieved excerpts, "the earlier questions beside it" lets a small model answer the
-            # earlier question again (blind Click follow-ups: 3 of 10 right, against 5 of 10 rewritten).
+            # Over retrieved excerpts, with the earlier questions beside it a small model tends to answer
+            # the earlier question again; a rewritten question stands alone (eval/README.md).
             return self._rewritten(question)
         earlier = " ".join(q for q, _ in self.history[-2:])[-MAX_EARLIER_CHARS:]
         return render(cfg.prompts_dir, "follow_up", question=question, earlier=earlier)
@@ -62,7 +63,7 @@ class ChatSession:
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
         if CITATION_RE.search(rewritten) or ABSTAIN_RE.search(rewritten):
             return question  # an answer, not a question: searching for it would find what it claims
-        return rewritten
+        return rewritten or question
 
     def stream(self, question: str, **options) -> Iterator[Retrieved | Draft | Answer]:
         """Like Assistant.stream, but follow-ups are made searchable first and the turn is remembered."""

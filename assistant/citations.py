@@ -99,7 +99,7 @@ class Verified:
 
 # The word that opens an answer to a yes/no question ("Yes, passing --help returns exit code 0 [1]."):
 # no source says "yes", so it is not a word of the claim.
-ANSWER_PARTICLE_RE = re.compile(r"^\s*(?:yes|no)\b[,;:.!]?", re.I)
+ANSWER_PARTICLE_RE = re.compile(r"^\s*(yes|no)\s*[,;:.!]", re.I)
 
 
 @dataclass(frozen=True)
@@ -369,14 +369,18 @@ def same_polarity(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     must deny it exactly when the answer does ("No, …", or a "not" of its own)."""
     if not claim.yes_or_no:
         return True
-    rest = ANSWER_PARTICLE_RE.sub(" ", claim.text)
-    denied = bool(re.match(r"\s*no\b", claim.text, re.I) or DENIAL_RE.search(rest))
+    particle = ANSWER_PARTICLE_RE.match(claim.text)
+    rest = claim.text[particle.end() :] if particle else claim.text
+    said_no = bool(particle and particle.group(1).lower() == "no")
+    if said_no and not DENIAL_RE.search(rest) and claim.new:
+        return True  # "No, bad input returns exit code 2": a No that states another value, checked as any claim
+    denied = said_no or bool(DENIAL_RE.search(rest))
     found = [
         (len(claim.words & set().union(*(terms(s) for s in window))), " ".join(window))
         for source in cited
         for window in _windows(sentences(source.passage))
     ]
-    best = max(found, default=None)
+    best = max(found, key=lambda scored: scored[0], default=None)
     return best is None or best[0] == 0 or denied == bool(DENIAL_RE.search(best[1]))
 
 

@@ -28,9 +28,11 @@ def mentioned_kinds(question: str) -> set[str]:
 
 
 # "What did Anoop Deoras co-author?", "What has she written?", "what did Bo Li publish": the works of the
-# people it names, though it names no kind of entry ("what do they work on" may be a team's).
+# people it names, though it names no kind of entry ("What language is it written in?" asks no such thing).
 AUTHORSHIP_RE = re.compile(
-    r"\b(?:what|which)\b.*\b(?:wrote|written|write|co-?author(?:ed)?|authored|publish(?:ed)?)\b", re.I
+    r"^\s*what\s+(?:else\s+)?(?:did|has|have|had)\b.*"
+    r"\b(?:write|written|co-?author(?:ed)?|authored|publish(?:ed)?)\b",
+    re.I,
 )
 
 

@@ -131,7 +131,7 @@ SPELT_OUT = " — "  # what joins the question and each abbreviation's meaning
 
 def as_typed(question: str) -> str:
     """The question without the meanings `expand` added: the words the person typed."""
-    return question.split(SPELT_OUT)[0]
+    return spelt_out(question)[0]
 
 
 ABBREVIATIONS = "abbreviations"  # its name in RAG_DISABLED_RULES

@@ -262,9 +262,9 @@ def test_ui_shows_server_down_in_the_chat(indexed, embedder, monkeypatch):
     cfg = load_config()
     respond = make_chat_fn(Assistant(cfg, retriever=HybridRetriever(cfg, embedder=embedder)))
     replies = list(respond("What does TIDEGRAPH propose?", [], "all", "all", "all", {}))
-    messages, records = replies[-1]
+    messages, records, last = replies[-1]
     assert messages[0].content.startswith("⚠️ `` Cannot reach the model server at http://127.0.0.1:9/v1")
-    assert records == {}  # nothing was answered, so there is nothing to vote on
+    assert records == {} and last is None  # nothing was answered: nothing to vote on or to follow up
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -39,6 +39,7 @@ def listed_in_corpus(retriever, question: str):
         ("what did tomas lindqvist coauthor", {"paper"}),
         ("What has Hana Sato written?", {"paper"}),
         ("What is the title of the paper Hana Sato wrote?", set()),  # one entry, not a list
+        ("What language is the logbook tool written in?", set()),
         ("How many of the job postings are located in Toronto?", {"posting"}),
         ("Which two job postings are located in Canada?", {"posting"}),
         ("What papers are in Speech recognition?", {"paper"}),

@@ -118,12 +118,23 @@ def test_polarity_wants_a_yes_or_no_the_cited_sentence_says_the_same_way():
     assert [c.n for c in right.citations] == [1]
     assert [c.n for c in verify(wrong, context, question, _off(citations.POLARITY)).citations] == [1]
     # The denial may stand in the sentence after the one that names the thing.
-    nargs = "To make an option take multiple values, pass in nargs. You may pass any positive integer, but not -1."
-    asked = "can I use nargs=-1 on an option?"
-    assert (
-        verify("Yes, you can use nargs=-1 on an option [1].", Context([_source(1, "chunk", nargs)]), asked).citations
-        == []
+    nargs = Context(
+        [
+            _source(
+                1,
+                "chunk",
+                "Options can take several values. To make an option take multiple values, pass in nargs. "
+                "You may pass any positive integer, but not -1. Each value is converted by the option's type.",
+            )
+        ]
     )
+    asked, yes = "can I use nargs=-1 on an option?", "Yes, you can use nargs=-1 on an option [1]."
+    assert verify(yes, nargs, asked).citations == []
+    assert [c.n for c in verify(yes, nargs, asked, _off(citations.POLARITY)).citations] == [1]
+    # A "No" that states another value is checked as any claim, not by the source's denial.
+    codes = Context([_source(1, "chunk", "Passing --help returns exit code 0. Bad input returns exit code 2.")])
+    other = verify("No, bad input returns exit code 2 [1].", codes, "does bad input give exit code 0?")
+    assert [c.n for c in other.citations] == [1]
 
 
 def test_a_long_question_restated_holds_its_citation_by_the_answer_it_adds():

@@ -92,15 +92,23 @@ def make_chat_fn(assistant: Assistant):
     also returns the session's answer records, for votes."""
 
     def respond(
-        message: str, history: list[dict], kind: str, area: str, city: str, records: Records | None
-    ) -> Iterator[tuple[list, Records]]:
+        message: str,
+        history: list[dict],
+        kind: str,
+        area: str,
+        city: str,
+        records: Records | None,
+        last: Context | None = None,
+    ) -> Iterator[tuple[list, Records, Context | None]]:
         records = dict(records or {})
-        for messages in _turn(message, history, kind, area, city, records):
-            yield messages, records
+        session = ChatSession(assistant, _history_pairs(history), last_context=last)
+        for messages in _turn(session, message, history, kind, area, city, records):
+            yield messages, records, session.last_context
 
-    def _turn(message: str, history: list[dict], kind: str, area: str, city: str, records: Records) -> Iterator[list]:
+    def _turn(
+        session: ChatSession, message: str, history: list[dict], kind: str, area: str, city: str, records: Records
+    ) -> Iterator[list]:
         filters = {k: v for k, v in (("kind", kind), ("area", area), ("city", city)) if v and v != ALL}
-        session = ChatSession(assistant, _history_pairs(history))
         turn = str(len(history))
         try:
             reading: list[gr.ChatMessage] = []
@@ -195,14 +203,15 @@ def build_app(cfg: Config, assistant: Assistant) -> gr.Blocks:
             area = gr.Dropdown([ALL, *page.areas], value=ALL, label="Research area", visible=bool(page.areas))
             city = gr.Dropdown([ALL, *page.cities], value=ALL, label="City", visible=bool(page.cities))
         records = gr.State({})
+        last = gr.State(None)  # the last answer's sources, which a follow-up's "it" may name
         chatbot = gr.Chatbot(height=560, label="Chat", elem_id="chat", feedback_options=("Like", "Dislike"))
         gr.ChatInterface(
             make_chat_fn(assistant),
             chatbot=chatbot,
-            additional_inputs=[kind, area, city, records],
-            additional_outputs=[records],
+            additional_inputs=[kind, area, city, records, last],
+            additional_outputs=[records, last],
             # Without filter values the examples show inside the chat, and a click keeps the filters as set.
-            examples=[[q, None, None, None, None] for q in page.examples] or None,
+            examples=[[q, None, None, None, None, None] for q in page.examples] or None,
             api_name="chat",
             # Several sessions retrieve and show sources at once; the model calls themselves wait in
             # one line shared with the API and every other caller (rag.assistant.llm.model_slot).
