@@ -307,7 +307,7 @@ def _answer_in_text(claim: Claim, cited: list[Source]) -> bool:
     if not claim.new:
         return False
     documents = [source for source in cited if source.kind not in KIND_NOUNS]
-    return any(claim.new <= set().union(*w) for source in documents for w in _windows(body_sentences(source)))
+    return any(claim.new <= set().union(*w) for source in documents for w in _windows(header_and_body(source)[1]))
 
 
 SENTENCE_SUPPORT = "sentence-support"
@@ -332,8 +332,8 @@ def held_in_a_window(claim: Claim, cited: list[Source], held: set[str]) -> bool:
 def sentence_windows(source: Source) -> list[set[str]]:
     """The terms of each run of SUPPORT_WINDOW adjacent sentences of a source, each with its header lines
     (the entry's kind, place or title), which every sentence of it is about."""
-    head = header_terms(source)
-    return [head.union(*window) for window in _windows(body_sentences(source))]
+    head, body = header_and_body(source)
+    return [head.union(*window) for window in _windows(body)]
 
 
 def _windows(held: list[T]) -> list[list[T]]:
@@ -343,20 +343,12 @@ def _windows(held: list[T]) -> list[list[T]]:
     return [held[i : i + SUPPORT_WINDOW] for i in range(len(held) - SUPPORT_WINDOW + 1)]
 
 
-def _header_lines(source: Source) -> int:
-    return 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
-
-
-def header_terms(source: Source) -> set[str]:
-    """The terms of a source's header lines: its number and kind, its place or title."""
+def header_and_body(source: Source) -> tuple[set[str], list[set[str]]]:
+    """The terms of a source's header lines (its number and kind, its place or title), and of each
+    sentence of the text below them; the source is rendered once for both."""
     lines = CITATION_RE.sub(" ", source.render()).split("\n")
-    return terms(" ".join(lines[: _header_lines(source)]))
-
-
-def body_sentences(source: Source) -> list[set[str]]:
-    """The terms of each sentence of a source's text below its header lines."""
-    lines = CITATION_RE.sub(" ", source.render()).split("\n")
-    return [terms(s) for s in sentences("\n".join(lines[_header_lines(source) :]))]
+    heading = 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
+    return terms(" ".join(lines[:heading])), [terms(s) for s in sentences("\n".join(lines[heading:]))]
 
 
 POLARITY = "polarity"
