@@ -94,17 +94,24 @@ class Context:
     excerpt: str = ""  # the best match's passage again, cut to what the question asks, beside the question
 
     def text(self) -> str:
+        return "\n\n".join(part for part in self.parts() if part)
+
+    def parts(self) -> tuple[str, str]:
+        """The sources as the model reads them, in two parts: what every prompt over this corpus starts
+        with (the whole corpus in a fixed context, else everything) and what this question adds after it
+        (empty unless fixed). A prompt that puts its standing instructions between the two keeps them in
+        the server's cached prefix too."""
         parts = [s.render() for s in self.sources]
         facts = ["Index facts (exact counts from the index metadata):\n" + "\n".join(self.facts)] if self.facts else []
         if not self.fixed:
             parts = facts + parts
-            return "Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."
+            return ("Sources:\n\n" + "\n\n".join(parts) if parts else "Sources: none found."), ""
         shown = self.shown()
         best = [f"[{s.n}] {neutralise(label_of(s))}" for s in shown[: self.named or None]]
         after = facts + (["Sources that match this question best:\n" + "\n".join(best)] if best else [])
         if self.excerpt and shown:
             after.append(f"From the best match, [{shown[0].n}]:\n{self.excerpt}")
-        return "\n\n".join(["Sources:", *parts, *after])
+        return "\n\n".join(["Sources:", *parts]), "\n\n".join(after)
 
     def by_number(self) -> dict[int, Source]:
         return {s.n: s for s in self.sources}

@@ -19,13 +19,18 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+def read_template(prompts_dir: Path, name: str) -> str:
+    path = template_path(prompts_dir, name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"Prompt '{name}' not found at {path}") from exc
+
+
 def render(prompts_dir: Path, name: str, **values: str) -> str:
     """Fill prompt `name` with `values`; every placeholder must be given, and no extra one."""
     path = template_path(prompts_dir, name)
-    try:
-        template = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RagError(f"Prompt '{name}' not found at {path}") from exc
+    template = read_template(prompts_dir, name)
     expected = placeholders(template)
     if expected != set(values):
         missing, extra = expected - set(values), set(values) - expected

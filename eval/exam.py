@@ -24,7 +24,7 @@ from rag.assistant.chat import ChatSession
 from rag.assistant.citations import ABSTAIN_RE, verify
 from rag.assistant.context import Context, Source, build_context
 from rag.assistant.llm import chat_once, endpoint_errors
-from rag.assistant.prompts import render, system_prompt
+from rag.assistant.prompts import placeholders, read_template, render, system_prompt
 from rag.assistant.text import CITATION_RE
 from rag.errors import RagError
 from rag.eval.grade import grade_answer
@@ -271,9 +271,12 @@ def pick(shown: dict[str, list[float]], aggregate: str) -> str:
     return max(LETTERS, key=lambda letter: combine(shown[letter]))
 
 
-def _ask_letters(assistant: Assistant, messages: list[dict[str, str]], scoring: str) -> tuple[str, dict | None]:
+def _ask_letters(
+    assistant: Assistant, messages: list[dict[str, str]], scoring: str, reply_wanted: bool = True
+) -> tuple[str, dict | None]:
+    """The reply and the letters' log-probabilities; a further order only needs the first token's."""
     cfg = assistant.cfg
-    options: dict[str, Any] = {"max_tokens": 12}
+    options: dict[str, Any] = {"max_tokens": 12 if reply_wanted or scoring == "text" else 1}
     if scoring != "text":
         options.update(logprobs=True, top_logprobs=20)
     choice = chat_once(assistant.client, cfg, messages, **options)
@@ -300,7 +303,13 @@ def _messages(
                 "content": render(cfg.prompts_dir, "exam_closed_book", question=question.asked, choices=listed),
             }
         ]
-    prompt = render(cfg.prompts_dir, run.prompt, context=context.text(), question=question.asked, choices=listed)
+    # A prompt may take the sources whole ({context}) or in two parts ({sources} … {matches}), so its
+    # standing instructions can sit between them, in the prefix the server keeps from item to item.
+    if "context" in placeholders(read_template(cfg.prompts_dir, run.prompt)):
+        sources = {"context": context.text()}
+    else:
+        sources = dict(zip(("sources", "matches"), context.parts(), strict=True))
+    prompt = render(cfg.prompts_dir, run.prompt, **sources, question=question.asked, choices=listed)
     return [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
 
 
@@ -318,12 +327,13 @@ def answer_question(assistant: Assistant, question: ExamQuestion, run: ExamRun) 
         )
     retrieved = [i for s in context.shown() for i in s.ids]
 
-    # The context comes first in the prompt, so the server's prompt cache makes every further
-    # order cost only the question and options.
+    # The options come last in the prompt, so the server's prompt cache makes every further order
+    # cost only the options.
     reply, chosen, asked, shown_scores = "", None, [], {}
     for order in ORDERS[run.scoring]:
         shown = {LETTERS[i]: question.choices[LETTERS[o]] for i, o in enumerate(order)}
-        text, scores = _ask_letters(assistant, _messages(assistant, question, run, context, shown), run.scoring)
+        messages = _messages(assistant, question, run, context, shown)
+        text, scores = _ask_letters(assistant, messages, run.scoring, reply_wanted=not reply)
         reply = reply or text
         if scores is None:  # text scoring, or the endpoint gives no log-probabilities
             chosen = parse_choice(reply, question.choices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -525,3 +526,38 @@ def test_a_gain_on_the_dev_half_that_the_test_half_does_not_show_is_flagged():
     assert dev_only_gains([run(0.40, 0.50), run(0.56, 0.56)]) != []  # +0.16 on dev, +0.06 on test
     assert dev_only_gains([run(0.40, 0.50), run(0.50, 0.58)]) == []  # both halves gain alike
     assert dev_only_gains([run(0.40, 0.50), {"config": {}}]) == []  # a run without halves is not judged
+
+
+def test_every_option_order_and_every_item_reuse_the_prompt_before_the_options():
+    """Cyclic scoring asks each item four times: with the corpus, the standing instructions, this item's
+    best matches and its question before the options, each further order costs the server only the
+    options, and the next item only what its own retrieval adds (the rest is the cached prefix)."""
+    from types import SimpleNamespace
+
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from rag.assistant.context import build_context, corpus_context, focus
+    from rag.assistant.retrieve import Retrieval
+    from rag.config import load_config
+    from rag.eval.exam import ExamQuestion, ExamRun, _messages
+
+    nodes = [
+        TextNode(id_=f"paper/{n}", text=f"{n.title()} studies {n}.", metadata={"kind": "paper"})
+        for n in ("tides", "kelp")
+    ]
+    whole = corpus_context(nodes, budget_chars=10_000)
+    assistant = SimpleNamespace(cfg=load_config(env={}))
+
+    def prompt(asked: str, best: TextNode, order: tuple[int, ...]) -> str:
+        retrieval = Retrieval(asked, [NodeWithScore(node=best, score=0.9)])
+        context = focus(whole, retrieval, build_context(retrieval, 6000, 24), named=1, excerpt_chars=400)
+        item = ExamQuestion(id="q", question=asked, choices=dict(zip(LETTERS, "wxyz", strict=True)), answer="A")
+        shown = {LETTERS[i]: item.choices[LETTERS[o]] for i, o in enumerate(order)}
+        return _messages(assistant, item, ExamRun(), context, shown)[-1]["content"]
+
+    first, rotated = (prompt("What do tides do?", nodes[1], order) for order in ORDERS["cyclic"][:2])
+    options = first[first.index("\nA. ") :]
+    assert first[: -len(options)] == rotated[: -len(options)] and options != rotated[-len(options) :]
+    other = prompt("What is kelp?", nodes[0], ORDERS["cyclic"][0])
+    shared = len(os.path.commonprefix([first, other]))
+    assert shared > first.index("Reply with the letter") and "[1] paper/kelp" not in first[:shared]

@@ -13,6 +13,8 @@ from rag.errors import RagError
 
 SAMPLES = {
     "context": "[1] Paper\nX",
+    "sources": "[1] Paper\nX",
+    "matches": "Sources that match this question best:\n[1] X",
     "question": "Who?",
     "history": "User: hi",
     "earlier": "What is X?",
