@@ -466,8 +466,8 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     answer, blocks = _hold_code(answer)
     parts = sentence_parts(_cite_before_stop(answer))
     text = "".join(part if CODE_MARK_RE.fullmatch(part) else check.sentence(part) for part in parts)
-    text = check.restore_code(text, blocks)
-    text = _tidy_removals(_collapse_abstentions(text))
+    # Tidied before the code goes back: a block's indentation is the code's, not a removal's gap.
+    text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
     text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
     return Verified(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -98,6 +99,24 @@ def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]]
         if not response.choices:
             raise RagError(f"The model server at {cfg.shown_endpoint} returned no choices")
         return response.choices[0]
+
+
+def letter_logprobs(choice: Any, letters: tuple[str, ...]) -> dict[str, float] | None:
+    """Log-probabilities of `letters` as the reply's first token, normalised over them (a choice among
+    options read as lm-eval-harness does), or None when the endpoint gives no log-probabilities."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content or not content[0].top_logprobs:
+        return None
+    scores: dict[str, float] = {}
+    for top in content[0].top_logprobs:
+        letter = top.token.strip().upper()
+        if letter in letters and letter not in scores:
+            scores[letter] = top.logprob
+    # A letter outside the top list is less likely than the least likely one listed.
+    floor = min(top.logprob for top in content[0].top_logprobs) - 1.0
+    raw = {letter: scores.get(letter, floor) for letter in letters}
+    total = math.log(sum(math.exp(v) for v in raw.values()))
+    return {letter: value - total for letter, value in raw.items()}
 
 
 def read_prompt(client: openai.OpenAI, cfg: Config, prompt: str) -> ServerUsage | None:

@@ -23,7 +23,7 @@ from rag.assistant.answer import Assistant, final_answer
 from rag.assistant.chat import ChatSession
 from rag.assistant.citations import ABSTAIN_RE, verify
 from rag.assistant.context import Context, Source, build_context
-from rag.assistant.llm import chat_once, endpoint_errors
+from rag.assistant.llm import chat_once, endpoint_errors, letter_logprobs
 from rag.assistant.prompts import placeholders, read_template, render, system_prompt
 from rag.assistant.text import CITATION_RE
 from rag.errors import RagError
@@ -227,23 +227,6 @@ class ExamRun:
     aggregate: str = "mean-prob"
 
 
-def _letter_logprobs(choice: Any) -> dict[str, float] | None:
-    """Log-probabilities of A-D as the first token, normalised over the four, or None if the endpoint gives none."""
-    content = getattr(getattr(choice, "logprobs", None), "content", None)
-    if not content or not content[0].top_logprobs:
-        return None
-    scores: dict[str, float] = {}
-    for top in content[0].top_logprobs:
-        letter = top.token.strip().upper()
-        if letter in LETTERS and letter not in scores:
-            scores[letter] = top.logprob
-    # A letter outside the top list is less likely than the least likely one listed.
-    floor = min(top.logprob for top in content[0].top_logprobs) - 1.0
-    raw = {letter: scores.get(letter, floor) for letter in LETTERS}
-    total = math.log(sum(math.exp(v) for v in raw.values()))
-    return {letter: value - total for letter, value in raw.items()}
-
-
 def tally(asked: list[tuple[tuple[int, ...], dict[str, float]]]) -> dict[str, list[float]]:
     """Each exam option's letter log-probabilities, one per order it was shown in.
 
@@ -280,7 +263,7 @@ def _ask_letters(
     if scoring != "text":
         options.update(logprobs=True, top_logprobs=20)
     choice = chat_once(assistant.client, cfg, messages, **options)
-    return (choice.message.content or ""), (_letter_logprobs(choice) if scoring != "text" else None)
+    return (choice.message.content or ""), (letter_logprobs(choice, LETTERS) if scoring != "text" else None)
 
 
 def _oracle_context(assistant: Assistant, question: ExamQuestion) -> Context:

@@ -183,10 +183,12 @@ class Scripted(BaseHTTPRequestHandler):
             self.load["now"] = self.load.get("now", 0) + 1
             self.load["most"] = max(self.load.get("most", 0), self.load["now"])
         try:
+            chunks = self.replies[min(len(self.requests), len(self.replies)) - 1] if self.replies else self.chunks
+            if not body.get("stream"):
+                return self._whole(body, "".join(chunks))
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            chunks = self.replies[min(len(self.requests), len(self.replies)) - 1] if self.replies else self.chunks
             for chunk in chunks:
                 delta = {"choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
                 self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
@@ -196,6 +198,19 @@ class Scripted(BaseHTTPRequestHandler):
         finally:
             with self.guard:
                 self.load["now"] -= 1
+
+    def _whole(self, body: dict, reply: str) -> None:
+        """A non-streamed reply; asked for log-probabilities, the reply's first token is all but certain."""
+        choice: dict = {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+        if body.get("logprobs"):
+            first = reply[:1]
+            top = [{"token": first, "logprob": -0.01, "bytes": None}, {"token": "\n", "logprob": -5.0, "bytes": None}]
+            choice["logprobs"] = {"content": [{"token": first, "logprob": -0.01, "bytes": None, "top_logprobs": top}]}
+        payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload.encode())
 
 
 class Seen(list):

@@ -412,3 +412,13 @@ def test_a_code_block_is_kept_whole_when_a_source_holds_it_and_citations_never_g
     assert "```bash\npipx install click-tool\n```" in result.text and "[1]" in result.text.split("```")[0]
     made_up = verify("Install it with pipx [1]:\n```bash\npipx install other-tool\n```", _install_doc())
     assert "```" not in made_up.text and "pipx install other-tool" in "".join(made_up.dropped)
+
+
+def test_a_code_blocks_indentation_is_shown_as_the_source_has_it():
+    """Class: code in answers about documentation; indentation is code, not a gap a removal left."""
+    code = "```python\n@click.group()\ndef cli():\n    pass\n```"
+    text = f"Groups\nDefine a group:\n{code}"
+    meta = {"kind": "chunk", "title": "groups.md"}
+    context = Context([Source(1, [TextNode(id_="chunk/groups.md/0", text=text, metadata=meta)], text)])
+    result = verify(f"Define a group [1]:\n{code}", context, "How do I define a group?")
+    assert code in result.text and result.clean
