@@ -24,7 +24,16 @@ from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, absent_answe
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import ANSWER_NOUNS, FIELD_NOUNS, FIELD_OF_KIND, authors_of, kind_words, nouns_of
+from rag.assistant.schema import (
+    ANSWER_NOUNS,
+    FIELD_NOUNS,
+    FIELD_OF_KIND,
+    PAPER,
+    POSTING,
+    authors_of,
+    kind_words,
+    nouns_of,
+)
 from rag.assistant.spelling import ABSENT, as_typed, spelt_out
 from rag.assistant.text import initials, joined, phrase_form, terms
 from rag.ingest.entries import place_names
@@ -54,7 +63,7 @@ def _area(source: Source) -> str:
 
 def _papers(context: Context, retrieval: Retrieval) -> list[Source]:
     """The papers of the context, narrowed to a research area the question names ("among the RL papers")."""
-    papers = [s for s in context.sources if s.kind == "paper"]
+    papers = [s for s in context.sources if s.kind == PAPER]
     areas = {m.value for m in retrieval.matches if m.field == "area"}
     return [s for s in papers if _area(s) in areas] if areas else papers
 
@@ -142,7 +151,7 @@ def _most_postings(context: Context, question: str, rank: str) -> Listing | None
 def _by_place(sources: list[Source], country: bool) -> dict[str, list[tuple[Source, list[str]]]]:
     """Each city (or country) of the postings, with the sources and posting ids it has."""
     places: dict[str, list[tuple[Source, list[str]]]] = {}
-    for source in (s for s in sources if s.kind == "posting"):
+    for source in (s for s in sources if s.kind == POSTING):
         for node in source.nodes:
             code = str(node.metadata.get("country") or "")
             place = (place_names(code, "") or code) if country else str(node.metadata.get("city") or "")
@@ -269,7 +278,7 @@ SUBJECTS = (
         "author",
         re.compile(r"^\s*who\b|\b(?:which|what|how many)\s+(?:[\w-]+\s+)?(?:authors?|people|researchers)\b", re.I),
     ),
-    ("paper", re.compile(r"\b(?:which|what|how many)\s+(?:[\w-]+\s+)?papers?\b", re.I)),
+    (PAPER, re.compile(r"\b(?:which|what|how many)\s+(?:[\w-]+\s+)?papers?\b", re.I)),
 )
 
 
@@ -295,10 +304,10 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
         return None
     phrase = bound.group(0).lower()
-    if subject == "paper" and counted.startswith(("author", "co")):
+    if subject == PAPER and counted.startswith(("author", "co")):
         chosen = [s for s in papers if test(len(_authors(s)), limit)]
         items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]
-        return _passed(items, len(papers), ("paper", "papers"), phrase)
+        return _passed(items, len(papers), ANSWER_NOUNS[PAPER], phrase)
     if subject == "author" and counted.startswith("paper"):
         on: dict[str, list[Source]] = {}
         for source in papers:
@@ -352,9 +361,7 @@ def authors_elsewhere(retrieval: Retrieval, context: Context) -> Listing | None:
         return None
     paper = named[0]
     own = set(_authors(paper))
-    others = [
-        (s, [a for a in _authors(s) if a in own]) for s in context.sources if s.kind == "paper" and s.n != paper.n
-    ]
+    others = [(s, [a for a in _authors(s) if a in own]) for s in context.sources if s.kind == PAPER and s.n != paper.n]
     others = [(s, shared) for s, shared in others if shared]
     if not others:
         return Listing(f"“{label_of(paper)}” [{paper.n}].", "No other paper in the index has an author of:")
@@ -371,7 +378,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     named = [m for m in retrieval.matches if m.field in ("city", "country", "author", "area")]
     if not COMPARE_RE.search(question) or len(named) != 2:
         return None
-    kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
+    kind = POSTING if POSTING_WORDS_RE.search(question) else PAPER
     noun = ANSWER_NOUNS[kind][1]
     where = {i: s for s in context.sources for i in s.ids}
     counts = [(m, [i for i in m.ids if i.startswith(kind + "/") and i in where]) for m in named]
@@ -414,7 +421,7 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
         " ".join([part, *(m for code, m in meanings.items() if re.search(rf"\b{re.escape(code)}s?\b", part))])
         for part in (before, after)
     )
-    kind = "posting" if POSTING_WORDS_RE.search(question) else "paper"
+    kind = POSTING if POSTING_WORDS_RE.search(question) else PAPER
     where = {i: s for s in context.sources if s.kind == kind for i in s.ids}
     named = [m for m in retrieval.matches if m.field != "kind"]
     excluding = [m for m in named if phrase_form(m.value) in phrase_form(after) or m.value in after.split()]

@@ -20,6 +20,7 @@ from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE
 from rag.assistant.names import label_of
 from rag.assistant.questions import asks_for_entry, mentioned_kinds
+from rag.assistant.schema import CHUNK, OVERVIEW
 from rag.ingest.embed import MiniLMEmbedding
 
 RULE = "best-match"  # its name in RAG_DISABLED_RULES
@@ -47,9 +48,7 @@ def answers_nothing(verified: Verified, question: str) -> bool:
     # citing another kind may answer a question whose words only look like a kind ("Which team works on …?").
     kind = asked_kind(question)
     return (
-        kind is not None
-        and asks_for_entry(question)
-        and all(c.kind in ("overview", "chunk") for c in verified.citations)
+        kind is not None and asks_for_entry(question) and all(c.kind in (OVERVIEW, CHUNK) for c in verified.citations)
     )
 
 

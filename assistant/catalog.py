@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.schema import FILTER_KEYS, authors_of, country_names, plurals
+from rag.assistant.schema import FILTER_KEYS, PAPER, POSTING, authors_of, country_names, plurals
 from rag.assistant.spelling import Abbreviations, Speller
 from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
@@ -21,7 +21,7 @@ from rag.ingest.embed import common_words
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
 # "How many postings in total?" asks about a whole kind: answered with a count, not a list.
-KIND_WORDS = {kind: plurals(kind) for kind in ("paper", "posting")}
+KIND_WORDS = {kind: plurals(kind) for kind in (PAPER, POSTING)}
 TOTAL_WORDS = re.compile(r"\b(how many|in total|total|number of|count)\b", re.I)
 
 

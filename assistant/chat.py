@@ -13,7 +13,7 @@ from rag.assistant.llm import complete
 from rag.assistant.names import short_name
 from rag.assistant.prompts import render
 from rag.assistant.questions import FOLLOW_UP, name_entries, name_one_of, name_references
-from rag.assistant.schema import KIND_NOUNS
+from rag.assistant.schema import KIND_NOUNS, PAPER
 from rag.assistant.text import CITATION_RE, cited_numbers
 
 MAX_TURNS = 4
@@ -87,7 +87,7 @@ def _named(question: str, last_question: str, last_answer: str, context: Context
     entries people name (papers, postings): "it" after a documentation section is rarely the section."""
     subject = _only_cited(last_question, last_answer, context)
     if subject is not None and subject.kind in KIND_NOUNS:
-        return name_references(question, short_name(subject), people=subject.kind == "paper")
+        return name_references(question, short_name(subject), people=subject.kind == PAPER)
     several = [short_name(s) for s in _cited(last_answer, context) if s.kind in KIND_NOUNS]
     if subject is None and len(several) > 1:  # "the second one", "the Gurugram one", "those"
         named = name_one_of(question, several)

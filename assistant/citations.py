@@ -14,7 +14,7 @@ from typing import TypeVar
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asks_for_entry
-from rag.assistant.schema import KIND_NOUNS
+from rag.assistant.schema import KIND_NOUNS, PAPER, POSTING
 from rag.assistant.text import (
     CITATION_RE,
     DENIAL_RE,
@@ -198,7 +198,7 @@ def _named_entry(sentence: str, sources: dict[int, Source]) -> Callable[[Source]
     if paper is not None:
         return lambda source: _mentions(source, paper)
     held = terms(sentence)
-    named = {c for s in sources.values() if s.kind == "posting" for c in cities(s) if terms(c) <= held and terms(c)}
+    named = {c for s in sources.values() if s.kind == POSTING for c in cities(s) if terms(c) <= held and terms(c)}
     if len(named) == 1:
         city = named.pop()
         return lambda source: city in cities(source)
@@ -207,7 +207,7 @@ def _named_entry(sentence: str, sources: dict[int, Source]) -> Callable[[Source]
 
 def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
     """The one paper of the context a sentence is about, if it names exactly one."""
-    named = [s for s in sources.values() if s.kind == "paper" and _names_title(sentence, s)]
+    named = [s for s in sources.values() if s.kind == PAPER and _names_title(sentence, s)]
     return named[0] if len(named) == 1 else None
 
 
@@ -296,7 +296,7 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     entry) or says which entry it is about (a paper's or posting's: "the DP fine-tuning paper")."""
     if not (claim.yes_or_no or asks_for_entry(claim.question)) and _answer_in_text(claim, cited):
         return True
-    places = [terms(label_of(source)) for source in cited if source.kind == "posting"]
+    places = [terms(label_of(source)) for source in cited if source.kind == POSTING]
     premise = claim.restated - set().union(*places)
     missing = premise - held
     return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
@@ -347,7 +347,7 @@ def header_and_body(source: Source) -> tuple[set[str], list[set[str]]]:
     """The terms of a source's header lines (its number and kind, its place or title), and of each
     sentence of the text below them; the source is rendered once for both."""
     lines = CITATION_RE.sub(" ", source.render()).split("\n")
-    heading = 2 if source.kind == "paper" else 1  # a paper's "Paper: <title>" line names what it is about
+    heading = 2 if source.kind == PAPER else 1  # a paper's "Paper: <title>" line names what it is about
     return terms(" ".join(lines[:heading])), [terms(s) for s in sentences("\n".join(lines[heading:]))]
 
 
@@ -719,7 +719,7 @@ NAME_SHARE = 0.5
 def names_source(text: str, source: Source) -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
-    name = terms(" ".join(cities(source)) if source.kind == "posting" else label_of(source).split(":")[0])
+    name = terms(" ".join(cities(source)) if source.kind == POSTING else label_of(source).split(":")[0])
     return bool(name) and len(name & terms(text)) >= NAME_SHARE * len(name)
 
 
@@ -737,7 +737,7 @@ def support_spans(source: Source, claims: list[set[str]]) -> tuple[tuple[int, in
     """
     held = [(start, end, text, terms(text)) for text, start, end in sentence_spans(source.passage)]
     held = [sentence for sentence in held if sentence[3]]
-    title = terms(label_of(source)) if source.kind == "paper" else set()
+    title = terms(label_of(source)) if source.kind == PAPER else set()
     beyond_title = [s for s in held if not title or s[3] - title - {"paper"}]
     spans = set()
     for claim in claims:

@@ -20,7 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 
 from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import authors_of
+from rag.assistant.schema import CHUNK, POSTING, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 
 MIN_PASSAGE = 400
@@ -69,9 +69,9 @@ class Source:
 
     def header(self) -> str:
         meta = self.nodes[0].metadata
-        if self.kind == "posting":
+        if self.kind == POSTING:
             return f"[{self.n}] {posting_heading([place_of(n) for n in self.nodes])}"
-        if self.kind == "chunk":  # the title is a file name, which a document's author chose
+        if self.kind == CHUNK:  # the title is a file name, which a document's author chose
             return f"[{self.n}] Document {neutralise(str(meta.get('title', '')))}"
         return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"
 
@@ -220,7 +220,7 @@ def index_facts(retrieval: Retrieval, context: Context) -> list[str]:
 
 
 def _group_key(node: BaseNode) -> str:
-    if node.metadata.get("kind") == "posting":
+    if node.metadata.get("kind") == POSTING:
         text = node.get_content().split("\n", 1)[-1]
         return "posting:" + hashlib.sha256(text.encode()).hexdigest()
     return node.node_id
@@ -232,7 +232,7 @@ def display_text(node: BaseNode) -> str:
     if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
         order = f"Author order: first {authors[0]}, last {authors[-1]} ({len(authors)} authors)"
         text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)
-    if node.metadata.get("kind") == "posting":
+    if node.metadata.get("kind") == POSTING:
         text = text.split("\n", 1)[-1]  # the location is in the header
     return neutralise(text)
 

@@ -18,7 +18,7 @@ from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import ANSWER_NOUNS, authors_of
+from rag.assistant.schema import ANSWER_NOUNS, PAPER, POSTING, authors_of
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
@@ -94,7 +94,7 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
     said = f"The sources do not mention {' or '.join(dict.fromkeys(retrieval.absent))}."
     if EXISTS_RE.search(retrieval.question) or ANY_RE.match(retrieval.question):  # a yes/no question
         said = "No: t" + said[1:]
-    places = sorted({c for s in context.sources if s.kind == "posting" for c in cities(s)})
+    places = sorted({c for s in context.sources if s.kind == POSTING for c in cities(s)})
     held = {i for s in context.sources for i in s.ids}
     whole = retrieval.catalog_ids is not None and set(retrieval.catalog_ids) <= held  # so these are all places
     if about_postings and places and whole:
@@ -194,7 +194,7 @@ def named_papers(question: str, context: Context, matches: list[Match] = ()) -> 
     ("MADA"), by two title words in a row that no other title has ("the zeroth-order fine-tuning
     paper", "the target-network paper"), or as the one paper of a research area it names ("the ASR
     paper", "the continual learning paper")."""
-    papers = [s for s in context.sources if s.kind == "paper"]
+    papers = [s for s in context.sources if s.kind == PAPER]
     pairs = {s.n: _word_pairs(label_of(s)) for s in papers}
     words = Counter(word for s in papers for word in set(ordered_terms(label_of(s))))
     # A pair names a paper when one of its words is in no other title ("zeroth", "target"): "large
@@ -238,7 +238,7 @@ def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
 
 
 def _item(source: Source, ids: list[str], show_area: bool) -> str:
-    if source.kind == "posting":
+    if source.kind == POSTING:
         copies = f" ({len(ids)} postings with the same text)" if len(ids) > 1 else ""
         return f"{short_name(source, ids)}{copies}"
     area = source.nodes[0].metadata.get("area") if show_area else ""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rag.assistant.schema import POSTING
+
 if TYPE_CHECKING:
     from llama_index.core.schema import BaseNode
 
@@ -17,7 +19,7 @@ def place(city: str, region: str, country: str) -> str:
 
 def entry_label(kind: str, title: str, location: str, entry_id: str) -> str:
     """A short name of an entry before it is indexed: its title, or "Job posting, Boston, MA, US"."""
-    return f"Job posting, {location}" if kind == "posting" else title or entry_id
+    return f"Job posting, {location}" if kind == POSTING else title or entry_id
 
 
 def posting_heading(locations: list[str]) -> str:
@@ -33,14 +35,14 @@ def posting_heading(locations: list[str]) -> str:
 def node_label(node: BaseNode) -> str:
     """An entry in a facts line: its title, or "posting in Boston"."""
     meta = node.metadata
-    if meta.get("kind") == "posting":
+    if meta.get("kind") == POSTING:
         return f"posting in {meta.get('city')}"
     return str(meta.get("title") or node.node_id)
 
 
 def label_of(source: Source) -> str:
     """A source's full name: a paper's title, or "Job posting, Boston, MA, US; Bellevue, WA, US"."""
-    if source.kind == "posting":
+    if source.kind == POSTING:
         places = dict.fromkeys(place_of(n) for n in source.nodes)
         return "Job posting, " + "; ".join(places)
     return str(source.nodes[0].metadata.get("title") or source.ids[0])
@@ -59,6 +61,6 @@ def cities(source: Source, ids: list[str] | None = None) -> list[str]:
 
 def short_name(source: Source, ids: list[str] | None = None) -> str:
     """How a sentence names a source: a paper's quoted title, or "the Boston posting"."""
-    if source.kind == "posting":
+    if source.kind == POSTING:
         return f"the {'/'.join(cities(source, ids)) or 'job'} posting"
     return f"“{label_of(source)}”"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.assistant.schema import KIND_NOUNS, kind_words
+from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words
 from rag.assistant.text import joined
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
@@ -41,7 +41,7 @@ def asked_kinds(question: str) -> set[str]:
     empty if it is not one."""
     kinds = mentioned_kinds(question) if LIST_QUESTION_RE.search(question) else set()
     if not kinds and AUTHORSHIP_RE.search(question) and not ENTRY_QUESTION_RE.search(question):
-        kinds = {"paper"}
+        kinds = {PAPER}
     return kinds
 
 

@@ -11,7 +11,9 @@ from functools import lru_cache
 
 import pycountry
 
-KINDS = ("paper", "posting", "overview", "chunk")
+# The kinds of entry: a guide's papers, job postings and overview, and a document's sections.
+PAPER, POSTING, OVERVIEW, CHUNK = "paper", "posting", "overview", "chunk"
+KINDS = (PAPER, POSTING, OVERVIEW, CHUNK)
 
 # What people call the entries of a kind, singular and plural. "work" has no plural here: "works" is
 # far more often the verb ("Which team works on …?").

@@ -25,7 +25,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from rag.assistant.text import STOPWORDS, fold, terms, words
+from rag.assistant.text import STOPWORDS, fold, initials, terms, words
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 SPELLING = "spelling"  # its name in RAG_DISABLED_RULES
@@ -156,7 +156,8 @@ class Abbreviations:
                 for i in range(len(said) - size + 1):
                     run = said[i : i + size]
                     if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
-                        self._phrases["".join(w[0] for w in run)][" ".join(run)] += 1
+                        phrase = " ".join(run)
+                        self._phrases[initials(phrase).lower()][phrase] += 1
 
     def stands_for_words(self, abbreviation: str) -> bool:
         """Could it stand for words of the index, even ambiguously ("CL": continual or contrastive learning)?"""

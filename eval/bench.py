@@ -22,6 +22,7 @@ from pathlib import Path
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import make_client, read_prompt
 from rag.assistant.retrieve import HybridRetriever
+from rag.assistant.schema import PAPER, POSTING
 from rag.assistant.text import STOPWORDS
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
@@ -102,7 +103,7 @@ def reference_read(cfg: Config) -> dict:
     """The server reading a 600-token prompt it has never seen (one token written): every answer time is
     also given as a ratio to it, which compares across machines where seconds do not."""
     rng = random.Random()
-    words = sorted(STOPWORDS | {"model", "source", "paper", "guide", "answer", "question", "team", "posting"})
+    words = sorted(STOPWORDS | {"model", "source", PAPER, "guide", "answer", "question", "team", POSTING})
     text, tokens = uuid.uuid4().hex, 0  # a fresh start: nothing of it can be in the server's cache
     while tokens < REFERENCE_TOKENS:
         text += " " + " ".join(rng.choice(words) for _ in range(max(8, (REFERENCE_TOKENS - tokens) // 2)))
@@ -284,7 +285,7 @@ def run_bench(
         targets = [("bundled", BUNDLED_CORPUS, gold[:n_questions])]
         for size in sizes:
             path = write_guide(work / f"synth-{size}.txt", size, seed=size)
-            titles = [e.title for e in load_entries([path], max_bytes=1 << 30) if e.kind == "paper"]
+            titles = [e.title for e in load_entries([path], max_bytes=1 << 30) if e.kind == PAPER]
             step = max(1, len(titles) // n_questions)
             targets.append((f"synthetic-{size}", path, [f"Who wrote {t}?" for t in titles[::step][:n_questions]]))
         docs_files, docs_questions = _docs_corpus(docs) if docs else ([], [])

@@ -17,6 +17,7 @@ from llama_index.core.schema import BaseNode
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import complete
 from rag.assistant.prompts import render
+from rag.assistant.schema import OVERVIEW, PAPER, POSTING
 from rag.assistant.text import terms
 from rag.config import Config
 from rag.errors import RagError
@@ -44,13 +45,13 @@ def parse_candidates(reply: str) -> list[dict]:
 
 # "this paper", "the job posting": how a small model points at the entry it was shown, whatever the prompt says.
 POINTERS = {
-    "paper": re.compile(
+    PAPER: re.compile(
         r"\b(?:this (?:research paper|paper|study|work|research)|the (?:research )?paper|the study)\b",
         re.I,
     ),
     # Not "the role" or "the position": those are what a question about a posting asks for.
-    "posting": re.compile(r"\b(?:this|the) (?:job posting|posting)\b|\bthis job\b", re.I),
-    "overview": re.compile(r"\b(?:this|the) (?:entry|guide|overview|document)\b", re.I),
+    POSTING: re.compile(r"\b(?:this|the) (?:job posting|posting)\b|\bthis job\b", re.I),
+    OVERVIEW: re.compile(r"\b(?:this|the) (?:entry|guide|overview|document)\b", re.I),
 }
 
 
@@ -59,12 +60,12 @@ def named_question(question: str, node: BaseNode, postings_in: Counter) -> str:
     stands on its own; a posting is named by its city only where the city has no other posting."""
     kind = str(node.metadata.get("kind", ""))
     title = str(node.metadata.get("title", ""))
-    if kind == "paper":
+    if kind == PAPER:
         short = title.split(":")[0].strip()
         name = f'the paper "{short if len(short) >= 4 else title}"'
-    elif kind == "posting" and postings_in[node.metadata.get("city")] == 1:
+    elif kind == POSTING and postings_in[node.metadata.get("city")] == 1:
         name = f"the job posting in {node.metadata.get('city')}"
-    elif kind == "overview":
+    elif kind == OVERVIEW:
         name = f'the guide "{title}"'
     else:
         return question
@@ -129,7 +130,7 @@ def generate_exam(
     catalog = assistant.retriever.catalog
     assert catalog is not None
     nodes = list(catalog.nodes.values())[:limit]
-    postings_in = Counter(n.metadata.get("city") for n in catalog.nodes.values() if n.metadata.get("kind") == "posting")
+    postings_in = Counter(n.metadata.get("city") for n in catalog.nodes.values() if n.metadata.get("kind") == POSTING)
     rng = random.Random(0)
     counts: Counter = Counter()
     kept_terms: list[set[str]] = []

@@ -29,6 +29,7 @@ from rag.assistant.llm import complete
 from rag.assistant.present import answer_markdown
 from rag.assistant.prompts import answer_messages
 from rag.assistant.retrieve import HybridRetriever
+from rag.assistant.schema import CHUNK
 from rag.config import BUNDLED_CORPUS, Config
 from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
@@ -85,7 +86,7 @@ def planted_assistant(cfg: Config, cases: list[RedTeamCase], folder: Path, embed
 def unfiltered(context: Context) -> Context:
     """The same sources with every planted document's passage as written (the filter off)."""
     sources = [
-        replace(s, passage="\n".join(n.get_content() for n in s.nodes)) if s.kind == "chunk" else s
+        replace(s, passage="\n".join(n.get_content() for n in s.nodes)) if s.kind == CHUNK else s
         for s in context.sources
     ]
     return replace(context, sources=sources)

@@ -7,6 +7,7 @@ from pathlib import Path
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 
+from rag.assistant.schema import CHUNK
 from rag.ingest.entries import Entry, slugify
 from rag.ingest.sections import CHUNK_OVERLAP, CHUNK_TOKENS, HEADING_RE, PATH_SEPARATOR, Section, chunk_texts
 
@@ -27,7 +28,7 @@ def split_text(text: str, source: str, name: str | None = None) -> list[Entry]:
         entries.append(
             Entry(
                 id=f"chunk/{_stem(name)}/{n}",
-                kind="chunk",
+                kind=CHUNK,
                 title=f"{name} (part {n})",
                 text=node.get_content(),
                 source=source,
@@ -69,7 +70,7 @@ def split_pages(pages: list[tuple[int, str]], source: str, name: str) -> list[En
 
 def _entry(name: str, source: str, n: int, title: str, text: str, extra: dict[str, str]) -> Entry:
     return Entry(
-        id=f"chunk/{_stem(name)}/{n}", kind="chunk", title=title, text=text, source=source, position=n, extra=extra
+        id=f"chunk/{_stem(name)}/{n}", kind=CHUNK, title=title, text=text, source=source, position=n, extra=extra
     )
 
 

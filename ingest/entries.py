@@ -10,6 +10,7 @@ from functools import lru_cache
 import pycountry
 
 from rag.assistant.names import entry_label, place
+from rag.assistant.schema import CHUNK, OVERVIEW, PAPER, POSTING
 from rag.assistant.text import to_ascii
 
 
@@ -49,20 +50,20 @@ class Entry:
 
     def body(self) -> str:
         """The text that is embedded, searched and shown to the model."""
-        if self.kind == "paper":
+        if self.kind == PAPER:
             lines = [f"Paper: {self.title}", f"Authors: {', '.join(self.authors)}"]
             if self.area:
                 lines.append(f"Research area: {self.area}")
             if self.caption:
                 lines.append(f"Figure caption: {self.caption}")
             return "\n".join(lines)
-        if self.kind == "posting":
+        if self.kind == POSTING:
             names = place_names(self.country, self.region)
             where = f"{self.location} ({names})" if names else self.location
             return f"Job posting in {where}.\n{self.text}"
-        if self.kind == "overview" and self.title:
+        if self.kind == OVERVIEW and self.title:
             return f"{self.title}\n{self.text}"
-        if self.kind == "chunk" and self.extra.get("section"):  # a section's later pieces keep its heading
+        if self.kind == CHUNK and self.extra.get("section"):  # a section's later pieces keep its heading
             return f"{self.extra['section']}\n{self.text}"
         return self.text
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.assistant.schema import OVERVIEW, PAPER, POSTING
 from rag.assistant.text import words
 from rag.errors import RagError
 from rag.ingest.entries import Entry, slugify
@@ -103,7 +104,7 @@ def parse_guide(text: str, source: str) -> list[Entry]:
     _attach_captions(state)
     overview = Entry(
         id=f"overview/{guide}",
-        kind="overview",
+        kind=OVERVIEW,
         title=title,
         text="\n\n".join(state.intro),
         source=source,
@@ -139,7 +140,7 @@ def _read_block(state: _State, line_no: int, block: list[str]) -> None:
             state.others.append(
                 Entry(
                     id=f"overview/{state.guide}/area-{slugify(state.area)}",
-                    kind="overview",
+                    kind=OVERVIEW,
                     title=state.area,
                     text=line,
                     area=state.area,
@@ -168,7 +169,7 @@ def _add_paper(state: _State, line_no: int, title: str, authors_line: str) -> No
     state.papers.append(
         Entry(
             id=entry_id,
-            kind="paper",
+            kind=PAPER,
             title=title,
             text=title,
             authors=authors,
@@ -227,7 +228,7 @@ def _parse_postings(lines: list[tuple[int, str]], state: _State) -> list[Entry]:
         entries.append(
             Entry(
                 id=f"posting/{state.guide}/{slugify(city)}-{n}",
-                kind="posting",
+                kind=POSTING,
                 title=f"{city} posting {n}",
                 text="\n".join(description),
                 country=match.group("country"),

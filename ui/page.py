@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from rag.assistant.schema import authors_of
+from rag.assistant.schema import CHUNK, OVERVIEW, PAPER, POSTING, authors_of
 from rag.ingest.sections import PATH_SEPARATOR
 
 MAX_EXAMPLES = 6
@@ -36,19 +36,19 @@ def corpus_page(entries: Iterable[Mapping[str, object]], collection: str) -> Pag
         by_kind.setdefault(str(meta.get("kind") or ""), []).append(meta)
     areas = sorted({str(m["area"]) for m in entries if m.get("area")})
     cities = sorted({str(m["city"]) for m in entries if m.get("city")})
-    overviews = [str(m.get("title") or "") for m in by_kind.get("overview", []) if m.get("title")]
-    files = {_file_of(str(m.get("title") or "")) for m in by_kind.get("chunk", [])}
+    overviews = [str(m.get("title") or "") for m in by_kind.get(OVERVIEW, []) if m.get("title")]
+    files = {_file_of(str(m.get("title") or "")) for m in by_kind.get(CHUNK, [])}
     if overviews:
         heading = "; ".join(sorted(overviews))
     else:
         heading = f"Ask '{collection}': {len(entries)} passages from {len(files)} document{'s' * (len(files) != 1)}"
-    kinds = sorted(k for k in by_kind if k in ("paper", "posting", "chunk"))
+    kinds = sorted(k for k in by_kind if k in (PAPER, POSTING, CHUNK))
     return Page(heading, kinds if len(kinds) > 1 else [], areas, cities, _examples(by_kind)[:MAX_EXAMPLES])
 
 
 def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
     examples: list[str] = []
-    papers = by_kind.get("paper", [])
+    papers = by_kind.get(PAPER, [])
     if papers:
         first = min(papers, key=lambda m: str(m.get("title")))
         examples.append(f"What is “{_short(str(first.get('title')))}” about?")
@@ -58,14 +58,14 @@ def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
         areas = Counter(str(m["area"]) for m in papers if m.get("area"))
         if areas:
             examples.append(f"Which papers are listed under {areas.most_common(1)[0][0]}?")
-    postings = by_kind.get("posting", [])
+    postings = by_kind.get(POSTING, [])
     cities = Counter(str(m["city"]) for m in postings if m.get("city"))
     if cities:
         city = cities.most_common(1)[0][0]
         examples += [f"How many job postings are in {city}?", f"What does the {city} team work on?"]
-    if by_kind.get("overview"):
+    if by_kind.get(OVERVIEW):
         examples.append("What is the guide about overall?")
-    examples += _section_examples(by_kind.get("chunk", []))
+    examples += _section_examples(by_kind.get(CHUNK, []))
     return examples
 
 
