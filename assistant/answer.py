@@ -22,6 +22,7 @@ from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
 from rag.assistant.questions import FOLLOW_UP
+from rag.assistant.quote import QUOTE, quoted_answer
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
@@ -32,7 +33,9 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP} | frozenset(VERIFY_RULES)
+SWITCHABLE_RULES = (
+    frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, QUOTE} | frozenset(VERIFY_RULES)
+)
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400
@@ -54,7 +57,9 @@ class Answer:
     model: str
     timings: dict[str, float] = field(default_factory=dict)
     search_question: str = ""
-    answered_by: str = "model"  # "model", "model, asked again" or "catalog" (a list or count written by code)
+    # "model", "model, asked again", "model, then closest match", "model, chose a passage" (quoted) or
+    # "catalog" (a list or count written by code)
+    answered_by: str = "model"
     dropped_sentences: list[str] = field(default_factory=list)
     auto_cited: list[int] = field(default_factory=list)
     model_citations: int = 0
@@ -264,6 +269,8 @@ class Assistant:
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
+                elif (quoted := self._quoted(asked, context, keep, timings)) is not None:
+                    verified, answered_by, rule = quoted, "model, chose a passage", QUOTE
         timings["total_s"] = time.perf_counter() - started
         answer = Answer(
             question=question,
@@ -293,6 +300,15 @@ class Assistant:
         written = best_match_answer(asked, context, self.retriever.embedder)
         checked = verify(written, context) if written else None
         return checked if checked is not None and checked.clean else None
+
+    def _quoted(self, asked: str, context: Context, abstain: bool, timings: dict[str, float]) -> Verified | None:
+        """After an abstention the second ask did not mend, the passage the model chooses as the answer."""
+        if QUOTE in self.cfg.disabled:
+            return None
+        started = time.perf_counter()
+        quoted = quoted_answer(self.client, self.cfg, asked, context, self.retriever.embedder, abstain)
+        timings["quote_s"] = time.perf_counter() - started
+        return quoted
 
     def model_context(self, retrieval: Retrieval, retrieved: Context, filters: dict[str, str] | None = None) -> Context:
         """What the model reads for a question: in the "corpus" mode (no filters) every entry, followed by

@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.assistant.context import Context, Source, display_text, index_facts
 from rag.assistant.retrieve import Retrieval
+from rag.assistant.schema import CHUNK
 from rag.assistant.text import sentences, unwrapped
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks
@@ -42,13 +43,13 @@ def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbe
     """
     if context.fixed or not context.sources:
         return context
-    cut = [i for i, source in enumerate(context.sources) if source.kind == "chunk"]
+    cut = [i for i, source in enumerate(context.sources) if source.kind == CHUNK]
     parts = [part for i in cut for part in _parts(i, context.sources[i])]
     if not parts:
         return context
     whole = sum(len(s.passage) for i, s in enumerate(context.sources) if i not in cut)
     titles = [str(source.nodes[0].metadata.get("title", "")) for source in context.sources]
-    scores = _similarities(retrieval.question, parts, titles, embedder)
+    scores = similarities(retrieval.question, parts, titles, embedder)
     chosen: set[Part] = set()
     used = whole
     for k in np.argsort(-scores, kind="stable"):
@@ -72,9 +73,14 @@ def _parts(i: int, source: Source) -> list[Part]:
     """The source's sentences and whole code blocks, without a leading line that repeats its title
     (a document section's text starts with its heading path, which the source header already shows)."""
     # A section's text starts with its heading path, stored as its "section" when it was ingested.
-    heading = str(source.nodes[0].metadata.get("section", ""))
+    return parts_of(i, display_text(source.nodes[0]), str(source.nodes[0].metadata.get("section", "")))
+
+
+def parts_of(i: int, text: str, heading: str = "") -> list[Part]:
+    """`text`'s sentences and whole code blocks, in order, as parts of source `i`; a first line equal to
+    `heading` left out."""
     parts: list[Part] = []
-    for block, is_code in blocks(display_text(source.nodes[0])):
+    for block, is_code in blocks(text):
         if not parts and not is_code and heading:
             first, _, rest = block.partition("\n")
             block = rest if first.strip() == heading else block
@@ -83,7 +89,7 @@ def _parts(i: int, source: Source) -> list[Part]:
     return parts
 
 
-def _similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:
+def similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:
     """Cosine of each part, read under its source's title, with the question ("Counting: If the option is
     not passed, the count is 0" is about counting); a code block scores as well as the sentence before it."""
     vectors = np.array(embedder.get_text_embedding_batch([f"{titles[p.source]}: {p.text}" for p in parts]))

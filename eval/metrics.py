@@ -31,7 +31,7 @@ class ItemResult:
     abstained: bool | None = None
     grade: dict = field(default_factory=dict)
     sources_shown: list[dict] = field(default_factory=list)  # the numbered context: n, ids, kind, passage
-    answered_by: str = ""  # open answers: "model", "model, asked again", "model, then closest match" or "catalog"
+    answered_by: str = ""  # open answers: how `Answer.answered_by` says it was written
     rule: str = ""  # the rule of code that wrote it, if one did
     support: dict = field(default_factory=dict)  # ALCE-style counts of the shown answer
     highlights: dict[str, list[str]] = field(default_factory=dict)  # cited entry -> its supporting sentences
@@ -143,6 +143,7 @@ def _open_answer_metrics(items: list[ItemResult]) -> dict:
         "answered_by_code": _share(sum(i.answered_by == "catalog" for i in items), len(items)),
         "closest_match": _share(sum(i.answered_by == "model, then closest match" for i in items), len(items)),
         "asked_again": _share(sum(i.answered_by == "model, asked again" for i in items), len(items)),
+        "chose_a_passage": _share(sum(i.answered_by == "model, chose a passage" for i in items), len(items)),
         "false_abstention": _share(sum(bool(i.abstained) and not i.correct for i in answerable), len(answerable)),
         # Shown with verified citations and still wrong: what the citation check let through.
         "wrong_but_verified": _share(
