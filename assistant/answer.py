@@ -229,7 +229,8 @@ class Assistant:
         What the index metadata answers exactly (a list, a count, one field of a named paper, the
         authors two papers share) is written by code. When the model says the sources do not say
         although it was given sources, it is asked once more without that way out, silently, and the
-        second answer is kept only if every sentence and citation of it is verified. An identical
+        second answer is kept only if every sentence and citation of it is verified; failing that, it
+        chooses among the passages closest to the question, and the chosen one is quoted. An identical
         question against the same index, prompts and model is answered from the cache.
         """
         question = check_question(self.cfg, question)
@@ -269,7 +270,7 @@ class Assistant:
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
-                elif (quoted := self._quoted(asked, context, keep, timings)) is not None:
+                elif (quoted := self._quoted(question, asked, context, keep, timings)) is not None:
                     verified, answered_by, rule = quoted, "model, chose a passage", QUOTE
         timings["total_s"] = time.perf_counter() - started
         answer = Answer(
@@ -301,12 +302,14 @@ class Assistant:
         checked = verify(written, context) if written else None
         return checked if checked is not None and checked.clean else None
 
-    def _quoted(self, asked: str, context: Context, abstain: bool, timings: dict[str, float]) -> Verified | None:
+    def _quoted(
+        self, question: str, asked: str, context: Context, abstain: bool, timings: dict[str, float]
+    ) -> Verified | None:
         """After an abstention the second ask did not mend, the passage the model chooses as the answer."""
         if QUOTE in self.cfg.disabled:
             return None
         started = time.perf_counter()
-        quoted = quoted_answer(self.client, self.cfg, asked, context, self.retriever.embedder, abstain)
+        quoted = quoted_answer(self.client, self.cfg, question, asked, context, self.retriever.embedder, abstain)
         timings["quote_s"] = time.perf_counter() - started
         return quoted
 

@@ -27,7 +27,7 @@ from rag.ingest.sections import blocks
 class Part:
     """A sentence, or a whole fenced code block, of one source."""
 
-    source: int  # index into the context's sources
+    source: int  # index into the list of sources the parts were taken from
     index: int  # position within the source
     text: str
     code: bool
@@ -76,15 +76,17 @@ def _parts(i: int, source: Source) -> list[Part]:
     return parts_of(i, display_text(source.nodes[0]), str(source.nodes[0].metadata.get("section", "")))
 
 
-def parts_of(i: int, text: str, heading: str = "") -> list[Part]:
+def parts_of(i: int, text: str, heading: str = "", unwrap: bool = True) -> list[Part]:
     """`text`'s sentences and whole code blocks, in order, as parts of source `i`; a first line equal to
-    `heading` left out."""
+    `heading` left out. `unwrap` reads a hard-wrapped paragraph as sentences (a document's prose);
+    without it every line is read apart (an entry's "Authors: …" and "Research area: …" lines)."""
     parts: list[Part] = []
     for block, is_code in blocks(text):
         if not parts and not is_code and heading:
             first, _, rest = block.partition("\n")
             block = rest if first.strip() == heading else block
-        pieces = [block] if is_code else sentences(unwrapped(block))
+        lines = [unwrapped(block)] if unwrap else block.split("\n")
+        pieces = [block] if is_code else [s for line in lines for s in sentences(line)]
         parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts
 

@@ -93,7 +93,7 @@ def stream_chat(
 
 
 def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]], **options: Any) -> Any:
-    """One non-streamed completion (the exam uses it for log-probabilities)."""
+    """One non-streamed completion (for log-probabilities: the exam, the quote stage)."""
     with model_slot(cfg), endpoint_errors(cfg):
         response = _create(client, cfg, messages, **options)
         if not response.choices:
@@ -101,9 +101,10 @@ def chat_once(client: openai.OpenAI, cfg: Config, messages: list[dict[str, str]]
         return response.choices[0]
 
 
-def letter_logprobs(choice: Any, letters: tuple[str, ...]) -> dict[str, float] | None:
+def letter_logprobs(choice: Any, letters: tuple[str, ...], normalise: bool = True) -> dict[str, float] | None:
     """Log-probabilities of `letters` as the reply's first token, normalised over them (a choice among
-    options read as lm-eval-harness does), or None when the endpoint gives no log-probabilities."""
+    options read as lm-eval-harness does) or as the model gave them (`normalise=False`: what it would
+    rather have written counts against every letter), or None when the endpoint gives none."""
     content = getattr(getattr(choice, "logprobs", None), "content", None)
     if not content or not content[0].top_logprobs:
         return None
@@ -115,6 +116,8 @@ def letter_logprobs(choice: Any, letters: tuple[str, ...]) -> dict[str, float] |
     # A letter outside the top list is less likely than the least likely one listed.
     floor = min(top.logprob for top in content[0].top_logprobs) - 1.0
     raw = {letter: scores.get(letter, floor) for letter in letters}
+    if not normalise:
+        return raw
     total = math.log(sum(math.exp(v) for v in raw.values()))
     return {letter: value - total for letter, value in raw.items()}
 

@@ -25,8 +25,9 @@ NUMBER_WORDS = {
 # phrase must be stated whole.
 OPTION_SHARE = 2 / 3
 # A name in quotes of four words or more (a paper's title, as code-written answers quote it) names an
-# entry; it states none of the options whose words it happens to hold.
-QUOTED_NAME_RE = re.compile(r"[“\"](?:[^”\"\s]+\s+){3,}[^”\"]*[”\"]")
+# entry; it states none of the options whose words it happens to hold. A quoted sentence (ending in a
+# full stop, as a quoted passage does) is a statement, and is graded as one.
+QUOTED_NAME_RE = re.compile(r"[“\"](?:[^”\"\s]+\s+){3,}[^”\"]*(?<!\.)[”\"]")
 
 
 def grading_terms(text: str) -> set[str]:

@@ -167,3 +167,12 @@ def test_a_quoted_title_states_none_of_the_options_its_words_hold():
     # Unquoted, the same words are a claim: an answer that says the area is the title's words is wrong.
     claimed = "Its research area is selective retrieval for repository-level code completion [1]."
     assert not grade_answer(question, choices, "B", claimed).correct
+
+
+def test_a_quoted_sentence_is_a_claim_and_is_graded_as_one():
+    """A quoted passage (the quote stage's answers) states what it says; only a quoted name is set aside."""
+    choices = {"A": "90 days", "B": "30 days", "C": "A year", "D": "The sources do not say"}
+    question = "How long are readings kept?"
+    assert grade_answer(question, choices, "A", "“Readings are kept for 90 days, then deleted.” [1]").correct
+    wrong = "“Readings are kept for 90 days, and backups for 30 days.” [1]"
+    assert not grade_answer(question, choices, "A", wrong).correct

@@ -38,6 +38,13 @@ def test_the_passage_the_model_chooses_is_shown_quoted_from_the_source_it_cites(
     assert choose["messages"][0] == retry["messages"][0]
 
 
+def test_none_of_these_leaves_the_abstention(mini_index_cfg, mini_retriever, scripted_endpoint):
+    _, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "A", "retrieved")
+    none = re.search(rf"\n([A-G])\. {NONE_OF_THESE}\n", requests[2]["messages"][1]["content"]).group(1)
+    answer, _ = ask(mini_index_cfg, mini_retriever, scripted_endpoint, none, "retrieved")
+    assert answer.abstained and answer.answered_by == "model"
+
+
 def test_no_likely_choice_leaves_the_abstention_and_the_switch_turns_the_stage_off(
     mini_index_cfg, mini_retriever, scripted_endpoint
 ):
