@@ -76,17 +76,15 @@ def _parts(i: int, source: Source) -> list[Part]:
     return parts_of(i, display_text(source.nodes[0]), str(source.nodes[0].metadata.get("section", "")))
 
 
-def parts_of(i: int, text: str, heading: str = "", unwrap: bool = True) -> list[Part]:
+def parts_of(i: int, text: str, heading: str = "") -> list[Part]:
     """`text`'s sentences and whole code blocks, in order, as parts of source `i`; a first line equal to
-    `heading` left out. `unwrap` reads a hard-wrapped paragraph as sentences (a document's prose);
-    without it every line is read apart (an entry's "Authors: …" and "Research area: …" lines)."""
+    `heading` left out, a hard-wrapped paragraph read as its sentences."""
     parts: list[Part] = []
     for block, is_code in blocks(text):
         if not parts and not is_code and heading:
             first, _, rest = block.partition("\n")
             block = rest if first.strip() == heading else block
-        lines = [unwrapped(block)] if unwrap else block.split("\n")
-        pieces = [block] if is_code else [s for line in lines for s in sentences(line)]
+        pieces = [block] if is_code else sentences(unwrapped(block))
         parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts
 

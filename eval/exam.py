@@ -293,6 +293,7 @@ def _messages(
     else:
         sources = dict(zip(("sources", "matches"), context.parts(), strict=True))
     prompt = render(cfg.prompts_dir, run.prompt, **sources, question=question.asked, choices=listed)
+    prompt = re.sub(r"\n{3,}", "\n\n", prompt)  # no matches (a retrieved context) leaves no gap
     return [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
 
 

@@ -200,10 +200,10 @@ class Scripted(BaseHTTPRequestHandler):
                 self.load["now"] -= 1
 
     def _whole(self, body: dict, reply: str) -> None:
-        """A non-streamed reply; asked for log-probabilities, the reply's first token is all but certain."""
+        """A non-streamed reply; asked for log-probabilities, its first word is a first token all but certain."""
         choice: dict = {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
         if body.get("logprobs"):
-            first = reply[:1]
+            first = (reply.split() or [""])[0]
             top = [{"token": first, "logprob": -0.01, "bytes": None}, {"token": "\n", "logprob": -5.0, "bytes": None}]
             choice["logprobs"] = {"content": [{"token": first, "logprob": -0.01, "bytes": None, "top_logprobs": top}]}
         payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]})

@@ -15,6 +15,7 @@ SAMPLES = {
     "context": "[1] Paper\nX",
     "sources": "[1] Paper\nX",
     "matches": "Sources that match this question best:\n[1] X",
+    "passage": "Readings are kept for 90 days.",
     "question": "Who?",
     "history": "User: hi",
     "earlier": "What is X?",

@@ -1,5 +1,6 @@
-"""The quote stage: after an abstention the second ask did not mend, the model chooses among the
-shown sources' passages, and the chosen one is shown quoted and cited, or the abstention stands."""
+"""The quote stage: after an abstention the second ask did not mend, the model judges the shown
+document passages closest to the question one at a time, and the one it most likely says "Yes" to is
+shown quoted and cited, or the abstention stands."""
 
 from __future__ import annotations
 
@@ -8,48 +9,43 @@ import re
 import pytest
 
 from rag.assistant.answer import Assistant
-from rag.assistant.quote import NONE_OF_THESE, QUOTE
+from rag.assistant.quote import CANDIDATES, QUOTE
 
 QUESTION = "How long does Logbook keep the readings before it deletes them?"
 ABSTAIN = ["The sources do not say."]
 
 
-def ask(cfg, retriever, scripted_endpoint, choice: str, mode: str, disabled: str = ""):
-    url, requests = scripted_endpoint([], replies=[ABSTAIN, ABSTAIN, [choice]])
+def ask(cfg, retriever, scripted_endpoint, judged: str, mode: str, disabled: str = ""):
+    url, requests = scripted_endpoint([], replies=[ABSTAIN, ABSTAIN, [judged]])
     assistant = Assistant(cfg.replace(base_url=url, context_mode=mode, disabled_rules=disabled), retriever=retriever)
     return assistant.ask(QUESTION), requests
 
 
 @pytest.mark.parametrize("mode", ["retrieved", "corpus"])
-def test_the_passage_the_model_chooses_is_shown_quoted_from_the_source_it_cites(
+def test_a_passage_judged_to_answer_is_shown_quoted_from_the_document_it_cites(
     mini_index_cfg, mini_retriever, scripted_endpoint, mode
 ):
-    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "A", mode)
+    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Yes", mode)
     assert answer.answered_by == "model, chose a passage" and answer.rule == QUOTE and not answer.abstained
     quoted = re.fullmatch(r"“(.+)” \[(\d+)\]", answer.answer)
     assert quoted, answer.answer
     source = answer.context.by_number()[int(quoted.group(2))]
-    assert quoted.group(1) in " ".join(source.passage.split()) and [c.n for c in answer.citations] == [source.n]
-    retry, choose = requests[1], requests[2]
-    assert choose["max_tokens"] == 1 and choose["logprobs"] and not choose.get("stream")
-    options = choose["messages"][1]["content"]
-    assert f"A. {quoted.group(1)}" in options and re.search(rf"\n[B-G]\. {NONE_OF_THESE}\n", options)
-    # The system prompt is the second ask's, so the sources before the options are the server's cached prompt.
-    assert choose["messages"][0] == retry["messages"][0]
+    assert source.kind == "chunk" and [c.n for c in answer.citations] == [source.n]
+    assert quoted.group(1) in " ".join(source.passage.split())
+    retry, judged = requests[1], requests[2:]
+    assert 1 <= len(judged) <= CANDIDATES
+    assert all(r["max_tokens"] == 1 and r["logprobs"] and not r.get("stream") for r in judged)
+    # Every passage "Yes" alike: the one closest to the question, judged first, is shown.
+    assert f"Passage: {quoted.group(1)}\n" in judged[0]["messages"][1]["content"]
+    # The system prompt and the sources are the second ask's, so the server has them cached.
+    sources = retry["messages"][1]["content"].split("\n\nQuestion:")[0]
+    assert judged[0]["messages"][0] == retry["messages"][0] and judged[0]["messages"][1]["content"].startswith(sources)
 
 
-def test_none_of_these_leaves_the_abstention(mini_index_cfg, mini_retriever, scripted_endpoint):
-    _, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "A", "retrieved")
-    none = re.search(rf"\n([A-G])\. {NONE_OF_THESE}\n", requests[2]["messages"][1]["content"]).group(1)
-    answer, _ = ask(mini_index_cfg, mini_retriever, scripted_endpoint, none, "retrieved")
-    assert answer.abstained and answer.answered_by == "model"
-
-
-def test_no_likely_choice_leaves_the_abstention_and_the_switch_turns_the_stage_off(
+def test_a_no_to_every_passage_leaves_the_abstention_and_the_switch_turns_the_stage_off(
     mini_index_cfg, mini_retriever, scripted_endpoint
 ):
-    # A reply that is none of the letters: every option equally unlikely, none likely enough.
-    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Z", "retrieved")
-    assert answer.abstained and answer.answered_by == "model" and len(requests) == 3
-    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "A", "retrieved", QUOTE)
+    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "No", "retrieved")
+    assert answer.abstained and answer.answered_by == "model" and len(requests) > 2
+    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Yes", "retrieved", QUOTE)
     assert answer.abstained and len(requests) == 2
