@@ -33,9 +33,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = (
-    frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, QUOTE} | frozenset(VERIFY_RULES)
-)
+SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP} | frozenset(VERIFY_RULES)
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400
@@ -229,8 +227,8 @@ class Assistant:
         What the index metadata answers exactly (a list, a count, one field of a named paper, the
         authors two papers share) is written by code. When the model says the sources do not say
         although it was given sources, it is asked once more without that way out, silently, and the
-        second answer is kept only if every sentence and citation of it is verified; failing that, it
-        chooses among the passages closest to the question, and the chosen one is quoted. An identical
+        second answer is kept only if every sentence and citation of it is verified; failing that (with
+        `quote_passages`), a document passage it judges to state the answer is quoted. An identical
         question against the same index, prompts and model is answered from the cache.
         """
         question = check_question(self.cfg, question)
@@ -306,7 +304,7 @@ class Assistant:
         self, question: str, asked: str, context: Context, abstain: bool, timings: dict[str, float]
     ) -> Verified | None:
         """After an abstention the second ask did not mend, the passage the model chooses as the answer."""
-        if QUOTE in self.cfg.disabled:
+        if not self.cfg.quote_passages:
             return None
         started = time.perf_counter()
         quoted = quoted_answer(self.client, self.cfg, question, asked, context, self.retriever.embedder, abstain)
@@ -378,6 +376,7 @@ class Assistant:
             self.cfg.context_chars,
             self.cfg.excerpt_chars,
             self.cfg.context_mode,
+            self.cfg.quote_passages,
         )
         return (
             normal,

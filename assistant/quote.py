@@ -31,7 +31,7 @@ from rag.config import Config
 from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
 
-QUOTE = "quote"  # its name in RAG_DISABLED_RULES
+QUOTE = "quote"  # the `rule` of an answer it wrote; on with RAG_QUOTE_PASSAGES=1
 CANDIDATES = 4  # passages judged, closest to the question first: each costs one short model call
 # The "Yes" probability (the first token's, as the model gave it) a passage needs to be the answer. On
 # the blind Click dev half, passages holding the answer scored 0.70–0.93 and the best of passages

@@ -499,6 +499,7 @@ def run_exam(
         "focus_sources": assistant.cfg.focus_sources,
         "focus_chars": assistant.cfg.focus_chars,
         "disabled_rules": sorted(assistant.cfg.disabled),
+        "quote_passages": assistant.cfg.quote_passages,
         "warm_up_s": warm_up_s,
         "exam_sha256": exam_fingerprint(questions),
     }

@@ -95,6 +95,10 @@ class Config:
     # the retrieved sources closest to the question, within this many characters, are what the model
     # reads (assistant/excerpts.py); 0 gives it the retrieved passages whole, up to context_chars.
     excerpt_chars: int = 1000
+    # After an abstention the second ask did not mend, quote the document passage the model judges to
+    # state the answer (assistant/quote.py). Off by default: on the blind Click exam it mended 1 of 4
+    # answers it changed and showed 3 passages that did not answer (eval/README.md).
+    quote_passages: bool = False
     max_question_chars: int = 2000
     # Rules of the answer path switched off, by name, comma-separated: for ablation runs of `rag exam`
     # (`rag.assistant.answer.SWITCHABLE_RULES`: `rag.assistant.aggregates.RULES`, the verifier's

@@ -15,9 +15,9 @@ QUESTION = "How long does Logbook keep the readings before it deletes them?"
 ABSTAIN = ["The sources do not say."]
 
 
-def ask(cfg, retriever, scripted_endpoint, judged: str, mode: str, disabled: str = ""):
+def ask(cfg, retriever, scripted_endpoint, judged: str, mode: str, on: bool = True):
     url, requests = scripted_endpoint([], replies=[ABSTAIN, ABSTAIN, [judged]])
-    assistant = Assistant(cfg.replace(base_url=url, context_mode=mode, disabled_rules=disabled), retriever=retriever)
+    assistant = Assistant(cfg.replace(base_url=url, context_mode=mode, quote_passages=on), retriever=retriever)
     return assistant.ask(QUESTION), requests
 
 
@@ -42,10 +42,11 @@ def test_a_passage_judged_to_answer_is_shown_quoted_from_the_document_it_cites(
     assert judged[0]["messages"][0] == retry["messages"][0] and judged[0]["messages"][1]["content"].startswith(sources)
 
 
-def test_a_no_to_every_passage_leaves_the_abstention_and_the_switch_turns_the_stage_off(
+def test_a_no_to_every_passage_leaves_the_abstention_and_the_stage_is_off_by_default(
     mini_index_cfg, mini_retriever, scripted_endpoint
 ):
     answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "No", "retrieved")
     assert answer.abstained and answer.answered_by == "model" and len(requests) > 2
-    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Yes", "retrieved", QUOTE)
+    assert not mini_index_cfg.quote_passages
+    answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Yes", "retrieved", on=False)
     assert answer.abstained and len(requests) == 2
