@@ -22,7 +22,7 @@ from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
 from rag.assistant.questions import FOLLOW_UP
-from rag.assistant.quote import QUOTE, quoted_answer
+from rag.assistant.quote import DENIED_YES, QUOTE, denial_answer, quoted_answer
 from rag.assistant.retrieve import HybridRetriever, Retrieval
 from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
@@ -33,7 +33,9 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
-SWITCHABLE_RULES = frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP} | frozenset(VERIFY_RULES)
+SWITCHABLE_RULES = (
+    frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES} | frozenset(VERIFY_RULES)
+)
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
 PROMPT_ROOM_TOKENS = 400
@@ -55,8 +57,9 @@ class Answer:
     model: str
     timings: dict[str, float] = field(default_factory=dict)
     search_question: str = ""
-    # "model", "model, asked again", "model, then closest match", "model, chose a passage" (quoted) or
-    # "catalog" (a list or count written by code)
+    # "model", "model, asked again", "model, then closest match", "model, denied by its source" (a "Yes"
+    # its source says the other way, written as "No"), "model, chose a passage" (quoted) or "catalog"
+    # (a list or count written by code)
     answered_by: str = "model"
     dropped_sentences: list[str] = field(default_factory=list)
     auto_cited: list[int] = field(default_factory=list)
@@ -266,8 +269,11 @@ class Assistant:
                 # again) and the retry prompt alone says that a source holds the answer.
                 keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
+                denied = denial_answer([verified, retry], context, asked, self.cfg.disabled)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
+                elif denied is not None:
+                    verified, answered_by, rule = denied, "model, denied by its source", DENIED_YES
                 elif (quoted := self._quoted(question, asked, context, keep, timings)) is not None:
                     verified, answered_by, rule = quoted, "model, chose a passage", QUOTE
         timings["total_s"] = time.perf_counter() - started
@@ -451,8 +457,8 @@ def check_reply(
     if leaked or leaks_prompt(raw, system):
         return Verified(PROMPT_WITHHELD, [], [], abstained=False)
     verified = verify(raw, context, asked, disabled)
-    if not verified.text.strip():  # every sentence was unsupported
-        verified = verify(UNSUPPORTED, context, asked, disabled)
+    if not verified.text.strip():  # every sentence was unsupported; what sources denied still counts
+        verified = replace(verify(UNSUPPORTED, context, asked, disabled), denials=verified.denials)
     return verified
 
 

@@ -90,6 +90,8 @@ class Verified:
     model_citations: int = 0  # citations the answer came with, to sources or not
     supported_sentences: int = 0  # shown sentences stating a fact with a verified citation
     fact_sentences: int = 0  # shown sentences stating a fact
+    # A "Yes" the cited source says the other way, and nothing else wrong with it: (source, its sentences).
+    denials: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -367,13 +369,35 @@ def same_polarity(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     if said_no and not DENIAL_RE.search(rest) and claim.new:
         return True  # "No, bad input returns exit code 2": a No that states another value, checked as any claim
     denied = said_no or bool(DENIAL_RE.search(rest))
+    best = holding_window(claim, cited)
+    return best is None or denied == bool(DENIAL_RE.search(best))
+
+
+def holding_window(claim: Claim, cited: list[Source]) -> str | None:
+    """The cited sentences (SUPPORT_WINDOW adjacent ones) that hold most of the claim's words, or None
+    when none holds any."""
     found = [
         (len(claim.words & set().union(*(terms(s) for s in window))), " ".join(window))
         for source in cited
         for window in _windows(sentences(source.passage))
     ]
     best = max(found, key=lambda scored: scored[0], default=None)
-    return best is None or best[0] == 0 or denied == bool(DENIAL_RE.search(best[1]))
+    return None if best is None or best[0] == 0 else best[1]
+
+
+def denial_of(claim: Claim, source: Source) -> str | None:
+    """The sentence of `source` that denies a "Yes, …" claim, or None: what "No" rests on."""
+    particle = ANSWER_PARTICLE_RE.match(claim.text)
+    if not claim.yes_or_no or not particle or particle.group(1).lower() != "yes":
+        return None
+    if DENIAL_RE.search(claim.text[particle.end() :]):
+        return None
+    window = holding_window(claim, [source])
+    if not window:
+        return None
+    # Of those sentences, the one that denies: "No" quotes it alone.
+    denying = [s for s in sentences(window) if DENIAL_RE.search(s) and claim.words & terms(s)]
+    return denying[0] if denying else None
 
 
 NEW_WORDS = "new-words"
@@ -481,6 +505,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
         check.model_citations,
         check.supported_sentences,
         check.fact_sentences,
+        check.denials,
     )
 
 
@@ -508,6 +533,7 @@ class _Verification:
         self.model_citations = 0
         self.supported_sentences = 0
         self.fact_sentences = 0
+        self.denials: list[tuple[int, str]] = []
 
     def on(self, rule: str) -> bool:
         return rule not in self.disabled
@@ -541,6 +567,7 @@ class _Verification:
                 self.supported_sentences += 1
                 self._accept(kept, checked)
                 return text
+            self._note_denials(claim, kept)
             self.unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
         return self._cite_by_code(claim, text)
@@ -584,6 +611,16 @@ class _Verification:
         cited = self._cited(numbers)
         held = set().union(*(self.source_terms[n] for n in numbers))
         return all(rule(claim, cited, held) for name, rule in rules if self.on(name))
+
+    def _note_denials(self, claim: Claim, numbers: list[int]) -> None:
+        """Keep what a cited source says against a "Yes" that failed the polarity rule alone."""
+        others = tuple((name, rule) for name, rule in GROUNDING if name != POLARITY)
+        if not self.on(POLARITY) or not self._holds(others, claim, numbers):
+            return
+        for n in numbers:
+            denial = denial_of(claim, self.sources[n])
+            if denial:
+                self.denials.append((n, denial))
 
     def _accept(self, numbers: list[int], checked: Checked) -> None:
         for n in numbers:

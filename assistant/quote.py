@@ -112,3 +112,21 @@ def _quoted(part: Part, source: Source) -> str:
     if part.code:
         return f"{neutralise(label_of(source))} [{source.n}]:\n{part.text}"
     return f"“{part.text}” [{source.n}]"
+
+
+DENIED_YES = "denied-yes"  # its name in RAG_DISABLED_RULES
+
+
+def denial_answer(replies: list[Verified], context: Context, asked: str, disabled: frozenset[str]) -> Verified | None:
+    """Rule "denied-yes" serves yes/no questions whose answer is no: a small model says "Yes, Click
+    supports multi-character short options [1]" where [1] says "Multi-character short option names are
+    not supported". When the only thing the check found wrong with a "Yes" is that the sentences it
+    rests on deny it, the answer is "No", quoting them — checked as any answer is."""
+    if DENIED_YES in disabled:
+        return None
+    for reply in replies:
+        for n, denial in reply.denials:
+            checked = verify(f"No: “{denial}” [{n}]", context, asked, disabled)
+            if checked.clean and checked.citations and not checked.abstained:
+                return checked
+    return None

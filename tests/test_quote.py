@@ -9,6 +9,7 @@ import re
 import pytest
 
 from rag.assistant.answer import Assistant
+from rag.assistant.context import build_context
 from rag.assistant.quote import CANDIDATES, QUOTE
 
 QUESTION = "How long does Logbook keep the readings before it deletes them?"
@@ -50,3 +51,17 @@ def test_a_no_to_every_passage_leaves_the_abstention_and_the_stage_is_off_by_def
     assert not mini_index_cfg.quote_passages
     answer, requests = ask(mini_index_cfg, mini_retriever, scripted_endpoint, "Yes", "retrieved", on=False)
     assert answer.abstained and len(requests) == 2
+
+
+def test_a_yes_its_source_denies_is_answered_no(mini_index_cfg, mini_retriever, scripted_endpoint):
+    question = "Can Logbook export readings straight to a spreadsheet?"
+    probe = Assistant(mini_index_cfg.replace(context_mode="retrieved", base_url="http://127.0.0.1:9/v1"))
+    retrieval = mini_retriever.retrieve(question)
+    read = probe.model_context(retrieval, build_context(retrieval, mini_index_cfg.context_chars, 24))
+    n = next(s.n for s in read.sources if "spreadsheet" in s.passage)
+    yes = [f"Yes, Logbook can export readings straight to a spreadsheet [{n}]."]
+    url, requests = scripted_endpoint([], replies=[yes, yes])
+    cfg = mini_index_cfg.replace(base_url=url, context_mode="retrieved")
+    answer = Assistant(cfg, retriever=mini_retriever).ask(question)
+    assert answer.answer == f"No: “Exporting straight to a spreadsheet is not supported.” [{n}]"
+    assert answer.answered_by == "model, denied by its source" and len(requests) == 2

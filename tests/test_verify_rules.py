@@ -252,3 +252,24 @@ def test_code_citations_are_removed_from_fences_and_inline_code():
     assert result.text.endswith("```bash\npipx install click-tool\n```")
     off = verify(answer, _install_doc(), disabled=_off(citations.CODE_CITATIONS))
     assert "`pipx install click-tool [1]`" in off.text and "click-tool [1]\n```" in off.text
+
+
+def test_a_yes_its_source_denies_is_answered_no_with_the_denying_sentence():
+    """Class: yes/no questions whose answer is no, where a small model says yes (rule "denied-yes")."""
+    from rag.assistant.quote import DENIED_YES, denial_answer
+
+    note = "Short options take one dash. Multi-character short option names are not supported. Use --debug."
+    context = Context([_source(1, "chunk", note)])
+    question = "Does click support multi-character short options like -dbg?"
+    replies = [verify("Yes, click supports multi-character short options like -dbg [1].", context, question)]
+    assert replies[0].denials == [(1, "Multi-character short option names are not supported.")]
+    answer = denial_answer(replies, context, question, frozenset())
+    assert answer is not None and answer.text == "No: “Multi-character short option names are not supported.” [1]"
+    assert denial_answer(replies, context, question, frozenset({DENIED_YES})) is None
+    # A "Yes" with something else wrong (a claim its source does not hold) is not turned into a "No".
+    unheld = verify("Yes, click supports multi-character short options in the config file [1].", context, question)
+    assert unheld.denials == [] and denial_answer([unheld], context, question, frozenset()) is None
+    # Nor is a "Yes" whose source agrees.
+    agrees = Context([_source(1, "chunk", "Short options take one dash. Click supports short options like -d.")])
+    kept = verify("Yes, click supports short options like -d [1].", agrees, "Does click support short options like -d?")
+    assert kept.citations and kept.denials == []
