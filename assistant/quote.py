@@ -1,15 +1,18 @@
 """The passage of a document that answers a question, judged by the model one passage at a time,
-when it wrote no verified answer of its own.
+when it wrote no verified answer of its own (off by default: `Config.quote_passages`).
 
-A 1.5B model often says "The sources do not say." with the answer in its prompt, yet asked of one
-passage "Does this passage state the answer?" it tells the passage that does from its neighbours by
-its next-token probability of "Yes" (on the blind Click dev half the answering passage had the
-highest "Yes" on most items where it was a candidate; offered all at once as lettered options, the
-model's choice was near chance). So when an abstention stands after the second ask, the shown
-document sections' sentences and whole code blocks closest to the question (the embedder's cosine)
-are judged in turn, and the one with the likeliest "Yes", if likely enough, is the answer: quoted,
-with its source's number, and checked as any answer is. Entries of a guide (papers, postings) are
-left to the rules of code that read their fields.
+A 1.5B model often says "The sources do not say." with the answer in its prompt. Asked of one passage
+"Does this passage state the answer?", its probability of "Yes" was highest for the passage holding
+the answer on 4 of the 8 blind Click dev items where that passage was a candidate (offered all at
+once as lettered options, its choice was near chance). So when an abstention stands after the second
+ask, the shown document sections' sentences and whole code blocks closest to the question (the
+embedder's cosine) are judged in turn, and the one with the likeliest "Yes", if likely enough, is the
+answer: quoted, with its source's number, and checked as any answer is. On the blind Click exam it
+mended 1 answer and showed 3 passages that did not answer, hence off. Entries of a guide (papers,
+postings) are left to the rules of code that read their fields.
+
+`denial_answer` (rule "denied-yes", on) is the other answer this module writes from a source's own
+sentence: "No", quoting the sentence that denies a model's "Yes".
 """
 
 from __future__ import annotations
