@@ -269,10 +269,9 @@ class Assistant:
                 # again) and the retry prompt alone says that a source holds the answer.
                 keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
-                denied = denial_answer([verified, retry], context, asked, self.cfg.disabled)
                 if retry.citations and retry.clean and not retry.abstained:
                     verified, answered_by = retry, "model, asked again"
-                elif denied is not None:
+                elif (denied := denial_answer([verified, retry], context, asked, self.cfg.disabled)) is not None:
                     verified, answered_by, rule = denied, "model, denied by its source", DENIED_YES
                 elif (quoted := self._quoted(question, asked, context, keep, timings)) is not None:
                     verified, answered_by, rule = quoted, "model, chose a passage", QUOTE

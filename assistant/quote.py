@@ -71,10 +71,10 @@ def quoted_answer(
             quotes[said] = checked
         if len(quotes) == CANDIDATES:
             break
-    system = system_prompt(cfg.prompts_dir, abstain)
+    system, sources = system_prompt(cfg.prompts_dir, abstain), context.text()
     best, best_yes = None, 0.0
     for said, checked in quotes.items():
-        prompt = render(cfg.prompts_dir, QUOTE, context=context.text(), question=question, passage=said)
+        prompt = render(cfg.prompts_dir, QUOTE, context=sources, question=question, passage=said)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         try:
             choice = chat_once(client, cfg, messages, max_tokens=1, logprobs=True, top_logprobs=20)
