@@ -26,8 +26,13 @@ from rag.assistant.questions import mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import (
     ANSWER_NOUNS,
+    AREA,
+    AUTHOR,
+    CITY,
+    COUNTRY,
     FIELD_NOUNS,
     FIELD_OF_KIND,
+    KIND,
     PAPER,
     POSTING,
     authors_of,
@@ -58,13 +63,13 @@ def _authors(source: Source) -> list[str]:
 
 
 def _area(source: Source) -> str:
-    return str(source.nodes[0].metadata.get("area") or "")
+    return str(source.nodes[0].metadata.get(AREA) or "")
 
 
 def _papers(context: Context, retrieval: Retrieval) -> list[Source]:
     """The papers of the context, narrowed to a research area the question names ("among the RL papers")."""
     papers = [s for s in context.sources if s.kind == PAPER]
-    areas = {m.value for m in retrieval.matches if m.field == "area"}
+    areas = {m.value for m in retrieval.matches if m.field == AREA}
     return [s for s in papers if _area(s) in areas] if areas else papers
 
 
@@ -98,7 +103,7 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
     if SEVERAL_RE.search(question):  # "at least two", "more than one": a threshold, not a rank
         return None
     rank = _ordinal(question)
-    named = [m for m in retrieval.matches if m.field != "kind"]
+    named = [m for m in retrieval.matches if m.field != KIND]
     if PLACE_WORDS_RE.search(question) and (POSTING_WORDS_RE.search(question) or COMMON_RE.search(question)):
         return None if named else _most_postings(context, question, rank)  # "which city in India …" is narrower
     papers = _papers(context, retrieval)
@@ -127,7 +132,7 @@ def superlative(retrieval: Retrieval, context: Context) -> Listing | None:
         per_paper = {s.n: len(_authors(s)) for s in papers}
         level, numbers = _rank(per_paper, question)
         chosen = [s for s in papers if s.n in numbers]
-        areas = sorted({m.value for m in retrieval.matches if m.field == "area"})
+        areas = sorted({m.value for m in retrieval.matches if m.field == AREA})
         where = f" among the {len(papers)} papers" + (f" in {' and '.join(areas)}" if areas else "")
         return Listing(
             _cite(chosen), f"{'The paper' if len(chosen) == 1 else 'The papers'} with {rank} authors{where} ({level}):"
@@ -153,8 +158,8 @@ def _by_place(sources: list[Source], country: bool) -> dict[str, list[tuple[Sour
     places: dict[str, list[tuple[Source, list[str]]]] = {}
     for source in (s for s in sources if s.kind == POSTING):
         for node in source.nodes:
-            code = str(node.metadata.get("country") or "")
-            place = (place_names(code, "") or code) if country else str(node.metadata.get("city") or "")
+            code = str(node.metadata.get(COUNTRY) or "")
+            place = (place_names(code, "") or code) if country else str(node.metadata.get(CITY) or "")
             if not place:
                 continue
             held = places.setdefault(place, [])
@@ -212,10 +217,10 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     """The distinct research areas, authors, cities or countries of the index, counted and listed."""
     question = retrieval.question
     asked = VALUES_RE.search(question)
-    if asked is None or any(m.field != "kind" for m in retrieval.matches):
+    if asked is None or any(m.field != KIND for m in retrieval.matches):
         return None
     if asked.group(1) is None:  # "Where are the jobs?"
-        field = "city" if POSTING_WORDS_RE.search(question) else ""
+        field = CITY if POSTING_WORDS_RE.search(question) else ""
     else:
         field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
     if not field or terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
@@ -223,15 +228,15 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
         return None
     entries = [s for s in context.sources if s.kind == FIELD_OF_KIND[field]]
-    if field == "area":
+    if field == AREA:
         values = sorted({_area(s) for s in entries if _area(s)})
         return Listing("", f"The index lists {len(values)} research areas: {', '.join(values)}.") if values else None
-    if field == "author":  # counted only: a list of every name would be no answer
+    if field == AUTHOR:  # counted only: a list of every name would be no answer
         people = {a for s in entries for a in _authors(s)}
         if not people or not HOW_MANY_RE.search(question):
             return None
         return Listing("", f"The {len(entries)} papers have {len(people)} distinct authors.")
-    return _places(entries, country=field == "country")
+    return _places(entries, country=field == COUNTRY)
 
 
 def _places(postings: list[Source], country: bool) -> Listing | None:
@@ -273,9 +278,9 @@ THRESHOLD_WORDS = terms(
     f"authors author areas area research people researchers {nouns_of('paper')}"
 )
 SUBJECTS = (
-    ("area", AREA_WORDS_RE),
+    (AREA, AREA_WORDS_RE),
     (
-        "author",
+        AUTHOR,
         re.compile(r"^\s*who\b|\b(?:which|what|how many)\s+(?:[\w-]+\s+)?(?:authors?|people|researchers)\b", re.I),
     ),
     (PAPER, re.compile(r"\b(?:which|what|how many)\s+(?:[\w-]+\s+)?papers?\b", re.I)),
@@ -287,7 +292,7 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     with only one paper: entries whose count of something passes a bound, each named and cited."""
     question = retrieval.question
     bound = BOUND_RE.search(question)
-    if bound is None or any(m.field not in ("kind", "area") for m in retrieval.matches):
+    if bound is None or any(m.field not in (KIND, AREA) for m in retrieval.matches):
         return None
     if bound.group(4):  # "several papers"
         test, limit, counted = (lambda n, k: n >= k), 2, bound.group(5).lower()
@@ -298,7 +303,7 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     before = question[: bound.start()]
     subject = next((name for name, pattern in SUBJECTS if pattern.search(before)), None)
     papers = _papers(context, retrieval)  # "Which RL papers …": those of the area it names
-    areas = [m.value for m in retrieval.matches if m.field == "area"]
+    areas = [m.value for m in retrieval.matches if m.field == AREA]
     codes = " ".join(initials(a) for a in areas)  # "RL"
     asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + codes)
     if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
@@ -308,7 +313,7 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
         chosen = [s for s in papers if test(len(_authors(s)), limit)]
         items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]
         return _passed(items, len(papers), ANSWER_NOUNS[PAPER], phrase)
-    if subject == "author" and counted.startswith("paper"):
+    if subject == AUTHOR and counted.startswith("paper"):
         on: dict[str, list[Source]] = {}
         for source in papers:
             for author in _authors(source):
@@ -316,7 +321,7 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
         chosen = sorted((a for a in on if test(len(on[a]), limit)), key=lambda a: (-len(on[a]), a))
         items = [f"{a} ({len(on[a])}): " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in on[a]) for a in chosen]
         return _passed(items, len(on), ("author", "authors"), phrase)
-    if subject == "area" and counted.startswith("paper"):
+    if subject == AREA and counted.startswith("paper"):
         per_area = Counter(_area(s) for s in papers if _area(s))
         chosen = [a for a in per_area if test(per_area[a], limit)]
         items = [f"{a}: " + ", ".join(f"“{label_of(s)}” [{s.n}]" for s in papers if _area(s) == a) for a in chosen]
@@ -375,7 +380,7 @@ COMPARE_RE = re.compile(r"\b(?:more|fewer|less)\b.*\bor\b|\bor\b.*\b(?:more|fewe
 def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     """Which of two named places or people has more entries ("more openings in Boston or in India?")."""
     question = retrieval.question
-    named = [m for m in retrieval.matches if m.field in ("city", "country", "author", "area")]
+    named = [m for m in retrieval.matches if m.field in (CITY, COUNTRY, AUTHOR, AREA)]
     if not COMPARE_RE.search(question) or len(named) != 2:
         return None
     kind = POSTING if POSTING_WORDS_RE.search(question) else PAPER
@@ -386,7 +391,7 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
     if not ids_a:
         return None
     label = {m.value: m.value for m in named} | {
-        m.value: place_names(m.value, "") or m.value for m in named if m.field == "country"
+        m.value: place_names(m.value, "") or m.value for m in named if m.field == COUNTRY
     }
     sources = list({where[i].n: where[i] for i in ids_a + ids_b}.values())
     cited = "; ".join(f"{short_name(s, [i for i in ids_a + ids_b if i in s.ids])} [{s.n}]" for s in sources) + "."
@@ -423,7 +428,7 @@ def negation(retrieval: Retrieval, context: Context) -> Listing | None:
     )
     kind = POSTING if POSTING_WORDS_RE.search(question) else PAPER
     where = {i: s for s in context.sources if s.kind == kind for i in s.ids}
-    named = [m for m in retrieval.matches if m.field != "kind"]
+    named = [m for m in retrieval.matches if m.field != KIND]
     excluding = [m for m in named if phrase_form(m.value) in phrase_form(after) or m.value in after.split()]
     including = [m for m in named if m not in excluding]
     include = _selected(including, before, where, every=True)
@@ -463,7 +468,7 @@ def _described(matches: list, words_from: str, including: bool) -> str:
         return f"{'with' if including else 'about'} “{' '.join(words)}”"
     parts = []
     for m in matches:
-        value = (place_names(m.value, "") or m.value) if m.field == "country" else m.value
+        value = (place_names(m.value, "") or m.value) if m.field == COUNTRY else m.value
         parts.append(f"{'by' if m.field == 'author' else 'in'} {value}")
     return " and ".join(parts) if including else " or ".join(parts)
 
@@ -488,7 +493,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
     # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
     if retrieval.absent and not (
-        [m for m in retrieval.matches if m.field != "kind"] or named_papers(retrieval.question, context)
+        [m for m in retrieval.matches if m.field != KIND] or named_papers(retrieval.question, context)
     ):
         about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
         return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)

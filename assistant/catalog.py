@@ -13,7 +13,20 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.schema import FILTER_KEYS, PAPER, POSTING, authors_of, country_names, plurals
+from rag.assistant.schema import (
+    AREA,
+    AUTHOR,
+    CITY,
+    COUNTRY,
+    FILTER_KEYS,
+    KIND,
+    PAPER,
+    POSTING,
+    TITLE,
+    authors_of,
+    country_names,
+    plurals,
+)
 from rag.assistant.spelling import Abbreviations, Speller
 from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
@@ -47,17 +60,17 @@ class Catalog:
                 if meta.get(key):
                     self.values[key].add(str(meta[key]))
             for author in authors_of(meta):
-                self._names[("author", author)].add(node.node_id)
-            for key in ("city", "area"):
+                self._names[(AUTHOR, author)].add(node.node_id)
+            for key in (CITY, AREA):
                 if meta.get(key):
                     self._names[(key, str(meta[key]))].add(node.node_id)
-            if meta.get("country"):
-                self._names[("country", str(meta["country"]))].add(node.node_id)
+            if meta.get(COUNTRY):
+                self._names[(COUNTRY, str(meta[COUNTRY]))].add(node.node_id)
         self._patterns = [(field, value, phrase_form(value)) for field, value in self._names]
         # A word only one area's name has ("hallucination", "causal") names that area in a topic question.
         area_words: dict[str, set[str]] = defaultdict(set)
         for field, value in self._names:
-            if field == "area":
+            if field == AREA:
                 for word in phrase_form(value).split():
                     area_words[word].add(value)
         # By its stem, so "causality" names "Causal inference" and "hallucinations" "Hallucination mitigation".
@@ -69,21 +82,21 @@ class Catalog:
         # initials of an area's name ("RL", "ASR", "RAG") when no other area has the same.
         self._codes: list[tuple[str, str]] = []
         for field, code in list(self._names):
-            if field == "country":
-                self._patterns += [("country", code, phrase_form(name)) for name in country_names(code)]
-                self._codes.append(("country", code))
+            if field == COUNTRY:
+                self._patterns += [(COUNTRY, code, phrase_form(name)) for name in country_names(code)]
+                self._codes.append((COUNTRY, code))
         named: dict[str, list[str]] = defaultdict(list)  # areas by their initials
         for field, value in self._names:
-            if field == "area":
+            if field == AREA:
                 named[initials(value)].append(value)
         taken = {code for _, code in self._codes}
-        self._codes += [("area", v[0]) for i, v in named.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
-        self._code_of = {("area", v[0]): i for i, v in named.items() if len(v) == 1}
+        self._codes += [(AREA, v[0]) for i, v in named.items() if len(i) >= 2 and len(v) == 1 and i not in taken]
+        self._code_of = {(AREA, v[0]): i for i, v in named.items() if len(v) == 1}
         # The codes `find` reads, as a question writes them ("US", "RL").
         self.codes = frozenset(self._code_of.get(key, key[1]) for key in self._codes)
         # Titles of several words, longest first: a title the question names is one name, and its words
         # ("Membership inference attacks …") do not also name an area ("Causal inference").
-        titles = {phrase_form(str(n.metadata.get("title") or "")) for n in nodes}
+        titles = {phrase_form(str(n.metadata.get(TITLE) or "")) for n in nodes}
         self._titles = sorted((t for t in titles if len(t.split()) >= MIN_TITLE_WORDS), key=len, reverse=True)
 
     def find(self, question: str) -> list[Match]:
@@ -98,8 +111,8 @@ class Catalog:
         for word in text.split():
             # Only a word as long as the area's ("causality" for "causal"): "explain" is no "explainable".
             area, length = next((self._area_stems[s] for s in terms(word) if s in self._area_stems), ("", 0))
-            if area and len(word) >= length and ("area", area) not in found:
-                found[("area", area)] = Match("area", area, tuple(sorted(self._names[("area", area)])))
+            if area and len(word) >= length and (AREA, area) not in found:
+                found[(AREA, area)] = Match(AREA, area, tuple(sorted(self._names[(AREA, area)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)
             if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question):
@@ -107,14 +120,14 @@ class Catalog:
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():
                 if any(phrase_form(word) in text for word in words):
-                    ids = tuple(sorted(i for i, n in self.nodes.items() if n.metadata.get("kind") == kind))
+                    ids = tuple(sorted(i for i, n in self.nodes.items() if n.metadata.get(KIND) == kind))
                     if ids:
-                        found[("kind", kind)] = Match("kind", kind, ids)
+                        found[(KIND, kind)] = Match(KIND, kind, ids)
         return list(found.values())
 
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""
-        names = [value for _, value in self._names] + [str(n.metadata.get("title") or "") for n in self.nodes.values()]
+        names = [value for _, value in self._names] + [str(n.metadata.get(TITLE) or "") for n in self.nodes.values()]
         return Speller((n.get_content() for n in self.nodes.values()), names, common=common_words())
 
     def abbreviations(self) -> Abbreviations:

@@ -20,7 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 
 from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import CHUNK, POSTING, authors_of
+from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 
 MIN_PASSAGE = 400
@@ -65,7 +65,7 @@ class Source:
 
     @property
     def kind(self) -> str:
-        return str(self.nodes[0].metadata.get("kind", ""))
+        return str(self.nodes[0].metadata.get(KIND, ""))
 
     def header(self) -> str:
         meta = self.nodes[0].metadata
@@ -205,11 +205,11 @@ def index_facts(retrieval: Retrieval, context: Context) -> list[str]:
             kinds[kind] = kinds.get(kind, 0) + 1
         counted = ", ".join(f"{c} {k}{'s' if c > 1 else ''}" for k, c in kinds.items())
         label = {
-            "author": "by author",
-            "city": "in city",
-            "country": "in country",
-            "area": "in research area",
-            "kind": "of kind",
+            AUTHOR: "by author",
+            CITY: "in city",
+            COUNTRY: "in country",
+            AREA: "in research area",
+            KIND: "of kind",
         }[match.field]
         listed = [f"{labels[i]} [{where[i]}]" for i in match.ids if i in labels]
         if len(match.ids) <= MAX_LISTED and len(listed) == len(match.ids):
@@ -220,7 +220,7 @@ def index_facts(retrieval: Retrieval, context: Context) -> list[str]:
 
 
 def _group_key(node: BaseNode) -> str:
-    if node.metadata.get("kind") == POSTING:
+    if node.metadata.get(KIND) == POSTING:
         text = node.get_content().split("\n", 1)[-1]
         return "posting:" + hashlib.sha256(text.encode()).hexdigest()
     return node.node_id
@@ -232,7 +232,7 @@ def display_text(node: BaseNode) -> str:
     if len(authors) >= 3:  # a small model miscounts long author lists; code states the ends of the list
         order = f"Author order: first {authors[0]}, last {authors[-1]} ({len(authors)} authors)"
         text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)
-    if node.metadata.get("kind") == POSTING:
+    if node.metadata.get(KIND) == POSTING:
         text = text.split("\n", 1)[-1]  # the location is in the header
     return neutralise(text)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.assistant.context import Context, Source, display_text, index_facts
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import CHUNK
+from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.text import sentences, unwrapped
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.sections import blocks
@@ -48,7 +48,7 @@ def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbe
     if not parts:
         return context
     whole = sum(len(s.passage) for i, s in enumerate(context.sources) if i not in cut)
-    titles = [str(source.nodes[0].metadata.get("title", "")) for source in context.sources]
+    titles = [str(source.nodes[0].metadata.get(TITLE, "")) for source in context.sources]
     scores = similarities(retrieval.question, parts, titles, embedder)
     chosen: set[Part] = set()
     used = whole

@@ -18,15 +18,15 @@ from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import asked_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import ANSWER_NOUNS, PAPER, POSTING, authors_of
+from rag.assistant.schema import ANSWER_NOUNS, AREA, AUTHOR, AUTHORS, CITY, COUNTRY, KIND, PAPER, POSTING, authors_of
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
 PHRASES = {
-    "author": "{value} is an author of {count}",
-    "area": "{count} {are} listed under {value}",
-    "city": "{count} {are} in {value}",
-    "country": "{count} {are} in {value}",
+    AUTHOR: "{value} is an author of {count}",
+    AREA: "{count} {are} listed under {value}",
+    CITY: "{count} {are} in {value}",
+    COUNTRY: "{count} {are} in {value}",
 }
 
 
@@ -68,7 +68,7 @@ def list_answer(retrieval: Retrieval, context: Context) -> Listing | None:
     cited, counted = [], []
     found: dict[str, list[str]] = {}
     for match in retrieval.matches:
-        if match.field == "kind":
+        if match.field == KIND:
             if match.value in kinds and not terms(retrieval.question) & CONDITION_WORDS:
                 counted.append(f"The index holds {_count(len(match.ids), match.value)}.")
             continue
@@ -119,14 +119,14 @@ EXISTS_RE = re.compile(
     r"|^\s*(?:is|was)\b.*\b(?:on|co-?author|author|among)\b.*\b(?:papers?|jobs?|postings?)\b",
     re.I,
 )
-EXISTS_FIELDS = ("author", "city", "country", "area")
+EXISTS_FIELDS = (AUTHOR, CITY, COUNTRY, AREA)
 ANY_RE = re.compile(r"^\s*any(?:thing)?\b", re.I)  # "any openings in Seattle?", "anything on causality?"
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 FIELD_QUESTIONS = {
     "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),
     "last": re.compile(r"\blast(?: listed)? author\b", re.I),
-    "area": re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
-    "authors": re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
+    AREA: re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
+    AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
 }
 # Questions with a condition or a second part are left to the model.
 COMPOUND_RE = re.compile(r"\b(?:besides|both|other than|except|also|apart from)\b|\band (?:what|which|who|how)\b", re.I)
@@ -142,9 +142,9 @@ def field_answer(question: str, context: Context, matches: list[Match] = ()) -> 
         return None
     fields = [name for name, pattern in FIELD_QUESTIONS.items() if pattern.search(question)]
     if {"first", "last"} & set(fields):  # "Who is the first author of …" asks for one name, not the list
-        fields = [f for f in fields if f != "authors"]
+        fields = [f for f in fields if f != AUTHORS]
     named = named_papers(question, context, matches)
-    if len(fields) != 1 or not named or (len(named) > 1 and fields[0] != "area"):
+    if len(fields) != 1 or not named or (len(named) > 1 and fields[0] != AREA):
         return None
     written = [_field_sentence(fields[0], source) for source in named]
     return " ".join(written) if all(written) else None
@@ -152,13 +152,13 @@ def field_answer(question: str, context: Context, matches: list[Match] = ()) -> 
 
 def _field_sentence(field: str, source: Source) -> str | None:
     meta = source.nodes[0].metadata
-    title, area = f"“{label_of(source)}”", str(meta.get("area") or "")
+    title, area = f"“{label_of(source)}”", str(meta.get(AREA) or "")
     authors = authors_of(meta)
-    if field == "area":
+    if field == AREA:
         return f"{title} is listed under {area} [{source.n}]." if area else None
     if not authors:
         return None
-    if field == "authors":
+    if field == AUTHORS:
         return f"{title} is by {joined(authors)} [{source.n}]."
     position = "first" if field == "first" else "last"
     return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
@@ -201,7 +201,7 @@ def named_papers(question: str, context: Context, matches: list[Match] = ()) -> 
     # language" is in one title only, yet every LLM paper is about large language models.
     asked = {pair for pair in _word_pairs(question) if min(words[pair[0]], words[pair[1]]) == 1}
     named = [s for s in papers if names_paper(question, s) or pairs[s.n] & asked]
-    areas = [m for m in matches if m.field == "area" and len(m.ids) == 1]
+    areas = [m for m in matches if m.field == AREA and len(m.ids) == 1]
     if not named and len(areas) == 1:
         named = [s for s in papers if areas[0].ids[0] in s.ids]
     return named
@@ -227,7 +227,7 @@ def _count(count: int, kind: str) -> str:
 
 def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
     kind = ids[0].split("/", 1)[0]
-    value = (place_names(match.value, "") or match.value) if match.field == "country" else match.value
+    value = (place_names(match.value, "") or match.value) if match.field == COUNTRY else match.value
     lead = PHRASES[match.field].format(value=value, count=_count(len(ids), kind), are="is" if len(ids) == 1 else "are")
     holding = {where[i].n: where[i] for i in ids}  # one item per source, in context order
     items = [
@@ -241,5 +241,5 @@ def _item(source: Source, ids: list[str], show_area: bool) -> str:
     if source.kind == POSTING:
         copies = f" ({len(ids)} postings with the same text)" if len(ids) > 1 else ""
         return f"{short_name(source, ids)}{copies}"
-    area = source.nodes[0].metadata.get("area") if show_area else ""
+    area = source.nodes[0].metadata.get(AREA) if show_area else ""
     return f"“{label_of(source)}”" + (f" ({area})" if area else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag.assistant.schema import POSTING
+from rag.assistant.schema import CITY, COUNTRY, KIND, POSTING, REGION, TITLE
 
 if TYPE_CHECKING:
     from llama_index.core.schema import BaseNode
@@ -35,9 +35,9 @@ def posting_heading(locations: list[str]) -> str:
 def node_label(node: BaseNode) -> str:
     """An entry in a facts line: its title, or "posting in Boston"."""
     meta = node.metadata
-    if meta.get("kind") == POSTING:
+    if meta.get(KIND) == POSTING:
         return f"posting in {meta.get('city')}"
-    return str(meta.get("title") or node.node_id)
+    return str(meta.get(TITLE) or node.node_id)
 
 
 def label_of(source: Source) -> str:
@@ -45,18 +45,18 @@ def label_of(source: Source) -> str:
     if source.kind == POSTING:
         places = dict.fromkeys(place_of(n) for n in source.nodes)
         return "Job posting, " + "; ".join(places)
-    return str(source.nodes[0].metadata.get("title") or source.ids[0])
+    return str(source.nodes[0].metadata.get(TITLE) or source.ids[0])
 
 
 def place_of(node: BaseNode) -> str:
     meta = node.metadata
-    return place(str(meta.get("city") or ""), str(meta.get("region") or ""), str(meta.get("country") or ""))
+    return place(str(meta.get(CITY) or ""), str(meta.get(REGION) or ""), str(meta.get(COUNTRY) or ""))
 
 
 def cities(source: Source, ids: list[str] | None = None) -> list[str]:
     """The cities of a posting source's entries (of `ids` only, when given), in order, once each."""
     chosen = (n for n in source.nodes if ids is None or n.node_id in ids)
-    return [c for c in dict.fromkeys(str(n.metadata.get("city") or "") for n in chosen) if c]
+    return [c for c in dict.fromkeys(str(n.metadata.get(CITY) or "") for n in chosen) if c]
 
 
 def short_name(source: Source, ids: list[str] | None = None) -> str:

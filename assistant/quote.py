@@ -29,7 +29,7 @@ from rag.assistant.excerpts import Part, parts_of, similarities
 from rag.assistant.llm import chat_once, letter_logprobs
 from rag.assistant.names import label_of
 from rag.assistant.prompts import render, system_prompt
-from rag.assistant.schema import CHUNK
+from rag.assistant.schema import CHUNK, TITLE
 from rag.config import Config
 from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
@@ -105,7 +105,7 @@ def candidate_parts(question: str, context: Context, embedder: MiniLMEmbedding) 
                     parts.append(Part(part.source, len(parts), text, part.code))
     if not parts:
         return []
-    titles = [str(source.nodes[0].metadata.get("title", "")) for source in shown]
+    titles = [str(source.nodes[0].metadata.get(TITLE, "")) for source in shown]
     scores = similarities(question, parts, titles, embedder)
     return [parts[int(k)] for k in np.argsort(-scores, kind="stable")]
 

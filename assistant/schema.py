@@ -15,11 +15,16 @@ import pycountry
 PAPER, POSTING, OVERVIEW, CHUNK = "paper", "posting", "overview", "chunk"
 KINDS = (PAPER, POSTING, OVERVIEW, CHUNK)
 
+# The metadata fields of an entry, as ingest writes them and every reader looks them up. A paper's
+# AUTHORS are one string ("A; B; C", read by `authors_of`); a question names one AUTHOR.
+KIND, TITLE, AUTHORS, AREA, CITY, REGION, COUNTRY = "kind", "title", "authors", "area", "city", "region", "country"
+AUTHOR = "author"
+
 # What people call the entries of a kind, singular and plural. "work" has no plural here: "works" is
 # far more often the verb ("Which team works on …?").
 KIND_NOUNS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "paper": (("paper", "papers"), ("publication", "publications"), ("work",)),
-    "posting": (
+    PAPER: (("paper", "papers"), ("publication", "publications"), ("work",)),
+    POSTING: (
         ("posting", "postings"),
         ("job", "jobs"),
         ("job opening", "job openings"),
@@ -30,18 +35,18 @@ KIND_NOUNS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
 }
 # How an answer names one and several entries of a kind.
-ANSWER_NOUNS = {"paper": ("paper", "papers"), "posting": ("job posting", "job postings")}
+ANSWER_NOUNS = {PAPER: ("paper", "papers"), POSTING: ("job posting", "job postings")}
 
 # The fields a question asks about, the words it asks by, and the kind of entry that has them.
 FIELD_NOUNS = {
-    "area": r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
-    "city": r"cities|city|locations?|places?|offices?",
-    "country": r"countries|country",
-    "author": r"(?:co-?)?authors?|people|researchers",
+    AREA: r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
+    CITY: r"cities|city|locations?|places?|offices?",
+    COUNTRY: r"countries|country",
+    AUTHOR: r"(?:co-?)?authors?|people|researchers",
 }
-FIELD_OF_KIND = {"area": "paper", "author": "paper", "city": "posting", "country": "posting"}
+FIELD_OF_KIND = {AREA: PAPER, AUTHOR: PAPER, CITY: POSTING, COUNTRY: POSTING}
 # The metadata keys `--filter` and the catalog's value lists know.
-FILTER_KEYS = ("kind", "area", "city", "country", "guide")
+FILTER_KEYS = (KIND, AREA, CITY, COUNTRY, "guide")
 
 
 def kind_words(*kinds: str) -> str:
@@ -63,7 +68,7 @@ def nouns_of(kind: str) -> str:
 
 def authors_of(meta: dict) -> list[str]:
     """A paper's authors, in order, from its metadata ("A; B; C")."""
-    return [a.strip() for a in str(meta.get("authors") or "").split(";") if a.strip()]
+    return [a.strip() for a in str(meta.get(AUTHORS) or "").split(";") if a.strip()]
 
 
 # What people call a country besides pycountry's names ("United States", "United States of America").

@@ -16,6 +16,7 @@ from llama_index.core.schema import TextNode
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import complete
 from rag.assistant.prompts import render
+from rag.assistant.schema import AREA, AUTHORS, CITY, COUNTRY, KIND, TITLE
 from rag.assistant.text import terms
 from rag.config import Config
 from rag.errors import RagError
@@ -134,6 +135,6 @@ def _joined(nodes: list) -> TextNode:
     """Several cited entries as one, for drafting options and for the filters' support checks."""
     metadata = {
         key: " ".join(str(n.metadata.get(key, "")) for n in nodes)
-        for key in ("title", "authors", "area", "city", "country", "kind")
+        for key in (TITLE, AUTHORS, AREA, CITY, COUNTRY, KIND)
     }
     return TextNode(text="\n\n".join(n.get_content() for n in nodes), metadata=metadata)

@@ -17,7 +17,7 @@ from llama_index.core.schema import BaseNode
 from rag.assistant.answer import Assistant
 from rag.assistant.llm import complete
 from rag.assistant.prompts import render
-from rag.assistant.schema import OVERVIEW, PAPER, POSTING
+from rag.assistant.schema import AREA, AUTHORS, CITY, COUNTRY, KIND, OVERVIEW, PAPER, POSTING, TITLE
 from rag.assistant.text import terms
 from rag.config import Config
 from rag.errors import RagError
@@ -58,12 +58,12 @@ POINTERS = {
 def named_question(question: str, node: BaseNode, postings_in: Counter) -> str:
     """The question with its first "this paper" / "the job posting" replaced by the entry's name, so it
     stands on its own; a posting is named by its city only where the city has no other posting."""
-    kind = str(node.metadata.get("kind", ""))
-    title = str(node.metadata.get("title", ""))
+    kind = str(node.metadata.get(KIND, ""))
+    title = str(node.metadata.get(TITLE, ""))
     if kind == PAPER:
         short = title.split(":")[0].strip()
         name = f'the paper "{short if len(short) >= 4 else title}"'
-    elif kind == POSTING and postings_in[node.metadata.get("city")] == 1:
+    elif kind == POSTING and postings_in[node.metadata.get(CITY)] == 1:
         name = f"the job posting in {node.metadata.get('city')}"
     elif kind == OVERVIEW:
         name = f'the guide "{title}"'
@@ -95,10 +95,10 @@ def reject_reason(candidate: dict, node: BaseNode, kept: list[set[str]]) -> str 
         return "answer given in the question"
     # Self-contained: the question names its own entry (a word of its title, authors, area or
     # place). This also drops questions about another entry, e.g. one copied from the prompt.
-    named = terms(" ".join(str(node.metadata.get(k, "")) for k in ("title", "authors", "area", "city", "country")))
+    named = terms(" ".join(str(node.metadata.get(k, "")) for k in (TITLE, AUTHORS, AREA, CITY, COUNTRY)))
     # Stemmed like the rest. A posting's title is "Boston posting 2": "the job posting" names nothing.
     named -= terms(" ".join(GENERIC))
-    if not q_terms & named or (VAGUE.search(question) and not q_terms & terms(str(node.metadata.get("title", "")))):
+    if not q_terms & named or (VAGUE.search(question) and not q_terms & terms(str(node.metadata.get(TITLE, "")))):
         return "not self-contained"
     if any(len(q_terms & other) / max(len(q_terms | other), 1) >= 0.8 for other in kept):
         return "near-duplicate"
@@ -130,7 +130,7 @@ def generate_exam(
     catalog = assistant.retriever.catalog
     assert catalog is not None
     nodes = list(catalog.nodes.values())[:limit]
-    postings_in = Counter(n.metadata.get("city") for n in catalog.nodes.values() if n.metadata.get("kind") == POSTING)
+    postings_in = Counter(n.metadata.get(CITY) for n in catalog.nodes.values() if n.metadata.get(KIND) == POSTING)
     rng = random.Random(0)
     counts: Counter = Counter()
     kept_terms: list[set[str]] = []
@@ -149,7 +149,7 @@ def generate_exam(
                 continue
             counts["kept"] += 1
             kept_terms.append(terms(candidate["question"]))
-            kind = str(node.metadata.get("kind", "other"))
+            kind = str(node.metadata.get(KIND, "other"))
             rows.append(shuffled(candidate, f"gen{len(rows) + 1:04d}", kind, [node.node_id], rng))
         if progress:
             progress(1)
@@ -190,6 +190,6 @@ def shuffled(candidate: dict, item_id: str, kind: str, sources: list[str], rng: 
         "question": candidate["question"].strip(),
         "choices": choices,
         "answer": position,
-        "kind": kind,
+        KIND: kind,
         "sources": sources,
     }

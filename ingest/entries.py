@@ -10,7 +10,7 @@ from functools import lru_cache
 import pycountry
 
 from rag.assistant.names import entry_label, place
-from rag.assistant.schema import CHUNK, OVERVIEW, PAPER, POSTING
+from rag.assistant.schema import AREA, AUTHORS, CHUNK, CITY, COUNTRY, KIND, OVERVIEW, PAPER, POSTING, REGION, TITLE
 from rag.assistant.text import to_ascii
 
 
@@ -71,13 +71,13 @@ class Entry:
         """Flat metadata for Chroma (scalars only; authors joined by '; ')."""
         meta: dict[str, str | int] = {
             "entry_id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "authors": "; ".join(self.authors),
-            "area": self.area,
-            "country": self.country,
-            "region": self.region,
-            "city": self.city,
+            KIND: self.kind,
+            TITLE: self.title,
+            AUTHORS: "; ".join(self.authors),
+            AREA: self.area,
+            COUNTRY: self.country,
+            REGION: self.region,
+            CITY: self.city,
             "caption": self.caption,
             "guide": self.guide,
             "source": self.source,
@@ -89,7 +89,7 @@ class Entry:
 
     def as_json(self) -> dict:
         data = asdict(self)
-        data["authors"] = list(self.authors)
+        data[AUTHORS] = list(self.authors)
         data.pop("extra")
         data.update(self.extra)
         return data

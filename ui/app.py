@@ -14,6 +14,7 @@ from rag.assistant.chat import ChatSession
 from rag.assistant.citations import Citation
 from rag.assistant.context import Context
 from rag.assistant.present import answer_markdown, code, plain, unescape_answer
+from rag.assistant.schema import AREA, AUTHORS, CITY, KIND
 from rag.config import Config
 from rag.errors import RagError
 from rag.ui.headers import SecurityHeaders
@@ -49,10 +50,10 @@ def sources_markdown(citations: list[Citation], answer: Answer, turn: str) -> st
         source = answer.context.by_number()[c.n]
         meta = source.nodes[0].metadata
         details = []
-        if meta.get("authors"):
-            details.append("Authors: " + plain(str(meta["authors"]).replace("; ", ", ")))
-        if meta.get("area"):
-            details.append("Area: " + plain(str(meta["area"])))
+        if meta.get(AUTHORS):
+            details.append("Authors: " + plain(str(meta[AUTHORS]).replace("; ", ", ")))
+        if meta.get(AREA):
+            details.append("Area: " + plain(str(meta[AREA])))
         ids = plain(", ".join(c.ids))
         lines.append(
             f'<span id="src-{turn}-{c.n}"></span>**\\[{c.n}\\] {plain(c.label)}** ({plain(c.kind)}; {ids})  \n'
@@ -108,7 +109,7 @@ def make_chat_fn(assistant: Assistant):
     def _turn(
         session: ChatSession, message: str, history: list[dict], kind: str, area: str, city: str, records: Records
     ) -> Iterator[list]:
-        filters = {k: v for k, v in (("kind", kind), ("area", area), ("city", city)) if v and v != ALL}
+        filters = {k: v for k, v in ((KIND, kind), (AREA, area), (CITY, city)) if v and v != ALL}
         turn = str(len(history))
         try:
             reading: list[gr.ChatMessage] = []

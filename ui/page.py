@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from rag.assistant.schema import CHUNK, OVERVIEW, PAPER, POSTING, authors_of
+from rag.assistant.schema import AREA, CHUNK, CITY, KIND, OVERVIEW, PAPER, POSTING, TITLE, authors_of
 from rag.ingest.sections import PATH_SEPARATOR
 
 MAX_EXAMPLES = 6
@@ -33,11 +33,11 @@ def corpus_page(entries: Iterable[Mapping[str, object]], collection: str) -> Pag
     entries = list(entries)
     by_kind: dict[str, list[Mapping[str, object]]] = {}
     for meta in entries:
-        by_kind.setdefault(str(meta.get("kind") or ""), []).append(meta)
-    areas = sorted({str(m["area"]) for m in entries if m.get("area")})
-    cities = sorted({str(m["city"]) for m in entries if m.get("city")})
-    overviews = [str(m.get("title") or "") for m in by_kind.get(OVERVIEW, []) if m.get("title")]
-    files = {_file_of(str(m.get("title") or "")) for m in by_kind.get(CHUNK, [])}
+        by_kind.setdefault(str(meta.get(KIND) or ""), []).append(meta)
+    areas = sorted({str(m[AREA]) for m in entries if m.get(AREA)})
+    cities = sorted({str(m[CITY]) for m in entries if m.get(CITY)})
+    overviews = [str(m.get(TITLE) or "") for m in by_kind.get(OVERVIEW, []) if m.get(TITLE)]
+    files = {_file_of(str(m.get(TITLE) or "")) for m in by_kind.get(CHUNK, [])}
     if overviews:
         heading = "; ".join(sorted(overviews))
     else:
@@ -50,16 +50,16 @@ def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
     examples: list[str] = []
     papers = by_kind.get(PAPER, [])
     if papers:
-        first = min(papers, key=lambda m: str(m.get("title")))
+        first = min(papers, key=lambda m: str(m.get(TITLE)))
         examples.append(f"What is “{_short(str(first.get('title')))}” about?")
         authors = Counter(a for m in papers for a in authors_of(m))
         if authors:
             examples.append(f"Which papers did {authors.most_common(1)[0][0]} co-author?")
-        areas = Counter(str(m["area"]) for m in papers if m.get("area"))
+        areas = Counter(str(m[AREA]) for m in papers if m.get(AREA))
         if areas:
             examples.append(f"Which papers are listed under {areas.most_common(1)[0][0]}?")
     postings = by_kind.get(POSTING, [])
-    cities = Counter(str(m["city"]) for m in postings if m.get("city"))
+    cities = Counter(str(m[CITY]) for m in postings if m.get(CITY))
     if cities:
         city = cities.most_common(1)[0][0]
         examples += [f"How many job postings are in {city}?", f"What does the {city} team work on?"]
@@ -72,8 +72,8 @@ def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
 def _section_examples(chunks: list[Mapping[str, object]], count: int = 4) -> list[str]:
     """ "What does options.md say about Multi Value Options?": a section of each of the first few files."""
     chosen: dict[str, str] = {}
-    for meta in sorted(chunks, key=lambda m: str(m.get("title"))):
-        path = str(meta.get("title") or "").split(" (part ")[0].split(PATH_SEPARATOR)
+    for meta in sorted(chunks, key=lambda m: str(m.get(TITLE))):
+        path = str(meta.get(TITLE) or "").split(" (part ")[0].split(PATH_SEPARATOR)
         if len(path) >= 3 and path[0] not in chosen:  # a subsection: more specific than a page's title
             chosen[path[0]] = f"What does {path[0]} say about {path[-1]}?"
     return list(chosen.values())[:count]
