@@ -29,12 +29,15 @@ def read_template(prompts_dir: Path, name: str) -> str:
 
 def render(prompts_dir: Path, name: str, **values: str) -> str:
     """Fill prompt `name` with `values`; every placeholder must be given, and no extra one."""
-    path = template_path(prompts_dir, name)
-    template = read_template(prompts_dir, name)
+    return fill(read_template(prompts_dir, name), name, **values)
+
+
+def fill(template: str, name: str, **values: str) -> str:
+    """Fill the text of prompt `name`, already read, with `values`, as `render` does."""
     expected = placeholders(template)
     if expected != set(values):
         missing, extra = expected - set(values), set(values) - expected
-        raise RagError(f"Prompt {path.name}: missing values {sorted(missing)}, unused values {sorted(extra)}")
+        raise RagError(f"Prompt {name}.md: missing values {sorted(missing)}, unused values {sorted(extra)}")
     return template.format(**values).strip()
 
 

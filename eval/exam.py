@@ -24,7 +24,7 @@ from rag.assistant.chat import ChatSession
 from rag.assistant.citations import ABSTAIN_RE, verify
 from rag.assistant.context import Context, Source, build_context
 from rag.assistant.llm import chat_once, endpoint_errors, letter_logprobs
-from rag.assistant.prompts import placeholders, read_template, render, system_prompt
+from rag.assistant.prompts import fill, placeholders, read_template, render, system_prompt
 from rag.assistant.text import CITATION_RE
 from rag.errors import RagError
 from rag.eval.grade import grade_answer
@@ -288,11 +288,12 @@ def _messages(
         ]
     # A prompt may take the sources whole ({context}) or in two parts ({sources} … {matches}), so its
     # standing instructions can sit between them, in the prefix the server keeps from item to item.
-    if "context" in placeholders(read_template(cfg.prompts_dir, run.prompt)):
+    template = read_template(cfg.prompts_dir, run.prompt)
+    if "context" in placeholders(template):
         sources = {"context": context.text()}
     else:
         sources = dict(zip(("sources", "matches"), context.parts(), strict=True))
-    prompt = render(cfg.prompts_dir, run.prompt, **sources, question=question.asked, choices=listed)
+    prompt = fill(template, run.prompt, **sources, question=question.asked, choices=listed)
     prompt = re.sub(r"\n{3,}", "\n\n", prompt)  # no matches (a retrieved context) leaves no gap
     return [{"role": "system", "content": system_prompt(cfg.prompts_dir)}, {"role": "user", "content": prompt}]
 
