@@ -32,9 +32,12 @@ from rag.runtime.prefix import restore_prefix, save_prefix
 from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
+MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_accepted`
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
-    frozenset(RULES) | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES} | frozenset(VERIFY_RULES)
+    frozenset(RULES)
+    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION}
+    | frozenset(VERIFY_RULES)
 )
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
 # template, and a cautious count of characters per token (the bundled guide has ~4.8).
@@ -230,7 +233,7 @@ class Assistant:
         What the index metadata answers exactly (a list, a count, one field of a named paper, the
         authors two papers share) is written by code. When the model says the sources do not say
         although it was given sources, it is asked once more without that way out, silently, and the
-        second answer is kept only if every sentence and citation of it is verified; failing that (with
+        second answer is kept only if every sentence of it is verified (`retry_accepted`); failing that (with
         `quote_passages`), a document passage it judges to state the answer is quoted. An identical
         question against the same index, prompts and model is answered from the cache.
         """
@@ -269,7 +272,7 @@ class Assistant:
                 # again) and the retry prompt alone says that a source holds the answer.
                 keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
-                if retry.citations and retry.clean and not retry.abstained:
+                if retry_accepted(retry, self.cfg.disabled):
                     verified, answered_by = retry, "model, asked again"
                 elif (denied := denial_answer([verified, retry], context, asked, self.cfg.disabled)) is not None:
                     verified, answered_by, rule = denied, "model, denied by its source", DENIED_YES
@@ -446,6 +449,16 @@ class Assistant:
             return {}
         system = system_prompt(self.cfg.prompts_dir)
         return prompt_split(self.cfg, system, answer.context.text(), answer.question)
+
+
+def retry_accepted(retry: Verified, disabled: frozenset[str] = frozenset()) -> bool:
+    """The second ask's answer is shown only when every sentence of it holds a verified citation.
+    Rule "moved-citation" serves second answers that cite a neighbour of the source holding them
+    ("… three exceptions … [3]" where [2] says so): a citation code moved to the source that holds
+    its sentence is no fault. Switched off, any citation that failed rejects the answer."""
+    if MOVED_CITATION in disabled:
+        return bool(retry.citations) and retry.clean and not retry.abstained
+    return bool(retry.citations) and not (retry.abstained or retry.dropped or retry.invalid)
 
 
 def check_reply(

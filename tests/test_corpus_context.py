@@ -145,21 +145,39 @@ def test_a_rewrite_that_is_an_answer_is_not_searched_for(mini_index_cfg, mini_re
 def test_an_abstention_is_asked_again_and_kept_only_if_verified(
     mini_index_cfg, mini_retriever, scripted_endpoint, mode
 ):
-    replies = [["The sources do not say."], ["TIDEGRAPH places each arriving edge in one of four partitions [{n}]."]]
     question = "What does TIDEGRAPH propose for graph partitioning?"
-    probe = Assistant(
-        mini_index_cfg.replace(context_mode=mode, base_url="http://127.0.0.1:9/v1"), retriever=mini_retriever
-    )
-    retrieval = mini_retriever.retrieve(question)
-    read = probe.model_context(retrieval, build_context(retrieval, mini_index_cfg.context_chars, 24))
+    n, other = _numbers_of(mini_index_cfg, mini_retriever, question, mode)
+    sentence = "TIDEGRAPH places each arriving edge in one of four partitions [{n}]."
+    unsupported = " It was the fastest partitioner at the 2019 world championship [{n}]."
+    for second, kept, off in (
+        (sentence.format(n=n), True, ""),
+        # A neighbour's number, moved by code to the source that holds the sentence: no fault …
+        (sentence.format(n=other), True, ""),
+        # … unless rule "moved-citation" is off.
+        (sentence.format(n=other), False, "moved-citation"),
+        # A sentence no source holds: the second answer is not shown at all.
+        (sentence.format(n=n) + unsupported.format(n=n), False, ""),
+    ):
+        url, requests = scripted_endpoint([], replies=[["The sources do not say."], [second]])
+        cfg = mini_index_cfg.replace(base_url=url, context_mode=mode, disabled_rules=off)
+        answer = Assistant(cfg, retriever=mini_retriever).ask(question)
+        if kept:
+            assert answer.answered_by == "model, asked again" and [c.n for c in answer.citations] == [n]
+        else:
+            assert answer.abstained and not answer.citations and answer.answered_by == "model"
+        first, again = (r["messages"] for r in requests)
+        assert "A source above holds the answer" in again[1]["content"]
+        # With the whole corpus the system prompt (and so the prefix the server keeps) is the same.
+        assert (first[0] == again[0]) == (mode == "corpus")
+
+
+def _numbers_of(cfg, retriever, question: str, mode: str) -> tuple[int, int]:
+    """The number TIDEGRAPH's paper has in the model's context for `question`, and another source's."""
+    probe = Assistant(cfg.replace(context_mode=mode, base_url="http://127.0.0.1:9/v1"), retriever=retriever)
+    retrieval = retriever.retrieve(question)
+    read = probe.model_context(retrieval, build_context(retrieval, cfg.context_chars, 24))
     n = next(s.n for s in read.sources if s.ids[0].startswith("paper/tidegraph"))
-    url, requests = scripted_endpoint([], replies=[replies[0], [replies[1][0].format(n=n)]])
-    answer = Assistant(mini_index_cfg.replace(base_url=url, context_mode=mode), retriever=mini_retriever).ask(question)
-    assert answer.answered_by == "model, asked again" and answer.citations[0].n == n
-    first, second = (r["messages"] for r in requests)
-    assert "A source above holds the answer" in second[1]["content"]
-    # With the whole corpus the system prompt (and so the prefix the server keeps) is the same.
-    assert (first[0] == second[0]) == (mode == "corpus")
+    return n, next(s.n for s in read.sources if s.n != n)
 
 
 def test_an_entry_has_one_number_in_code_written_and_model_written_answers(
