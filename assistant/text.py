@@ -64,6 +64,24 @@ STOPWORDS = set(
         "much",
         "any",
         "all",
+        # Pronouns and modal verbs: an answer says "you can pass X" where its source says "pass X".
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "them",
+        "those",
+        "can",
+        "could",
+        "would",
+        "should",
+        "may",
+        "might",
+        "if",
     ]
 )
 WORD_RE = re.compile(r"[a-z0-9]+")

@@ -231,6 +231,18 @@ def test_uncited_cites_the_document_passage_that_holds_the_answer_to_a_restated_
     assert result.auto_cited == [1] and result.text.endswith("hello-cli [1].")
 
 
+def test_an_answer_that_speaks_to_the_reader_is_held_by_the_sources_plain_instruction():
+    # "you can", "if you", "your": an answer's way of addressing the asker, no fact a source must hold.
+    doc = "If a list is passed to envvar, the first environment variable found is picked."
+    context = Context(
+        [_source(1, "chunk", doc), _source(2, "chunk", "Options can be pulled from environment variables.")]
+    )
+    question = "can an option read its value from an env var, and what if I give it several names?"
+    answer = "If you give your option several names, the first environment variable found is picked."
+    result = verify(answer, context, question)
+    assert result.auto_cited == [1] and result.text.endswith("is picked [1].")
+
+
 def _install_doc() -> Context:
     text = "Installation\nInstall it with pipx:\n```bash\npipx install click-tool\n```\nThen run it."
     return Context([_source(1, "chunk", text, title="install.md")])
