@@ -20,7 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 
 from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, authors_of
+from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, TITLE, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 
 MIN_PASSAGE = 400
@@ -72,7 +72,7 @@ class Source:
         if self.kind == POSTING:
             return f"[{self.n}] {posting_heading([place_of(n) for n in self.nodes])}"
         if self.kind == CHUNK:  # the title is a file name, which a document's author chose
-            return f"[{self.n}] Document {neutralise(str(meta.get('title', '')))}"
+            return f"[{self.n}] Document {neutralise(str(meta.get(TITLE, '')))}"
         return f"[{self.n}] {self.kind.capitalize() or 'Entry'}"
 
     def render(self) -> str:

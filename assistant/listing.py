@@ -231,7 +231,7 @@ def _sentence(match: Match, ids: list[str], where: dict[str, Source]) -> str:
     lead = PHRASES[match.field].format(value=value, count=_count(len(ids), kind), are="is" if len(ids) == 1 else "are")
     holding = {where[i].n: where[i] for i in ids}  # one item per source, in context order
     items = [
-        f"{_item(source, [i for i in ids if i in source.ids], show_area=match.field != 'area')} [{n}]"
+        f"{_item(source, [i for i in ids if i in source.ids], show_area=match.field != AREA)} [{n}]"
         for n, source in sorted(holding.items())
     ]
     return f"{lead}: {'; '.join(items)}."

@@ -36,7 +36,7 @@ def node_label(node: BaseNode) -> str:
     """An entry in a facts line: its title, or "posting in Boston"."""
     meta = node.metadata
     if meta.get(KIND) == POSTING:
-        return f"posting in {meta.get('city')}"
+        return f"posting in {meta.get(CITY)}"
     return str(meta.get(TITLE) or node.node_id)
 
 

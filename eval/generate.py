@@ -64,7 +64,7 @@ def named_question(question: str, node: BaseNode, postings_in: Counter) -> str:
         short = title.split(":")[0].strip()
         name = f'the paper "{short if len(short) >= 4 else title}"'
     elif kind == POSTING and postings_in[node.metadata.get(CITY)] == 1:
-        name = f"the job posting in {node.metadata.get('city')}"
+        name = f"the job posting in {node.metadata.get(CITY)}"
     elif kind == OVERVIEW:
         name = f'the guide "{title}"'
     else:

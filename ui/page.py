@@ -51,7 +51,7 @@ def _examples(by_kind: dict[str, list[Mapping[str, object]]]) -> list[str]:
     papers = by_kind.get(PAPER, [])
     if papers:
         first = min(papers, key=lambda m: str(m.get(TITLE)))
-        examples.append(f"What is “{_short(str(first.get('title')))}” about?")
+        examples.append(f"What is “{_short(str(first.get(TITLE)))}” about?")
         authors = Counter(a for m in papers for a in authors_of(m))
         if authors:
             examples.append(f"Which papers did {authors.most_common(1)[0][0]} co-author?")
