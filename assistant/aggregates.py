@@ -39,6 +39,7 @@ from rag.assistant.schema import (
     kind_words,
     nouns_of,
 )
+from rag.assistant.sections import section_answer
 from rag.assistant.spelling import ABSENT, as_typed, spelt_out
 from rag.assistant.text import initials, joined, phrase_form, terms
 from rag.ingest.entries import place_names
@@ -489,7 +490,8 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
 def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
     """What code answers from the catalog, or None to ask the model: "the sources do not mention …" for
     a question about a name the index never mentions, else the first aggregate rule's answer, else a
-    list, a count, a field of a named paper or the authors named papers share (`list_answer`)."""
+    list, a count, a field of a named paper or the authors named papers share (`list_answer`), else the
+    document sections that cover a topic asked about (`section_answer`)."""
     # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
     # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
     if retrieval.absent and not (
@@ -497,7 +499,11 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     ):
         about_postings = POSTING_WORDS_RE.search(retrieval.question) is not None
         return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
-    return aggregate_answer(retrieval, context, disabled) or list_answer(retrieval, context)
+    return (
+        aggregate_answer(retrieval, context, disabled)
+        or list_answer(retrieval, context)
+        or section_answer(retrieval.question, context, disabled)
+    )
 
 
 def aggregate_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:

@@ -24,6 +24,7 @@ from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_p
 from rag.assistant.questions import FOLLOW_UP
 from rag.assistant.quote import DENIED_YES, QUOTE, denial_answer, quoted_answer
 from rag.assistant.retrieve import HybridRetriever, Retrieval
+from rag.assistant.sections import SECTIONS
 from rag.assistant.spelling import ABBREVIATIONS, ABSENT, SPELLING
 from rag.assistant.text import SENTENCE_BREAK_RE, words
 from rag.config import Config
@@ -36,7 +37,7 @@ MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
     frozenset(RULES)
-    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION}
+    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION, SECTIONS}
     | frozenset(VERIFY_RULES)
 )
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and

@@ -1,0 +1,89 @@
+"""Questions about where a folder of documents covers a topic, answered from its sections' headings."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.schema import TextNode
+
+from rag.assistant.answer import Assistant
+from rag.assistant.context import Context, Source
+from rag.assistant.sections import SECTIONS, section_answer, topic_of
+
+
+def _section(n: int, title: str, text: str = "Some text.", kind: str = "chunk") -> Source:
+    return Source(n, [TextNode(id_=f"{kind}/{n}", text=text, metadata={"kind": kind, "title": title})], text)
+
+
+DOCS = Context(
+    [
+        _section(1, "complex.md › Complex Applications › Lazily Loading Subcommands"),
+        _section(2, "complex.md › Complex Applications › Lazily Loading Subcommands › What triggers Lazy Loading?"),
+        _section(3, "standalone-apps-nuitka.md › Standalone Application with Nuitka › Building (part 2)"),
+        _section(4, "standalone-apps-nuitka.md › Standalone Application with Nuitka › Configuration"),
+        _section(5, "standalone-apps-briefcase.md › Standalone Application with Briefcase"),
+        _section(6, "quickstart.md › Quickstart › Examples"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "yes_no"),
+    [
+        ("where in the docs is lazy loading of subcommands explained?", "lazy loading of subcommands", False),
+        ("Where do the docs explain building a standalone app?", "building a standalone app", False),
+        ("where is shell completion documented?", "shell completion", False),
+        ("where can I read about custom groups?", "custom groups", False),
+        ("which section covers shell completion?", "shell completion", False),
+        ("do the docs cover command aliases?", "command aliases", True),
+        ("is there anything on lazily loading subcommands?", "lazily loading subcommands", True),
+        ("got anything on testing?", "testing", True),
+    ],
+)
+def test_a_question_about_where_the_documents_cover_a_topic_is_read_as_one(question, topic, yes_no):
+    assert topic_of(question) == (topic, yes_no)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where do I put the completion script?", "Is there a way to lazily load subcommands?", "How do aliases work?"],
+)
+def test_other_questions_are_not(question):
+    assert topic_of(question) is None
+
+
+def test_the_sections_whose_headings_name_the_topic_are_named_and_cited_their_pieces_as_one():
+    answer = section_answer("where in the docs is lazy loading of subcommands explained?", DOCS)
+    assert answer is not None and answer.rule == SECTIONS
+    assert answer.text == "It is covered in “Lazily Loading Subcommands” (complex.md › Complex Applications) [1][2]."
+
+
+def test_sections_of_one_file_under_a_heading_that_names_the_topic_are_that_heading():
+    answer = section_answer("do the docs cover building a standalone app?", DOCS)
+    assert answer is not None
+    assert answer.text == (
+        "Yes. It is covered in “Standalone Application with Nuitka” (standalone-apps-nuitka.md) [3][4]; "
+        "and “Standalone Application with Briefcase” (standalone-apps-briefcase.md) [5]."
+    )
+
+
+def test_no_heading_naming_the_topic_or_no_documents_leaves_the_question_to_the_model():
+    assert section_answer("do the docs cover command aliases?", DOCS) is None
+    # One shared word ("applications") is as often the collection's own name as the topic.
+    assert section_answer("is there anything on example applications in rust?", DOCS) is None
+    papers = Context([_section(1, "Lazily loading subcommands at scale", kind="paper")])
+    assert section_answer("is there anything on lazily loading subcommands?", papers) is None
+    question = "where in the docs is lazy loading of subcommands explained?"
+    assert section_answer(question, DOCS, frozenset({SECTIONS})) is None
+
+
+@pytest.mark.parametrize("mode", ["retrieved", "corpus"])
+def test_the_chat_answers_where_a_folder_covers_a_topic_without_the_model(
+    mini_index_cfg, mini_retriever, scripted_endpoint, mode
+):
+    url, requests = scripted_endpoint(["The sources do not say."])
+    assistant = Assistant(mini_index_cfg.replace(base_url=url, context_mode=mode), retriever=mini_retriever)
+    answer = assistant.ask("Where do the docs explain exporting readings?")
+    exporting = next(s for s in answer.context.sources if "Exporting readings" in s.header())
+    assert answer.answered_by == "catalog" and answer.rule == SECTIONS and requests == []
+    assert answer.answer == f"It is covered in “Exporting readings” (logbook.md › Logbook) [{exporting.n}]."
+    assert [c.n for c in answer.citations] == [exporting.n]
