@@ -27,7 +27,7 @@ from rag.assistant.schema import (
     country_names,
     plurals,
 )
-from rag.assistant.spelling import Abbreviations, Speller
+from rag.assistant.spelling import Abbreviations, Speller, spelt_out
 from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
 
@@ -108,7 +108,12 @@ class Catalog:
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
-        for word in text.split():
+        # An abbreviation's meaning names a thing whole ("MIA: membership inference attacks"): its words
+        # name an area only as the area's whole name, not one by one ("inference": "Causal inference").
+        asked = phrase_form(spelt_out(question)[0])
+        for title in self._titles:
+            asked = asked.replace(title, " | ")
+        for word in asked.split():
             # Only a word as long as the area's ("causality" for "causal"): "explain" is no "explainable".
             area, length = next((self._area_stems[s] for s in terms(word) if s in self._area_stems), ("", 0))
             if area and len(word) >= length and (AREA, area) not in found:
@@ -125,14 +130,18 @@ class Catalog:
                         found[(KIND, kind)] = Match(KIND, kind, ids)
         return list(found.values())
 
+    def names(self) -> list[str]:
+        """Every name the index gives: its authors, places and areas, and its entries' titles."""
+        return [value for _, value in self._names] + [str(n.metadata.get(TITLE) or "") for n in self.nodes.values()]
+
     def speller(self) -> Speller:
         """Corrections for misspelt names, from this index's own words and names."""
-        names = [value for _, value in self._names] + [str(n.metadata.get(TITLE) or "") for n in self.nodes.values()]
-        return Speller((n.get_content() for n in self.nodes.values()), names, common=common_words())
+        return Speller((n.get_content() for n in self.nodes.values()), self.names(), common=common_words())
 
     def abbreviations(self) -> Abbreviations:
-        """Abbreviations spelt out from this index's own words (its country codes left to `find`)."""
-        return Abbreviations((n.get_content() for n in self.nodes.values()), keep={c for _, c in self._codes})
+        """Abbreviations spelt out from this index's own words and names (its country codes left to `find`)."""
+        keep = {c for _, c in self._codes}
+        return Abbreviations((n.get_content() for n in self.nodes.values()), keep=keep, names=self.names())
 
     def allowed(self, filters: dict[str, str]) -> set[str] | None:
         """Ids that pass the filters (None when there are none)."""

@@ -136,42 +136,65 @@ def as_typed(question: str) -> str:
 
 ABBREVIATIONS = "abbreviations"  # its name in RAG_DISABLED_RULES
 ABBREVIATION_RE = re.compile(r"(?<![\w.])([A-Z]{2,5})s?(?![\w])")
-MIN_COUNT = 2  # a phrase seen once is as likely a coincidence of initials ("repository level" for RL)
+MIN_COUNT = 2  # beside other candidates, a phrase seen once is as likely a coincidence ("repository level" for RL)
 MIN_LEAD = 2.0  # how many times more often than the next candidate the chosen phrase must occur
 MIN_WORD = 3  # words shorter than this ("of", "an") are not spelt out by an initial
+
+
+def _runs(texts: Iterable[str], seen: set[str]) -> dict[str, Counter[str]]:
+    """Every run of 2–5 words of `texts` by its initials, counted, adding each word to `seen`. Runs stay
+    within a clause ("Research area: Reinforcement learning" has no "area reinforcement"), and each
+    distinct clause counts once (six postings with the same text do not make "art llm" an "AL")."""
+    phrases: dict[str, Counter[str]] = defaultdict(Counter)
+    clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", fold(text)))
+    for clause in clauses:
+        said = words(clause)
+        seen.update(said)
+        for size in range(2, 6):
+            for i in range(len(said) - size + 1):
+                run = said[i : i + size]
+                if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
+                    phrase = " ".join(run)
+                    phrases[initials(phrase).lower()][phrase] += 1
+    return phrases
 
 
 class Abbreviations:
     """Every run of 2–5 index words by its initials, counted."""
 
-    def __init__(self, texts: Iterable[str], keep: Iterable[str] = ()):
+    def __init__(self, texts: Iterable[str], keep: Iterable[str] = (), names: Iterable[str] = ()):
         self.keep = set(keep)  # codes the catalog reads itself (countries' ISO codes)
-        self._phrases: dict[str, Counter[str]] = defaultdict(Counter)
-        # Runs stay within a clause: "Research area: Reinforcement learning" has no "area reinforcement".
-        # Each distinct clause once: six postings with the same text do not make "art llm" an "AL".
-        clauses = dict.fromkeys(c.strip() for text in texts for c in re.split(r"[.,;:!?()\n]", fold(text)))
-        for clause in clauses:
-            said = words(clause)
-            for size in range(2, 6):
-                for i in range(len(said) - size + 1):
-                    run = said[i : i + size]
-                    if all(len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit() for w in run):
-                        phrase = " ".join(run)
-                        self._phrases[initials(phrase).lower()][phrase] += 1
+        self._words: set[str] = set()  # every word of the index: "EU" in a posting is a word, not initials
+        self._phrases = _runs(texts, self._words)
+        # The runs inside the index's names (titles, headings, areas): the named things an abbreviation
+        # stands for, though the index may say one only once ("Membership inference attacks on …").
+        self._named = {phrase for ranked in _runs(names, set()).values() for phrase in ranked}
 
     def stands_for_words(self, abbreviation: str) -> bool:
         """Could it stand for words of the index, even ambiguously ("CL": continual or contrastive learning)?"""
         ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(1)
-        return bool(ranked) and ranked[0][1] >= MIN_COUNT
+        return bool(ranked) and (ranked[0][1] >= MIN_COUNT or self._only_phrase(abbreviation) is not None)
 
     def meaning(self, abbreviation: str) -> str | None:
-        """The phrase an abbreviation stands for in this index, or None when none clearly does."""
+        """The phrase an abbreviation stands for in this index, or None when none clearly does: the run of
+        index words with its initials seen far more often than any other, or the only such run where the
+        index never uses the abbreviation as a word, in one of its names ("UQ": uncertainty quantification,
+        in one title)."""
         ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(2)
-        if not ranked or ranked[0][1] < MIN_COUNT:
+        if abbreviation.lower() in STOPWORDS:  # "turn a flag ON": a word in capitals, not initials
             return None
+        if not ranked or ranked[0][1] < MIN_COUNT:
+            return self._only_phrase(abbreviation)
         if len(ranked) > 1 and ranked[0][1] < MIN_LEAD * ranked[1][1]:
             return None
         return ranked[0][0]
+
+    def _only_phrase(self, abbreviation: str) -> str | None:
+        ranked = self._phrases.get(abbreviation.lower(), Counter())
+        if len(ranked) != 1 or abbreviation.lower() in self._words:
+            return None
+        phrase = next(iter(ranked))
+        return phrase if phrase in self._named else None
 
     def expand(self, question: str) -> str:
         """ "the DP fine-tuning paper" → "the DP fine-tuning paper — DP: differentially private": after the

@@ -55,3 +55,9 @@ def test_an_areas_initials_in_capitals_name_it():
 def test_a_title_the_question_names_is_one_name_and_its_words_name_no_area():
     assert found("Who wrote Detecting hallucinations with probes?") == set()
     assert found("Who wrote the hallucinations paper?") == {("area", "Hallucination mitigation")}
+
+
+def test_an_abbreviations_meaning_names_an_area_only_as_its_whole_name():
+    # The question as spelling reads it: "— HD: hallucination detection" spelt out after it.
+    assert found("any HD papers? — HD: hallucination detection") == set()
+    assert found("any HM papers? — HM: hallucination mitigation") == {("area", "Hallucination mitigation")}
