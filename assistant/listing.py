@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
-from rag.assistant.questions import asked_kinds
+from rag.assistant.questions import ORDINALS, asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, AREA, AUTHOR, AUTHORS, CITY, COUNTRY, KIND, PAPER, POSTING, authors_of
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
@@ -122,9 +122,11 @@ EXISTS_RE = re.compile(
 EXISTS_FIELDS = (AUTHOR, CITY, COUNTRY, AREA)
 ANY_RE = re.compile(r"^\s*any(?:thing)?\b", re.I)  # "any openings in Seattle?", "anything on causality?"
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
+# An author's place in the list: "the first author", "the second listed author", "the first and last authors".
+_ORDINAL = "|".join(ORDINALS)
+POSITION = "position"
 FIELD_QUESTIONS = {
-    "first": re.compile(r"\bfirst(?: listed)? author\b", re.I),
-    "last": re.compile(r"\blast(?: listed)? author\b", re.I),
+    POSITION: re.compile(rf"\b(?:{_ORDINAL})(?:\s+and\s+(?:{_ORDINAL}))?(?:\s+listed)?\s+authors?\b", re.I),
     AREA: re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
     AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
 }
@@ -141,16 +143,18 @@ def field_answer(question: str, context: Context, matches: list[Match] = ()) -> 
     if COMPOUND_RE.search(question):
         return None
     fields = [name for name, pattern in FIELD_QUESTIONS.items() if pattern.search(question)]
-    if {"first", "last"} & set(fields):  # "Who is the first author of …" asks for one name, not the list
+    if POSITION in fields:  # "Who is the first author of …" asks for one name, not the list
         fields = [f for f in fields if f != AUTHORS]
     named = named_papers(question, context, matches)
     if len(fields) != 1 or not named or (len(named) > 1 and fields[0] != AREA):
         return None
-    written = [_field_sentence(fields[0], source) for source in named]
+    match = FIELD_QUESTIONS[POSITION].search(question)
+    places = re.findall(rf"\b(?:{_ORDINAL})\b", match.group(0).lower()) if match else []
+    written = [_field_sentence(fields[0], source, places) for source in named]
     return " ".join(written) if all(written) else None
 
 
-def _field_sentence(field: str, source: Source) -> str | None:
+def _field_sentence(field: str, source: Source, places: list[str] = ()) -> str | None:
     meta = source.nodes[0].metadata
     title, area = f"“{label_of(source)}”", str(meta.get(AREA) or "")
     authors = authors_of(meta)
@@ -160,8 +164,12 @@ def _field_sentence(field: str, source: Source) -> str | None:
         return None
     if field == AUTHORS:
         return f"{title} is by {joined(authors)} [{source.n}]."
-    position = "first" if field == "first" else "last"
-    return f"The {position} listed author of {title} is {authors[0 if position == 'first' else -1]} [{source.n}]."
+    if any(ORDINALS[place] >= len(authors) for place in places):
+        return None
+    names = joined([authors[ORDINALS[place]] for place in places])
+    if len(places) == 1:
+        return f"The {places[0]} listed author of {title} is {names} [{source.n}]."
+    return f"The {' and '.join(places)} listed authors of {title} are {names} [{source.n}]."
 
 
 SHARED_RE = re.compile(

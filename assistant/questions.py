@@ -80,8 +80,9 @@ def name_references(question: str, name: str, people: bool = False) -> str:
 # "Who wrote these papers?", "Who is on both?" ("they" and "them" are left alone: of papers, they are
 # as likely their authors).
 ENTRIES_RE = re.compile(rf"\b(?:those|these|both)(?:\s+(?:{_ANY_ENTRY}|ones))?\b", re.I)
-# One of them by its place in the answer ("the second one") or by a word of its name ("the Gurugram one").
+# A place in a list, as a question says it ("the second one", "the last author").
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
+# One of them by its place in the answer ("the second one") or by a word of its name ("the Gurugram one").
 ONE_OF_RE = re.compile(rf"\bthe\s+([\w-]+)\s+(?:one|{_ANY_ENTRY})\b", re.I)
 
 

@@ -163,6 +163,8 @@ def test_a_question_about_content_is_left_to_the_model(mini_retriever):
         ),
         ("Who is the last listed author of KESTREL?", "is Jonas (Joe) Weber [1]."),
         ("Who is the first author of WALKER?", "is Elena Ferreira [1]."),
+        ("who's the second listed author of KESTREL?", "is Tomas Lindqvist [1]."),
+        ("Who are the first and last authors on KESTREL?", "are Priya Raghunathan and Jonas (Joe) Weber [1]."),
     ],
 )
 def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, expected):
@@ -176,6 +178,7 @@ def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, 
     [
         "What do the authors of KESTREL propose?",  # about content, not the author list
         "Who wrote KESTREL, and what does it propose?",  # a second part
+        "Who is the fifth author of KESTREL?",  # it has three
     ],
 )
 def test_questions_beyond_one_field_go_to_the_model(mini_retriever, question):
