@@ -501,7 +501,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         return replace(absent_answer(retrieval, context, about_postings), rule=ABSENT)
     return (
         aggregate_answer(retrieval, context, disabled)
-        or list_answer(retrieval, context)
+        or list_answer(retrieval, context, disabled)
         or section_answer(retrieval.question, context, disabled)
     )
 

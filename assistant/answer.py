@@ -18,6 +18,7 @@ from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED, Citation, Verified,
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.excerpts import excerpt_context
+from rag.assistant.listing import FIELD_CHECK
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
@@ -37,7 +38,7 @@ MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
     frozenset(RULES)
-    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION, SECTIONS}
+    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION, SECTIONS, FIELD_CHECK}
     | frozenset(VERIFY_RULES)
 )
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
-from rag.assistant.questions import ORDINALS, asked_kinds
+from rag.assistant.questions import ORDINALS, YES_NO_RE, asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import ANSWER_NOUNS, AREA, AUTHOR, AUTHORS, CITY, COUNTRY, KIND, PAPER, POSTING, authors_of
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
@@ -43,7 +43,7 @@ class Listing:
         return " ".join(part for part in (self.counted, self.cited) if part)
 
 
-def list_answer(retrieval: Retrieval, context: Context) -> Listing | None:
+def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
     """The whole answer to a list or count question the catalog matched (or to a question about one
     field of a named paper, or the authors named papers share), or None.
 
@@ -62,6 +62,8 @@ def list_answer(retrieval: Retrieval, context: Context) -> Listing | None:
         question, found = retrieval.question, retrieval.matches
         if written := shared_authors(question, context, found):
             return Listing(written, "", rule="shared-authors")
+        if FIELD_CHECK not in disabled and (checked := field_check(question, context, found)):
+            return Listing(checked[1], checked[0], rule=FIELD_CHECK)
         written = field_answer(question, context, found)
         return Listing(written, "", rule="field") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
@@ -170,6 +172,33 @@ def _field_sentence(field: str, source: Source, places: list[str] = ()) -> str |
     if len(places) == 1:
         return f"The {places[0]} listed author of {title} is {names} [{source.n}]."
     return f"The {' and '.join(places)} listed authors of {title} are {names} [{source.n}]."
+
+
+FIELD_CHECK = "field-check"  # its name in RAG_DISABLED_RULES
+
+
+def field_check(question: str, context: Context, matches: list[Match] = ()) -> tuple[str, str] | None:
+    """ "Is REPOFORMER filed under retrieval-augmented generation?" → ("No:", "“REPOFORMER: …” is listed
+    under Code completion [20]."): a yes/no question about the area or the authors of one paper it names.
+
+    Rule "field-check" serves yes/no questions the metadata answers exactly, where a small model tends
+    to say yes: the verdict, and the paper's area or author list as the source states it.
+    """
+    if not YES_NO_RE.match(question) or COMPOUND_RE.search(question) or FIELD_QUESTIONS[POSITION].search(question):
+        return None
+    asked = [m for m in matches if m.field in (AREA, AUTHOR)]
+    # The paper by its own name, the area or author asked about set aside: "the data preparation paper"
+    # names an area, and "retrieval-augmented generation" is no title's words.
+    rest = phrase_form(question)
+    for match in asked:
+        rest = rest.replace(phrase_form(match.value), " | ")
+    named = named_papers(rest, context)
+    if len(named) != 1 or len({m.field for m in asked}) != 1 or (asked[0].field == AREA and len(asked) > 1):
+        return None
+    paper = named[0]
+    holds = all(set(paper.ids) & set(m.ids) for m in asked)
+    sentence = _field_sentence(AREA if asked[0].field == AREA else AUTHORS, paper)
+    return ("Yes:" if holds else "No:", sentence) if sentence else None
 
 
 SHARED_RE = re.compile(

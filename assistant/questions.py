@@ -22,6 +22,10 @@ ENTRY_QUESTION_RE = re.compile(
 )
 
 
+# A question answered yes or no: it opens with a verb ("Is REPOFORMER filed under …?", "Does MADA have …?").
+YES_NO_RE = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would)\b", re.I)
+
+
 def mentioned_kinds(question: str) -> set[str]:
     """The kinds of entry the question's words name ("papers" → paper, "openings" → posting)."""
     return {kind for kind, words in ENTRY_WORDS.items() if re.search(rf"\b(?:{words})\b", question, re.I)}

@@ -345,3 +345,54 @@ def test_a_topic_word_in_another_form_names_its_area(mini_retriever):
     # A shorter word with the same stem is another word: "learn" does not name "Graph learning".
     matches = mini_retriever.retrieve("Which papers learn from few labels?").matches
     assert not [m for m in matches if m.field == "area"]
+
+
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        (
+            "Is KESTREL filed under graph learning?",
+            "No: “KESTREL: Low-latency speech recognition on small devices” is listed under Speech recognition [1].",
+        ),
+        (
+            "is WALKER in the graph learning area?",
+            "Yes: “WALKER: Label-efficient graph node classification with random walks” is listed under Graph "
+            "learning [1].",
+        ),
+        (
+            "Is Tomas Lindqvist an author of KESTREL?",
+            "Yes: “KESTREL: Low-latency speech recognition on small devices” is by Priya Raghunathan, Tomas "
+            "Lindqvist and Jonas (Joe) Weber [1].",
+        ),
+        (
+            "Is Elena Ferreira an author of KESTREL?",
+            "No: “KESTREL: Low-latency speech recognition on small devices” is by Priya Raghunathan, Tomas "
+            "Lindqvist and Jonas (Joe) Weber [1].",
+        ),
+    ],
+)
+def test_a_yes_no_question_about_a_named_papers_area_or_authors_is_answered_by_its_metadata(
+    mini_retriever, question, stated
+):
+    listing, context = listed(mini_retriever, question)
+    assert listing is not None and listing.rule == "field-check"
+    n = next(s.n for s in context.sources if s.ids == listing_ids(listing, context))
+    assert listing.text == stated.replace("[1]", f"[{n}]") and verify(listing.cited, context).clean
+
+
+def listing_ids(listing, context) -> list[str]:
+    cited = int(re.findall(r"\[(\d+)\]", listing.cited)[-1])
+    return context.by_number()[cited].ids
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is the speech recognition paper about hearing aids?",  # named by its area: the area is not asked
+        "Is KESTREL filed under graph learning, and who wrote it?",  # a second part
+        "Is Tomas Lindqvist the first author of KESTREL?",  # a place in the list, not membership
+    ],
+)
+def test_yes_no_questions_the_metadata_does_not_decide_are_left_alone(mini_retriever, question):
+    listing, _ = listed(mini_retriever, question)
+    assert listing is None or listing.rule != "field-check"
