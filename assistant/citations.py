@@ -432,6 +432,27 @@ def source_holding_it(claim: Claim, sources: dict[int, Source], source_terms: di
     return best
 
 
+FOLLOWING_CITATION = "following-citation"
+
+
+def following_citations(parts: list[str]) -> list[list[int]]:
+    """Rule "following-citation" serves answers that cite once for a whole paragraph: "Fact A. Fact B [1]."
+    or "Fact A. Fact B. The source for this is [1].". An uncited sentence is checked, by the rules a
+    cited one passes, against the sources of the next citation in its paragraph before code looks for
+    another source. Switched off, it is left to "uncited". Returns, for each part of `sentence_parts`,
+    those numbers."""
+    following: list[list[int]] = [[] for _ in parts]
+    upcoming: list[int] = []
+    for i in range(len(parts) - 1, -1, -1):
+        if i % 2:  # a break: a new line starts a new paragraph
+            upcoming = [] if "\n" in parts[i] else upcoming
+            continue
+        following[i] = upcoming
+        if first := CITATION_RE.search(parts[i]):
+            upcoming = cited_numbers(first)
+    return following
+
+
 CODE_BLOCK = "code-block"
 
 
@@ -470,6 +491,7 @@ RULES: tuple[str, ...] = (
     BARE_NUMBER,
     QUESTION_ECHO,
     *(name for name, _ in GROUNDING),
+    FOLLOWING_CITATION,
     UNCITED,
     CODE_BLOCK,
     CODE_CITATIONS,
@@ -489,7 +511,10 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     check = _Verification(context, question, disabled)
     answer, blocks = _hold_code(answer)
     parts = sentence_parts(_cite_before_stop(answer))
-    text = "".join(part if CODE_MARK_RE.fullmatch(part) else check.sentence(part) for part in parts)
+    following = following_citations(parts)
+    text = "".join(
+        part if CODE_MARK_RE.fullmatch(part) else check.sentence(part, following[i]) for i, part in enumerate(parts)
+    )
     # Tidied before the code goes back: a block's indentation is the code's, not a removal's gap.
     text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
     text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
@@ -538,8 +563,9 @@ class _Verification:
     def on(self, rule: str) -> bool:
         return rule not in self.disabled
 
-    def sentence(self, sentence: str) -> str:
-        """The sentence with its verified citations, cited by code, or "" when no source supports it."""
+    def sentence(self, sentence: str, following: list[int] | None = None) -> str:
+        """The sentence with its verified citations, cited by code, or "" when no source supports it;
+        `following` are the numbers of the next citation in its paragraph."""
         if not sentence.strip():  # a break between sentences
             return sentence
         if ABSTAIN_RE.search(sentence):
@@ -570,7 +596,7 @@ class _Verification:
             self._note_denials(claim, kept)
             self.unsupported.extend(kept)
             text = CITATION_RE.sub(" ", text)
-        return self._cite_by_code(claim, text)
+        return self._cite_by_code(claim, text, following or [])
 
     def citations(self, sentence: str) -> tuple[str, Checked]:
         """The sentence with each citation cut to its numbers that hold, and those numbers, each with
@@ -629,14 +655,17 @@ class _Verification:
         for n, claims in checked:
             self.claims_for.setdefault(n, []).extend(c - self.asked or c for c in claims)
 
-    def _cite_by_code(self, claim: Claim, text: str) -> str:
-        """An uncited sentence with the one source that holds it cited, or "" (and dropped)."""
+    def _cite_by_code(self, claim: Claim, text: str, following: list[int]) -> str:
+        """An uncited sentence with the one source that holds it cited — the paragraph's next citation,
+        or the source that holds nearly all of it — or "" (and dropped)."""
         if not self.on(UNCITED):
             self.fact_sentences += 1
             return text
-        best = source_holding_it(claim, self.sources, self.source_terms)
-        if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
-            best = None
+        best = next((n for n in following if self.on(FOLLOWING_CITATION) and self._leans_on(claim, n)), None)
+        if best is None:
+            best = source_holding_it(claim, self.sources, self.source_terms)
+            if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
+                best = None
         if best is None:
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""
@@ -646,6 +675,13 @@ class _Verification:
             self.used.append(best)
         self.claims_for.setdefault(best, []).append(claim.new or claim.words)
         return re.sub(r"^(.*?)[ \t]*([.!?:]?)[ \t]*$", rf"\1 [{best}]\2", text.rstrip(), flags=re.S)
+
+    def _leans_on(self, claim: Claim, n: int) -> bool:
+        """Does source `n` hold the claim as it would have to, had the sentence cited it?"""
+        if n not in self.sources:
+            return False
+        shares = not self.on(CLAIM_SHARE) or holds_its_claim(n, [n], [claim.words], self.source_terms, self.asked)
+        return shares and self._holds(NAMING + GROUNDING, claim, [n])
 
     def restore_code(self, text: str, blocks: list[str]) -> str:
         """Each fenced block back in its place when a source holds it, else removed whole (and dropped);

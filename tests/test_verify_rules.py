@@ -37,7 +37,7 @@ def test_every_rule_is_a_switch_of_the_answer_path():
     from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
-    assert len(set(citations.RULES)) == len(citations.RULES) == 13
+    assert len(set(citations.RULES)) == len(citations.RULES) == 14
 
 
 def test_cited_entry_removes_a_number_no_source_has():
@@ -241,6 +241,24 @@ def test_an_answer_that_speaks_to_the_reader_is_held_by_the_sources_plain_instru
     answer = "If you give your option several names, the first environment variable found is picked."
     result = verify(answer, context, question)
     assert result.auto_cited == [1] and result.text.endswith("is picked [1].")
+
+
+def test_one_citation_for_a_paragraph_is_checked_for_each_of_its_sentences():
+    counting = "To count the occurrence of an option, set count=True. Counting is commonly used for verbosity."
+    context = Context([_source(1, "chunk", counting), _source(2, "chunk", "The -v option enables verbose mode.")])
+    question = "how do I count repeated -vvv flags?"
+    for answer in (
+        "To tally how often an option appears, set count=True. Counting is used for verbosity [1].",
+        "To tally how often an option appears, set count=True. Counting is used for verbosity. The source is [1].",
+    ):
+        result = verify(answer, context, question)
+        assert result.text.startswith("To tally how often an option appears, set count=True [1]. Counting is used for")
+        assert result.dropped == [] or result.dropped == ["The source is."]
+        off = verify(answer, context, question, disabled=_off(citations.FOLLOWING_CITATION))
+        assert "count=True" not in off.text
+    # The next citation in another paragraph, or one whose source does not hold it, is no support.
+    split = "To tally how often an option appears, set count=True.\nThe -v option enables verbose mode [2]."
+    assert "count=True" not in verify(split, context, question).text
 
 
 def _install_doc() -> Context:
