@@ -270,7 +270,7 @@ def numbers_anchored(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     if not claim.numbers:
         return True
     words = claim.words - claim.numbers
-    sequences = [ordered_terms(CITATION_RE.sub(" ", source.render())) for source in cited]
+    sequences = [ordered_terms(source.stated()) for source in cited]
     return all(
         any(
             term == number and words & set(sequence[max(0, i - NUMBER_REACH) : i + NUMBER_REACH + 1])
@@ -348,7 +348,7 @@ def _windows(held: list[T]) -> list[list[T]]:
 def header_and_body(source: Source) -> tuple[set[str], list[set[str]]]:
     """The terms of a source's header lines (its number and kind, its place or title), and of each
     sentence of the text below them; the source is rendered once for both."""
-    lines = CITATION_RE.sub(" ", source.render()).split("\n")
+    lines = source.stated().split("\n")
     heading = 2 if source.kind == PAPER else 1  # a paper's "Paper: <title>" line names what it is about
     return terms(" ".join(lines[:heading])), [terms(s) for s in sentences("\n".join(lines[heading:]))]
 
@@ -545,7 +545,7 @@ class _Verification:
         self.context = context
         self.sources = context.by_number()
         # Without the "[n]" of the header: the number of a source is not a fact it states.
-        self.source_terms = {n: terms(CITATION_RE.sub(" ", s.render())) for n, s in self.sources.items()}
+        self.source_terms = {n: terms(s.stated()) for n, s in self.sources.items()}
         self.question = question
         self.asked = terms(question)
         self.disabled = disabled

@@ -22,6 +22,7 @@ from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, TITLE, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
+from rag.ingest.sections import PIECE_MARK_RE
 
 MIN_PASSAGE = 400
 OMITTED = "[instruction-like text omitted]"
@@ -77,6 +78,11 @@ class Source:
 
     def render(self) -> str:
         return f"{self.header()}\n{self.passage}"
+
+    def stated(self) -> str:
+        """The source as the citation check reads it: its rendering without its number or where the piece
+        sits in its document ("(part 1)", ", page 4"), which are no facts it states ("nargs=-1")."""
+        return CITATION_RE.sub(" ", f"{PIECE_MARK_RE.sub(' ', self.header())}\n{self.passage}")
 
 
 @dataclass

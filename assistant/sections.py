@@ -12,7 +12,7 @@ from rag.assistant.context import Context, Source
 from rag.assistant.listing import Listing
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.text import terms
-from rag.ingest.sections import PATH_SEPARATOR
+from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
 
 SECTIONS = "sections"  # its name in RAG_DISABLED_RULES
 
@@ -68,7 +68,7 @@ def topic_of(question: str) -> tuple[str, bool] | None:
 def heading_path(source: Source) -> list[str]:
     """A section's file and headings ("complex.md", "Complex Applications", "Lazily Loading …"), without
     the "(part n)" of a long section's later pieces."""
-    title = re.sub(r"\s*\(part \d+\)\s*$", "", str(source.nodes[0].metadata.get(TITLE) or ""))
+    title = PIECE_MARK_RE.sub("", str(source.nodes[0].metadata.get(TITLE) or ""))
     return [part for part in title.split(PATH_SEPARATOR) if part]
 
 

@@ -9,7 +9,16 @@ from llama_index.core.node_parser import SentenceSplitter
 
 from rag.assistant.schema import CHUNK
 from rag.ingest.entries import Entry, slugify
-from rag.ingest.sections import CHUNK_OVERLAP, CHUNK_TOKENS, HEADING_RE, PATH_SEPARATOR, Section, chunk_texts
+from rag.ingest.sections import (
+    CHUNK_OVERLAP,
+    CHUNK_TOKENS,
+    HEADING_RE,
+    PATH_SEPARATOR,
+    Section,
+    chunk_texts,
+    page_title,
+    part_title,
+)
 
 
 def split_text(text: str, source: str, name: str | None = None) -> list[Entry]:
@@ -29,7 +38,7 @@ def split_text(text: str, source: str, name: str | None = None) -> list[Entry]:
             Entry(
                 id=f"chunk/{_stem(name)}/{n}",
                 kind=CHUNK,
-                title=f"{name} (part {n})",
+                title=part_title(name, n),
                 text=node.get_content(),
                 source=source,
                 position=n,
@@ -50,7 +59,7 @@ def split_sections(sections: list[Section], source: str, name: str) -> list[Entr
         for part, text in enumerate(pieces, start=1):
             title = PATH_SEPARATOR.join(p for p in (name, where) if p)
             if len(pieces) > 1:
-                title += f" (part {part})"
+                title = part_title(title, part)
             n = len(entries) + 1
             extra = {"section": where} if where else {}
             entries.append(_entry(name, source, n, title, text, extra))
@@ -63,7 +72,8 @@ def split_pages(pages: list[tuple[int, str]], source: str, name: str) -> list[En
     for page, text in pages:
         pieces = chunk_texts(Section((), text))
         for part, piece in enumerate(pieces, start=1):
-            title = f"{name}, page {page}" + (f" (part {part})" if len(pieces) > 1 else "")
+            title = page_title(name, page)
+            title = part_title(title, part) if len(pieces) > 1 else title
             entries.append(_entry(name, source, len(entries) + 1, title, piece, {"page": str(page)}))
     return entries
 

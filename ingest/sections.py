@@ -16,9 +16,21 @@ from llama_index.core.utils import get_tokenizer
 CHUNK_TOKENS = 256
 CHUNK_OVERLAP = 32
 PATH_SEPARATOR = " › "  # "Setup › Installing plugins": how a heading path reads in a citation
+# Where a piece sits in its document, as its title ends: "(part 2)" of a long section, ", page 4" of a PDF.
+PIECE_MARK_RE = re.compile(r"\s*\(part \d+\)|,\s*page \d+")
 _SPLIT_MARK = "\x1f"  # between headings in llama-index's header_path (never in a heading itself)
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+def part_title(title: str, part: int) -> str:
+    """The title of a long section's (or page's) piece `part`: "usage.md › Setup (part 2)"."""
+    return f"{title} (part {part})"
+
+
+def page_title(name: str, page: int) -> str:
+    """The title of a PDF page: "paper.pdf, page 4"."""
+    return f"{name}, page {page}"
 
 
 @dataclass(frozen=True)

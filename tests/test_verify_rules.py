@@ -261,6 +261,15 @@ def test_one_citation_for_a_paragraph_is_checked_for_each_of_its_sentences():
     assert "count=True" not in verify(split, context, question).text
 
 
+def test_where_a_piece_sits_in_its_document_is_no_number_it_states():
+    tuples = _source(1, "chunk", "By setting nargs to a number, each item of the tuple has one type.", title="")
+    tuples.nodes[0].metadata["title"] = "options.md › Multi Value Options as Tuples (part 1)"
+    context = Context([tuples])
+    question = "can I use nargs=-1 on an option?"
+    assert verify("Yes, you can use nargs=-1 on an option [1].", context, question).text == ""
+    assert verify("You can set nargs to a number [1].", context, question).text.endswith("[1].")
+
+
 def _install_doc() -> Context:
     text = "Installation\nInstall it with pipx:\n```bash\npipx install click-tool\n```\nThen run it."
     return Context([_source(1, "chunk", text, title="install.md")])
