@@ -4,8 +4,8 @@
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
 do not say. When a question asks *which entry* (a paper or a posting) and the model abstained or
 cited no entry of that kind, code names the entry of that kind retrieval ranked first (dense and BM25
-fused: on the dev questions it was right on every question the embedder's cosine alone was, and on
-three more), if its cosine similarity to the question is high enough, and says that it is the closest
+fused: on the gold and dev questions it was right on every one the embedder's cosine alone was, and on
+two more), if its cosine similarity to the question is high enough, and says that it is the closest
 match, not that it is proven.
 """
 
