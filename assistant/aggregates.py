@@ -470,7 +470,7 @@ def _described(matches: list, words_from: str, including: bool) -> str:
     parts = []
     for m in matches:
         value = (place_names(m.value, "") or m.value) if m.field == COUNTRY else m.value
-        parts.append(f"{'by' if m.field == 'author' else 'in'} {value}")
+        parts.append(f"{'by' if m.field == AUTHOR else 'in'} {value}")
     return " and ".join(parts) if including else " or ".join(parts)
 
 

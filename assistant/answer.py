@@ -14,7 +14,7 @@ import openai
 from rag.assistant.aggregates import RULES, catalog_answer
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
-from rag.assistant.citations import ABSTAIN_RE, UNSUPPORTED, Citation, Verified, verify
+from rag.assistant.citations import ABSTAIN_RE, UNCITED, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.excerpts import excerpt_context
@@ -265,7 +265,7 @@ class Assistant:
             answered_by, rule = "catalog", listing.rule
         else:
             verified = yield from self._generate(True, self.cfg.answer_prompt, context, question, asked, timings)
-            closest = self._closest_match(asked, context) if answers_nothing(verified, asked) else None
+            closest = self._closest_match(asked, context, retrieval) if answers_nothing(verified, asked) else None
             if closest is not None:
                 verified, answered_by, rule = closest, "model, then closest match", BEST_MATCH
             elif verified.abstained and not verified.citations and context.sources:
@@ -302,11 +302,12 @@ class Assistant:
         self._cache.put(key, answer)
         yield answer
 
-    def _closest_match(self, asked: str, context: Context) -> Verified | None:
+    def _closest_match(self, asked: str, context: Context, retrieval: Retrieval) -> Verified | None:
         """After an abstention, the entry a "which paper is about …" question describes, named by code."""
         if BEST_MATCH in self.cfg.disabled:
             return None
-        written = best_match_answer(asked, context, self.retriever.embedder)
+        ranked = [hit.node.node_id for hit in retrieval.hits]
+        written = best_match_answer(asked, context, self.retriever.embedder, ranked)
         checked = verify(written, context) if written else None
         return checked if checked is not None and checked.clean else None
 
@@ -455,10 +456,11 @@ class Assistant:
 
 def retry_accepted(retry: Verified, disabled: frozenset[str] = frozenset()) -> bool:
     """The second ask's answer is shown only when every sentence of it holds a verified citation.
-    Rule "moved-citation" serves second answers that cite a neighbour of the source holding them
-    ("… three exceptions … [3]" where [2] says so): a citation code moved to the source that holds
-    its sentence is no fault. Switched off, any citation that failed rejects the answer."""
-    if MOVED_CITATION in disabled:
+    Rule "moved-citation" serves second answers that cite a source that does not hold a sentence while
+    another does ("… three exceptions … [3]" where [2] says so): a citation code moved to the source
+    that holds its sentence is no fault. Switched off (or with "uncited" off, when a sentence that fails
+    stays unchecked), any citation that failed rejects the answer."""
+    if MOVED_CITATION in disabled or UNCITED in disabled:
         return bool(retry.citations) and retry.clean and not retry.abstained
     return bool(retry.citations) and not (retry.abstained or retry.dropped or retry.invalid)
 

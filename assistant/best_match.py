@@ -4,9 +4,9 @@
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
 do not say. When a question asks *which entry* (a paper or a posting) and the model abstained or
 cited no entry of that kind, code names the entry of that kind retrieval ranked first (dense and BM25
-fused: on the gold and dev questions it was right on every one the embedder's cosine alone was, and on
-two more), if its cosine similarity to the question is high enough, and says that it is the closest
-match, not that it is proven.
+fused, which tells a paraphrase's entry apart more often than the embedder's cosine alone), if its
+cosine similarity to the question is high enough, and says that it is the closest match, not that it
+is proven.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rag.assistant.citations import Verified
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE
 from rag.assistant.names import label_of
-from rag.assistant.questions import asks_for_entry, mentioned_kinds
+from rag.assistant.questions import ORDINALS, asks_for_entry, mentioned_kinds
 from rag.assistant.schema import CHUNK, OVERVIEW
 from rag.ingest.embed import MiniLMEmbedding
 
@@ -31,7 +31,7 @@ RULE = "best-match"  # its name in RAG_DISABLED_RULES
 MIN_SIMILARITY = 0.33
 # Questions this rule must leave alone: a negation asks for the entries that do *not* match, and a
 # superlative, a count or a place in an author list has an exact answer only the metadata gives.
-LEFT_ALONE = (NEGATION_RE, MOST_RE, FEWEST_RE, HOW_MANY_RE, re.compile(r"\b(?:second|third|first|last)\b", re.I))
+LEFT_ALONE = (NEGATION_RE, MOST_RE, FEWEST_RE, HOW_MANY_RE, re.compile(rf"\b(?:{'|'.join(ORDINALS)})\b", re.I))
 
 
 def asked_kind(question: str) -> str | None:
@@ -53,16 +53,18 @@ def answers_nothing(verified: Verified, question: str) -> bool:
     )
 
 
-def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding) -> str | None:
+def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding, ranked: list[str] = ()) -> str | None:
     """ "The closest match in the index is “COLLAGE: …” [5]." or None when the question does not ask
-    which entry it describes, or no entry of the asked kind is close enough."""
+    which entry it describes, or no entry of the asked kind is close enough. `ranked`: the ids retrieval
+    found, best first (the context puts the entries the catalog matched first, in no order of meaning)."""
     if not asks_for_entry(question) or any(pattern.search(question) for pattern in LEFT_ALONE):
         return None
     kind = asked_kind(question)
     candidates = [s for s in context.shown() if kind is None or s.kind == kind]
     if not candidates:
         return None
-    best = candidates[0]  # retrieval's first of the kind
+    rank = {entry_id: i for i, entry_id in enumerate(ranked)}
+    best = min(candidates, key=lambda s: min((rank.get(i, len(rank)) for i in s.ids), default=len(rank)))
     if _similarity(question, best, embedder) < MIN_SIMILARITY:
         return None
     return f"The closest match in the index is “{label_of(best)}” [{best.n}]."

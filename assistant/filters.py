@@ -5,7 +5,7 @@ Light to import, so the CLI checks `--filter` when it parses flags.
 
 from __future__ import annotations
 
-from rag.assistant.schema import FILTER_KEYS, KINDS
+from rag.assistant.schema import FILTER_KEYS, KIND, KINDS
 from rag.errors import RagError
 
 
@@ -19,7 +19,7 @@ def parse_filters(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
             raise RagError(f"Filter '{pair}' is not KEY=VALUE")
         if key not in FILTER_KEYS:
             raise RagError(f"Unknown filter key '{key}'; use one of {', '.join(FILTER_KEYS)}")
-        if key == "kind" and value not in KINDS:
+        if key == KIND and value not in KINDS:
             raise RagError(f"Unknown kind '{value}'; use one of {', '.join(KINDS)}")
         filters[key] = value
     return filters

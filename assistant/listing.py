@@ -54,6 +54,9 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
     """
     if NEGATION_RE.search(retrieval.question):
         return None  # "Which privacy paper is NOT about fine-tuning?": a list of them all would not answer it
+    # "Is Elena Ferreira an author of the KESTREL paper?" asks about one paper, not whether she is on any.
+    if FIELD_CHECK not in disabled and (checked := field_check(retrieval.question, context, retrieval.matches)):
+        return Listing(checked[1], checked[0], rule=FIELD_CHECK)
     kinds = asked_kinds(retrieval.question)
     existence = not kinds and bool(EXISTS_RE.search(retrieval.question))
     if existence:  # "Is Bellevue one of the job locations?": yes, and which entries
@@ -62,8 +65,6 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
         question, found = retrieval.question, retrieval.matches
         if written := shared_authors(question, context, found):
             return Listing(written, "", rule="shared-authors")
-        if FIELD_CHECK not in disabled and (checked := field_check(question, context, found)):
-            return Listing(checked[1], checked[0], rule=FIELD_CHECK)
         written = field_answer(question, context, found)
         return Listing(written, "", rule="field") if written else None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
@@ -152,6 +153,8 @@ def field_answer(question: str, context: Context, matches: list[Match] = ()) -> 
         return None
     match = FIELD_QUESTIONS[POSITION].search(question)
     places = re.findall(rf"\b(?:{_ORDINAL})\b", match.group(0).lower()) if match else []
+    if len(places) < len(re.findall(rf"\b(?:{_ORDINAL})\b", question, re.I)):
+        return None  # "the first, second and third authors": more places than the answer would name
     written = [_field_sentence(fields[0], source, places) for source in named]
     return " ".join(written) if all(written) else None
 
@@ -175,6 +178,13 @@ def _field_sentence(field: str, source: Source, places: list[str] = ()) -> str |
 
 
 FIELD_CHECK = "field-check"  # its name in RAG_DISABLED_RULES
+# What a yes/no question says when it asks about a paper's filing or its authors ("Does KESTREL use
+# graph learning?" asks about its method, which the area does not answer).
+CHECK_CUES = {
+    AREA: re.compile(r"\b(?:filed|listed|under|areas?|categor(?:y|ies|ised|ized)|sections?)\b", re.I),
+    AUTHOR: re.compile(r"\b(?:co-?authors?|authored|authors?|wrote|written|by)\b", re.I),
+}
+EITHER_RE = re.compile(r"\bor\b", re.I)
 
 
 def field_check(question: str, context: Context, matches: list[Match] = ()) -> tuple[str, str] | None:
@@ -186,7 +196,9 @@ def field_check(question: str, context: Context, matches: list[Match] = ()) -> t
     """
     if not YES_NO_RE.match(question) or COMPOUND_RE.search(question) or FIELD_QUESTIONS[POSITION].search(question):
         return None
-    asked = [m for m in matches if m.field in (AREA, AUTHOR)]
+    if EITHER_RE.search(question):  # "Is it by A or B?": not a question every name must pass
+        return None
+    asked = [m for m in matches if m.field in (AREA, AUTHOR) and CHECK_CUES[m.field].search(question)]
     # The paper by its own name, the area or author asked about set aside: "the data preparation paper"
     # names an area, and "retrieval-augmented generation" is no title's words.
     rest = phrase_form(question)

@@ -15,6 +15,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.assistant.catalog import Catalog, Match
+from rag.assistant.schema import KIND
 from rag.assistant.spelling import Abbreviations, Speller, read_question
 from rag.config import RETRIEVERS, Config
 from rag.errors import RagError
@@ -87,7 +88,7 @@ class HybridRetriever:
         assert self.catalog is not None
         for key, value in filters.items():
             known = self.catalog.values.get(key, set())
-            if key != "kind" and value not in known:
+            if key != KIND and value not in known:
                 sample = ", ".join(sorted(known)[:8]) or "none"
                 raise RagError(f"No entries with {key}={value!r}; known values include: {sample}")
 
@@ -119,7 +120,7 @@ class HybridRetriever:
         seen = {h.node.node_id for h in hits}
         expanded: list[BaseNode] = []
         for match in matches:
-            if match.field == "kind":  # a whole kind is counted in the facts, not pasted in
+            if match.field == KIND:  # a whole kind is counted in the facts, not pasted in
                 continue
             for entry_id in match.ids:
                 if entry_id not in seen and (allowed is None or entry_id in allowed):

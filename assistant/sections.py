@@ -11,6 +11,7 @@ import re
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import Listing
 from rag.assistant.schema import CHUNK, TITLE
+from rag.assistant.spelling import spelt_out
 from rag.assistant.text import terms
 from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
 
@@ -57,10 +58,17 @@ TOPIC_FRAMES = (
 MIN_HEADING_WORDS = 2
 
 
+# A clause after a yes/no frame states a claim ("do the docs mention that options are required?"):
+# whether it holds is the question, not whether a topic is covered.
+CLAUSE_RE = re.compile(r"^(?:that|whether|if|how|why|when|what|which|who)\b", re.I)
+
+
 def topic_of(question: str) -> tuple[str, bool] | None:
-    """The topic a question about the documents' contents asks for, and whether it asks yes or no."""
+    """The topic a question about the documents' contents asks for, and whether it asks yes or no; the
+    question as typed (an abbreviation's spelt-out meaning after it set aside)."""
+    asked = spelt_out(question)[0]
     for frame, yes_no in TOPIC_FRAMES:
-        if match := frame.match(question):
+        if (match := frame.match(asked)) and not (yes_no and CLAUSE_RE.match(match.group("topic"))):
             return match.group("topic"), yes_no
     return None
 
@@ -73,6 +81,8 @@ def heading_path(source: Source) -> list[str]:
 
 
 def _heading_terms(path: list[str]) -> set[str]:
+    if not path:
+        return set()
     return terms(" ".join([re.sub(r"\.\w+$", "", path[0]).replace("-", " ").replace("_", " "), *path[1:]]))
 
 

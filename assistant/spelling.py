@@ -172,6 +172,8 @@ class Abbreviations:
 
     def stands_for_words(self, abbreviation: str) -> bool:
         """Could it stand for words of the index, even ambiguously ("CL": continual or contrastive learning)?"""
+        if abbreviation.lower() in STOPWORDS:
+            return False
         ranked = self._phrases.get(abbreviation.lower(), Counter()).most_common(1)
         return bool(ranked) and (ranked[0][1] >= MIN_COUNT or self._only_phrase(abbreviation) is not None)
 

@@ -190,6 +190,6 @@ def shuffled(candidate: dict, item_id: str, kind: str, sources: list[str], rng: 
         "question": candidate["question"].strip(),
         "choices": choices,
         "answer": position,
-        KIND: kind,
+        "kind": kind,
         "sources": sources,
     }

@@ -13,7 +13,7 @@ from rag.assistant.context import build_context
 def closest(retriever, question: str) -> str | None:
     retrieval = retriever.retrieve(question)
     context = build_context(retrieval, retriever.cfg.context_chars, retriever.cfg.max_context_entries)
-    return best_match_answer(question, context, retriever.embedder)
+    return best_match_answer(question, context, retriever.embedder, [hit.node.node_id for hit in retrieval.hits])
 
 
 @pytest.mark.parametrize(

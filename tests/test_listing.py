@@ -365,6 +365,11 @@ def test_a_topic_word_in_another_form_names_its_area(mini_retriever):
             "Lindqvist and Jonas (Joe) Weber [1].",
         ),
         (
+            "Is Elena Ferreira an author of the KESTREL paper?",  # about this paper, not whether she is on any
+            "No: “KESTREL: Low-latency speech recognition on small devices” is by Priya Raghunathan, Tomas "
+            "Lindqvist and Jonas (Joe) Weber [1].",
+        ),
+        (
             "Is Elena Ferreira an author of KESTREL?",
             "No: “KESTREL: Low-latency speech recognition on small devices” is by Priya Raghunathan, Tomas "
             "Lindqvist and Jonas (Joe) Weber [1].",
@@ -376,13 +381,9 @@ def test_a_yes_no_question_about_a_named_papers_area_or_authors_is_answered_by_i
 ):
     listing, context = listed(mini_retriever, question)
     assert listing is not None and listing.rule == "field-check"
-    n = next(s.n for s in context.sources if s.ids == listing_ids(listing, context))
+    paper = "paper/walker" if "WALKER" in question else "paper/kestrel"
+    n = next(s.n for s in context.sources if s.ids[0].startswith(paper))
     assert listing.text == stated.replace("[1]", f"[{n}]") and verify(listing.cited, context).clean
-
-
-def listing_ids(listing, context) -> list[str]:
-    cited = int(re.findall(r"\[(\d+)\]", listing.cited)[-1])
-    return context.by_number()[cited].ids
 
 
 @pytest.mark.parametrize(
@@ -391,6 +392,8 @@ def listing_ids(listing, context) -> list[str]:
         "Is the speech recognition paper about hearing aids?",  # named by its area: the area is not asked
         "Is KESTREL filed under graph learning, and who wrote it?",  # a second part
         "Is Tomas Lindqvist the first author of KESTREL?",  # a place in the list, not membership
+        "Does KESTREL use graph learning?",  # its method, which its area does not answer
+        "Is KESTREL by Tomas Lindqvist or Elena Ferreira?",  # either name would do
     ],
 )
 def test_yes_no_questions_the_metadata_does_not_decide_are_left_alone(mini_retriever, question):

@@ -43,9 +43,18 @@ def test_a_question_about_where_the_documents_cover_a_topic_is_read_as_one(quest
     assert topic_of(question) == (topic, yes_no)
 
 
+def test_the_question_is_read_as_typed_without_its_spelt_out_abbreviations():
+    assert topic_of("where is CLI testing documented? — CLI: command line interface") == ("CLI testing", False)
+
+
 @pytest.mark.parametrize(
     "question",
-    ["Where do I put the completion script?", "Is there a way to lazily load subcommands?", "How do aliases work?"],
+    [
+        "Where do I put the completion script?",
+        "Is there a way to lazily load subcommands?",
+        "How do aliases work?",
+        "Does the documentation mention that options are required by default?",  # a claim, not a topic
+    ],
 )
 def test_other_questions_are_not(question):
     assert topic_of(question) is None

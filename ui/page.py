@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rag.assistant.schema import AREA, CHUNK, CITY, KIND, OVERVIEW, PAPER, POSTING, TITLE, authors_of
-from rag.ingest.sections import PATH_SEPARATOR
+from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
 
 MAX_EXAMPLES = 6
 
@@ -73,7 +73,7 @@ def _section_examples(chunks: list[Mapping[str, object]], count: int = 4) -> lis
     """ "What does options.md say about Multi Value Options?": a section of each of the first few files."""
     chosen: dict[str, str] = {}
     for meta in sorted(chunks, key=lambda m: str(m.get(TITLE))):
-        path = str(meta.get(TITLE) or "").split(" (part ")[0].split(PATH_SEPARATOR)
+        path = PIECE_MARK_RE.sub("", str(meta.get(TITLE) or "")).split(PATH_SEPARATOR)
         if len(path) >= 3 and path[0] not in chosen:  # a subsection: more specific than a page's title
             chosen[path[0]] = f"What does {path[0]} say about {path[-1]}?"
     return list(chosen.values())[:count]
@@ -81,7 +81,7 @@ def _section_examples(chunks: list[Mapping[str, object]], count: int = 4) -> lis
 
 def _file_of(title: str) -> str:
     """ "usage.md › Setup (part 2)" → "usage.md"; "paper.pdf, page 4" → "paper.pdf"."""
-    return title.split(" (part ")[0].split(PATH_SEPARATOR)[0].split(", page ")[0]
+    return PIECE_MARK_RE.sub("", title).split(PATH_SEPARATOR)[0]
 
 
 def _short(title: str) -> str:
