@@ -99,21 +99,23 @@ class Catalog:
         titles = {phrase_form(str(n.metadata.get(TITLE) or "")) for n in nodes}
         self._titles = sorted((t for t in titles if len(t.split()) >= MIN_TITLE_WORDS), key=len, reverse=True)
 
-    def find(self, question: str) -> list[Match]:
-        """Every author, city, country or area named in the question, longest names first."""
+    def _without_titles(self, question: str) -> str:
+        """The question in phrase form with each title it names set apart as one name (" | ")."""
         text = phrase_form(question)
         for title in self._titles:
             text = text.replace(title, " | ")
+        return text
+
+    def find(self, question: str) -> list[Match]:
+        """Every author, city, country or area named in the question, longest names first."""
+        text = self._without_titles(question)
         found: dict[tuple[str, str], Match] = {}
         for field, value, pattern in sorted(self._patterns, key=lambda p: -len(p[2])):
             if len(pattern.strip()) >= 3 and pattern in text and (field, value) not in found:
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         # An abbreviation's meaning names a thing whole ("MIA: membership inference attacks"): its words
         # name an area only as the area's whole name, not one by one ("inference": "Causal inference").
-        asked = phrase_form(spelt_out(question)[0])
-        for title in self._titles:
-            asked = asked.replace(title, " | ")
-        for word in asked.split():
+        for word in self._without_titles(spelt_out(question)[0]).split():
             # Only a word as long as the area's ("causality" for "causal"): "explain" is no "explainable".
             area, length = next((self._area_stems[s] for s in terms(word) if s in self._area_stems), ("", 0))
             if area and len(word) >= length and (AREA, area) not in found:
