@@ -457,7 +457,7 @@ def _selected(matches: list, words_from: str, where: dict[str, Source], every: b
     words = terms(words_from) - ENTRY_NOUNS
     if not words:  # "Which postings are not in India?": every entry of the kind, or nothing to exclude
         return set(where) if every else None
-    return {i for i, s in where.items() if words <= terms(s.render())}
+    return {i for i, s in where.items() if words <= terms(s.stated())}
 
 
 def _described(matches: list, words_from: str, including: bool) -> str:
