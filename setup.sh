@@ -2,8 +2,19 @@
 # Set up everything on a fresh machine and start chatting on the embedded defaults.
 #   ./setup.sh            install, fetch the local model, index the bundled guide, start the server, chat
 #   ./setup.sh --no-chat  the same without the chat (used by CI)
+#   ./setup.sh --native   also build the model server for this CPU (AVX-512 where it has it; minutes,
+#                         kept only if it passes a one-completion self-test); combines with --no-chat
 set -euo pipefail
 cd "$(dirname "$0")"
+
+chat=1 native=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-chat) chat=0 ;;
+    --native) native=(--native) ;;
+    *) echo "Unknown option: $arg (known: --no-chat, --native)" >&2; exit 2 ;;
+  esac
+done
 
 PYTHON="${PYTHON:-python3}"
 step_started=$SECONDS
@@ -22,10 +33,10 @@ step "Installing the project (prebuilt wheels only: the model server is llama.cp
 .venv/bin/python -m pip install --progress-bar on --only-binary xllamacpp -e ".[local,test]"
 
 step "Local model, index and model server"
-.venv/bin/rag setup
+.venv/bin/rag setup "${native[@]}"
 step "done"
 
-if [ "${1:-}" != "--no-chat" ] && [ -t 0 ]; then
+if [ "$chat" = 1 ] && [ -t 0 ]; then
   echo "==> Chat (an empty line quits; later: .venv/bin/rag chat)"
   exec .venv/bin/rag chat
 fi

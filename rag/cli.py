@@ -114,8 +114,9 @@ def chat(cfg: Config, filters: dict[str, str]) -> None:
 @cli.command()
 @common_options
 @click.option("--no-ingest", is_flag=True, help="Only install the model; do not build the index.")
-@examples("rag setup")
-def setup(cfg: Config, no_ingest: bool) -> None:
+@click.option("--native", is_flag=True, help="First build the model server for this CPU (minutes; self-tested).")
+@examples("rag setup", "rag setup --native")
+def setup(cfg: Config, no_ingest: bool, native: bool) -> None:
     """Prepare the embedded defaults: local model, index of the bundled corpus, model server.
 
     Safe to run again: each step is skipped when already done (an existing index is kept;
@@ -123,7 +124,7 @@ def setup(cfg: Config, no_ingest: bool) -> None:
     """
     from rag.setup import prepare
 
-    prepare(cfg, ingest=not no_ingest)
+    prepare(cfg, ingest=not no_ingest, native=native)
 
 
 @cli.group()

@@ -54,11 +54,18 @@ def steps(cfg: Config, ingest: bool = True) -> list[str]:
     return [*model, *index, "the model server", *(["its prompt prefix"] if ingest else [])]
 
 
-def prepare(cfg: Config, ingest: bool = True, say: Say = say, progress_bar: ProgressBar = progress_bar) -> None:
-    """Each of `steps`, skipped when done; an existing index, maybe of the user's own files, is kept."""
+def prepare(
+    cfg: Config,
+    ingest: bool = True,
+    native: bool = False,
+    say: Say = say,
+    progress_bar: ProgressBar = progress_bar,
+) -> None:
+    """Each of `steps`, skipped when done; an existing index, maybe of the user's own files, is kept.
+    `native` first builds the model server for this CPU (`rag.runtime.native`), kept if it passes its test."""
     from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
-    from rag.runtime.server import ensure_server
+    from rag.runtime.server import ensure_server, stop_server
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -67,6 +74,11 @@ def prepare(cfg: Config, ingest: bool = True, say: Say = say, progress_bar: Prog
             with progress_bar(SIZE, "Model", "B") as bar:
                 fetch_model(cfg, progress=bar.update)
             say(f"Model installed and verified: {model_path(cfg)}")
+        if native:
+            from rag.runtime.native import build_for_this_cpu
+
+            if build_for_this_cpu(cfg, say) and stop_server(cfg):
+                say("Stopped the model server started from the previous build; starting the new one.")
     if ingest:
         try:
             version = current_version(cfg)

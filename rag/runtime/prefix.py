@@ -2,22 +2,23 @@
 
 Every answer's prompt starts with the same text (the system prompt, and in the corpus mode the whole
 corpus). llama.cpp's server saves a slot's KV cache to a file and restores it into any slot
-(`POST /slots/{id}?action=save|restore`), so the prefix is read once per (prefix text, model, runtime,
-window, slots) — the file's name is a hash of all five; a file saved by a server with another number of
-slots does not load (llama.cpp: "n_stream mismatch") — and a new server restores it in well under a second
-instead of reading it for a minute or more.
+(`POST /slots/{id}?action=save|restore`), so a new server restores the prefix in well under a second
+instead of reading it for a minute or more. It is read once per (prefix text, model, runtime build,
+window, slots): the file's name is a hash of them. A build for this CPU computes the cache with other
+kernels, so it reads its own; a file saved by a server with another number of slots does not load
+(llama.cpp: "n_stream mismatch").
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata
 
 import httpx
 
 from rag.config import Config
 from rag.runtime.model import SHA256
+from rag.runtime.native import installed_build
 from rag.runtime.server import auth_headers, base_url, slot_dir
 
 KEEP_PREFIXES = 4
@@ -25,11 +26,9 @@ KEEP_PREFIXES = 4
 
 def prefix_file(cfg: Config, messages: list[dict[str, str]]) -> str:
     """The file name a prefix's KV cache is saved under, in `slot_dir`."""
-    try:
-        runtime = metadata.version("xllamacpp")
-    except metadata.PackageNotFoundError:
-        runtime = "unknown"
-    key = json.dumps([messages, cfg.model, SHA256, runtime, cfg.server_ctx, cfg.server_parallel], sort_keys=True)
+    key = json.dumps(
+        [messages, cfg.model, SHA256, installed_build(), cfg.server_ctx, cfg.server_parallel], sort_keys=True
+    )
     return f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:24]}.bin"
 
 

@@ -27,6 +27,7 @@ from rag.errors import MODEL_MISSING, RagError
 from rag.locks import file_lock
 from rag.runtime.launch import KEY_VARIABLE, MODULE, last_meaningful_line
 from rag.runtime.model import is_installed, model_path
+from rag.runtime.native import installed_build
 
 
 def pid_file(cfg: Config) -> Path:
@@ -232,7 +233,9 @@ def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
 def server_state(cfg: Config) -> str:
     """What `rag server status` says: up, crashed (how), or down."""
     if is_healthy(cfg):
-        return f"Up: {cfg.shown_endpoint} ({cfg.model}, {cfg.server_parallel} slots)"
+        if not cfg.uses_local_server:
+            return f"Up: {cfg.shown_endpoint} ({cfg.model})"
+        return f"Up: {cfg.shown_endpoint} ({cfg.model}, {cfg.server_parallel} slots, {installed_build()})"
     crashed = crash_report(cfg)
     if crashed:
         return "Crashed " + crashed.removeprefix("The model server crashed ")
