@@ -9,7 +9,6 @@ is counted in `failed`.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -18,6 +17,7 @@ from gradio_client import Client
 from rag.assistant.answer import Assistant
 from rag.config import Config
 from rag.eval.metrics import percentile
+from rag.runtime.server import free_port
 
 # Questions only the model answers (free text about one entry), distinct so that none is a repeat.
 QUESTIONS = (
@@ -30,12 +30,6 @@ QUESTIONS = (
     "What does the paper on anomaly thresholding adapt to?",
     "What does the Bengaluru posting's team work on?",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _one_user(url: str, question: str, times: list[tuple[float | None, float]], failed: list[str]) -> None:
@@ -63,7 +57,7 @@ def crowd_rows(cfg: Config, users: list[int], assistant: Assistant) -> list[dict
     """One row per crowd size: p50/p95 of each user's first answer text and whole answer."""
     from rag.ui.app import build_app, serve
 
-    port = _free_port()
+    port = free_port()
     app = serve(build_app(cfg, assistant), "127.0.0.1", port, prevent_thread_lock=True)
     rows = []
     try:

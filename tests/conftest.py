@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from rag.config import BUNDLED_CORPUS, Config, load_config
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
-from rag.runtime.server import ensure_server, stop_server
+from rag.runtime.server import ensure_server, free_port, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The small corpus unit tests read: a guide (two research areas, four papers, a figure caption, three
@@ -61,12 +60,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def cfg(tmp_path: Path) -> Config:
     return load_config(env={}, data_dir=tmp_path / "data", server_port=TEST_PORT)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

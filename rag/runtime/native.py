@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -87,19 +86,13 @@ def _pip(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def self_test(cfg: Config) -> str | None:
     """Start a server from the installed build on a spare port and ask it for one real completion;
     None when it answered, else what went wrong in one line."""
     from rag.assistant.llm import make_client
-    from rag.runtime.server import stop_server
+    from rag.runtime.server import free_port, stop_server
 
-    trial = cfg.replace(server_port=_free_port(), server_parallel=1, base_url=None)
+    trial = cfg.replace(server_port=free_port(), server_parallel=1, base_url=None)
     try:
         client = make_client(trial)
         reply = client.chat.completions.create(

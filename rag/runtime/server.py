@@ -150,6 +150,13 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
         )
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a trial server, a test, a benchmark's page)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _port_open(cfg: Config) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
