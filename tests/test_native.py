@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import RagError
-from rag.runtime.native import cmake_args, cpu_flags, installed_build
+from rag.runtime.native import _last_error, cmake_args, cpu_flags, installed_build, self_test
 
 AVX2_ONLY = {"sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"}
 # An Intel Xeon with AVX-512 and AMX (the machine where a native build crashed at the first prompt).
@@ -58,3 +58,15 @@ def test_the_installed_build_says_whether_it_is_the_prebuilt_wheel():
     # The project installs the prebuilt wheel; a build for this CPU would say so instead.
     assert installed_build().startswith("xllamacpp ")
     assert installed_build().endswith(("(prebuilt)", "(built for this CPU)"))
+
+
+def test_a_self_test_that_cannot_start_a_server_fails_in_one_line(cfg, tmp_path):
+    # No model file where this config looks: the trial server cannot start, so the build is not kept.
+    failure = self_test(cfg.replace(model_dir=tmp_path / "no-models"))
+    assert failure and "\n" not in failure and "model" in failure.lower()
+
+
+def test_a_failed_builds_last_error_line_is_what_is_said(tmp_path):
+    log = tmp_path / "native-build.log"
+    log.write_text("Building wheel\n  error: command 'g++' failed: No such file\n  note: This error originates\n\n")
+    assert _last_error(log) == "error: command 'g++' failed: No such file"

@@ -77,13 +77,22 @@ def installed_build() -> str:
     return f"{PACKAGE} {dist.version} ({'prebuilt' if prebuilt else 'built for this CPU'})"
 
 
-def _pip(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+def _pip(args: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """pip install (no dependencies, replacing the installed build), its output appended to `log`."""
+    with open(log, "a") as out:
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--no-deps", "--force-reinstall", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        ).returncode
+
+
+def _last_error(log: Path) -> str:
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith(("error", "cmake error", "fatal"))]
+    return ((errors or lines or ["(no output)"])[-1])[:200]
 
 
 def self_test(cfg: Config) -> str | None:
@@ -116,14 +125,17 @@ def build_for_this_cpu(cfg: Config, say: Say) -> bool:
         return False
     args = cmake_args(cpu_flags())
     version = metadata.version(PACKAGE)
-    say(f"Building {PACKAGE} {version} for this CPU ({' '.join(a for a in args if 'AVX' in a)}); this takes minutes…")
+    log = cfg.model_dir / "native-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    switches = " ".join(a.removeprefix("-DGGML_").removesuffix("=ON") for a in args if "AVX" in a)
+    say(f"Building {PACKAGE} {version} for this CPU ({switches}); minutes; the compiler's output: {log}")
     started = time.perf_counter()
     env = os.environ | {"CMAKE_ARGS": " ".join(args), "NPROC": str(os.cpu_count() or 2)}
-    built = _pip(["--no-binary", PACKAGE, f"{PACKAGE}=={version}"], env)
-    if built.returncode != 0:
-        last = [line for line in built.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
-        say(f"The build failed, keeping the prebuilt server: {last[0][:200]}")
-        _pip(["--only-binary", PACKAGE, f"{PACKAGE}=={version}"])
+    prebuilt = ["--only-binary", PACKAGE, f"{PACKAGE}=={version}"]
+    if _pip(["--no-binary", PACKAGE, f"{PACKAGE}=={version}"], log, env) != 0:
+        say(f"The build failed, keeping the prebuilt server: {_last_error(log)}")
+        _pip(prebuilt, log)
         return False
     say(f"Built in {time.perf_counter() - started:.0f} s; testing it with one real completion…")
     failure = self_test(cfg)
@@ -131,7 +143,6 @@ def build_for_this_cpu(cfg: Config, say: Say) -> bool:
         say(f"Kept: {installed_build()}")
         return True
     say(f"The build failed its self-test ({failure}); putting the prebuilt server back")
-    restored = _pip(["--only-binary", PACKAGE, f"{PACKAGE}=={version}"])
-    if restored.returncode != 0:
-        raise RagError(f"Could not put the prebuilt {PACKAGE} back: run ./setup.sh again")
+    if _pip(prebuilt, log) != 0:
+        raise RagError(f"Could not put the prebuilt {PACKAGE} back ({_last_error(log)}): run ./setup.sh again")
     return False
