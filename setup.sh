@@ -33,7 +33,7 @@ step "Installing the project (prebuilt wheels only: the model server is llama.cp
 .venv/bin/python -m pip install --progress-bar on --only-binary xllamacpp -e ".[local,test]"
 
 step "Local model, index and model server"
-.venv/bin/rag setup "${native[@]}"
+.venv/bin/rag setup ${native[@]+"${native[@]}"}  # an empty array under `set -u` needs this form
 step "done"
 
 if [ "$chat" = 1 ] && [ -t 0 ]; then

@@ -79,6 +79,8 @@ def prepare(
 
             if build_for_this_cpu(cfg, say) and stop_server(cfg):
                 say("Stopped the model server started from the previous build; starting the new one.")
+    elif native:
+        say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to build.")
     if ingest:
         try:
             version = current_version(cfg)

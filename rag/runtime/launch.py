@@ -1,8 +1,9 @@
 """Run the local model server: llama.cpp's own HTTP server from the prebuilt `xllamacpp` wheel, watched.
 
 `rag server start` spawns `python -m rag.runtime.launch …`, which is two processes: this supervisor,
-and the server it starts with `--serve`. The wheel is built for a fixed AVX2 baseline (no AVX-512 or
-AMX kernels), so the same install runs on every x86-64 CPU with AVX2 and needs no compiler. The
+and the server it starts with `--serve`. The default wheel is built for a fixed AVX2 baseline (no
+AVX-512 or AMX kernels), so the same install runs on every x86-64 CPU with AVX2 and needs no compiler;
+`rag setup --native` may replace it with a build for this CPU (`rag.runtime.native`). The
 server runs in a process of its own because a crash in llama.cpp takes its whole process down; the
 supervisor survives it and writes what happened (the signal or exit code, the log's last meaningful
 line) to the status file, so `rag ask`, `rag chat` and `rag server status` can say "crashed (SIGSEGV)"

@@ -18,8 +18,7 @@ import httpx
 
 from rag.config import Config
 from rag.runtime.model import SHA256
-from rag.runtime.native import installed_build
-from rag.runtime.server import auth_headers, base_url, slot_dir
+from rag.runtime.server import auth_headers, base_url, running_build, slot_dir
 
 KEEP_PREFIXES = 4
 
@@ -27,7 +26,7 @@ KEEP_PREFIXES = 4
 def prefix_file(cfg: Config, messages: list[dict[str, str]]) -> str:
     """The file name a prefix's KV cache is saved under, in `slot_dir`."""
     key = json.dumps(
-        [messages, cfg.model, SHA256, installed_build(), cfg.server_ctx, cfg.server_parallel], sort_keys=True
+        [messages, cfg.model, SHA256, running_build(cfg)[1], cfg.server_ctx, cfg.server_parallel], sort_keys=True
     )
     return f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:24]}.bin"
 

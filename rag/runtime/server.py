@@ -1,6 +1,7 @@
 """Start, find, watch and stop the local OpenAI-compatible model server.
 
-The server is llama.cpp's own, from the prebuilt `xllamacpp` wheel, run by `rag.runtime.launch` in a
+The server is llama.cpp's own, from the `xllamacpp` package (the prebuilt wheel, or a build for this
+CPU: `running_build` says which a server was started from), run by `rag.runtime.launch` in a
 process of its own under a small supervisor. One server per port: a file lock serialises starts, and
 a healthy server on the configured port is reused rather than started again. When the server dies
 of anything but `rag server stop`, the supervisor leaves a status file saying how; `crash_report`
@@ -45,6 +46,11 @@ def status_file(cfg: Config) -> Path:
     return cfg.model_dir / f"server-{cfg.server_port}.status"
 
 
+def build_file(cfg: Config) -> Path:
+    """Which build of the server package the server on this port was started from (`running_build`)."""
+    return cfg.model_dir / f"server-{cfg.server_port}.build"
+
+
 def slot_dir(cfg: Config) -> Path:
     """Saved KV caches of prompt prefixes, named by what they hold (`rag.runtime.prefix`)."""
     return cfg.model_dir / "slots"
@@ -68,6 +74,22 @@ def server_key(cfg: Config) -> str:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(key)
     return key
+
+
+def server_files(cfg: Config) -> list[Path]:
+    """Every file a server on this port leaves beside the model (its saved prefixes are shared, not here)."""
+    lock = cfg.model_dir / f"server-{cfg.server_port}.lock"
+    return [key_file(cfg), log_file(cfg), status_file(cfg), build_file(cfg), lock, pid_file(cfg)]
+
+
+def running_build(cfg: Config) -> tuple[str, str]:
+    """`installed_build` as it was when the server on this port was started: a build installed since
+    (`rag setup --native`) runs only from the next start."""
+    try:
+        shown, identity = json.loads(build_file(cfg).read_text())
+        return str(shown), str(identity)
+    except (OSError, ValueError, TypeError):
+        return installed_build()
 
 
 def endpoint_key(cfg: Config) -> str:
@@ -193,6 +215,7 @@ def _spawn(cfg: Config) -> subprocess.Popen:
     slot_dir(cfg).mkdir(parents=True, exist_ok=True)
     pid_file(cfg).parent.mkdir(parents=True, exist_ok=True)  # a new data directory: before the server starts
     status_file(cfg).unlink(missing_ok=True)  # this start's own ending is what counts now
+    build_file(cfg).write_text(json.dumps(installed_build()))  # the package this start's process loads
     # A new session: the server outlives the command that started it and is reused.
     # The key goes in the environment (readable by this account only), not on the command line.
     env = os.environ | {KEY_VARIABLE: server_key(cfg), "RAG_SERVER_LOG": str(log_file(cfg))}
@@ -242,7 +265,7 @@ def server_state(cfg: Config) -> str:
     if is_healthy(cfg):
         if not cfg.uses_local_server:
             return f"Up: {cfg.shown_endpoint} ({cfg.model})"
-        return f"Up: {cfg.shown_endpoint} ({cfg.model}, {cfg.server_parallel} slots, {installed_build()})"
+        return f"Up: {cfg.shown_endpoint} ({cfg.model}, {cfg.server_parallel} slots, {running_build(cfg)[0]})"
     crashed = crash_report(cfg)
     if crashed:
         return "Crashed " + crashed.removeprefix("The model server crashed ")
