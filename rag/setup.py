@@ -65,7 +65,7 @@ def prepare(
     `native` first builds the model server for this CPU (`rag.runtime.native`), kept if it passes its test."""
     from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
-    from rag.runtime.server import ensure_server, stop_server
+    from rag.runtime.server import ensure_server, is_healthy, stop_server
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -77,8 +77,11 @@ def prepare(
         if native:
             from rag.runtime.native import build_for_this_cpu
 
-            if build_for_this_cpu(cfg, say) and stop_server(cfg):
-                say("Stopped the model server started from the previous build; starting the new one.")
+            if build_for_this_cpu(cfg, say):
+                if stop_server(cfg):
+                    say("Stopped the model server started from the previous build; starting the new one.")
+                elif is_healthy(cfg):  # started from another data directory: not ours to stop
+                    say("A model server started elsewhere still runs the previous build; restart it to use this one.")
     elif native:
         say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to build.")
     if ingest:

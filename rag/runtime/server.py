@@ -77,7 +77,8 @@ def server_key(cfg: Config) -> str:
 
 
 def server_files(cfg: Config) -> list[Path]:
-    """Every file a server on this port leaves beside the model (its saved prefixes are shared, not here)."""
+    """Every file a server on this port leaves: beside the model, and its pid in the data directory (the
+    saved prefixes are shared by every server, so they are not among them)."""
     lock = cfg.model_dir / f"server-{cfg.server_port}.lock"
     return [key_file(cfg), log_file(cfg), status_file(cfg), build_file(cfg), lock, pid_file(cfg)]
 
