@@ -114,9 +114,10 @@ def chat(cfg: Config, filters: dict[str, str]) -> None:
 @cli.command()
 @common_options
 @click.option("--no-ingest", is_flag=True, help="Only install the model; do not build the index.")
-@click.option("--native", is_flag=True, help="First build the model server for this CPU (minutes; self-tested).")
+@click.option("--native", "server_build", flag_value="native", help="First build the model server for this CPU.")
+@click.option("--prebuilt", "server_build", flag_value="prebuilt", help="First put the prebuilt server back.")
 @examples("rag setup", "rag setup --native")
-def setup(cfg: Config, no_ingest: bool, native: bool) -> None:
+def setup(cfg: Config, no_ingest: bool, server_build: str | None) -> None:
     """Prepare the embedded defaults: local model, index of the bundled corpus, model server.
 
     Safe to run again: each step is skipped when already done (an existing index is kept;
@@ -124,7 +125,7 @@ def setup(cfg: Config, no_ingest: bool, native: bool) -> None:
     """
     from rag.setup import prepare
 
-    prepare(cfg, ingest=not no_ingest, native=native)
+    prepare(cfg, ingest=not no_ingest, server_build=server_build or "")
 
 
 @cli.group()

@@ -57,12 +57,13 @@ def steps(cfg: Config, ingest: bool = True) -> list[str]:
 def prepare(
     cfg: Config,
     ingest: bool = True,
-    native: bool = False,
+    server_build: str = "",
     say: Say = say,
     progress_bar: ProgressBar = progress_bar,
 ) -> None:
     """Each of `steps`, skipped when done; an existing index, maybe of the user's own files, is kept.
-    `native` first builds the model server for this CPU (`rag.runtime.native`), kept if it passes its test."""
+    `server_build` "native" first builds the model server for this CPU (`rag.runtime.native`), kept if it
+    passes its test; "prebuilt" puts the prebuilt wheel back in its place."""
     from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
     from rag.runtime.server import ensure_server, is_healthy, stop_server
@@ -74,16 +75,18 @@ def prepare(
             with progress_bar(SIZE, "Model", "B") as bar:
                 fetch_model(cfg, progress=bar.update)
             say(f"Model installed and verified: {model_path(cfg)}")
-        if native:
-            from rag.runtime.native import build_for_this_cpu
+        if server_build:
+            from rag.runtime.native import build_for_this_cpu, use_prebuilt
 
-            if build_for_this_cpu(cfg, say):
+            if server_build == "prebuilt":
+                use_prebuilt(cfg, say)
+            if server_build == "prebuilt" or build_for_this_cpu(cfg, say):
                 if stop_server(cfg):
                     say("Stopped the model server started from the previous build; starting the new one.")
                 elif is_healthy(cfg):  # started from another data directory: not ours to stop
                     say("A model server started elsewhere still runs the previous build; restart it to use this one.")
-    elif native:
-        say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to build.")
+    elif server_build:
+        say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to install.")
     if ingest:
         try:
             version = current_version(cfg)

@@ -182,8 +182,17 @@ def build_for_this_cpu(
         say(f"Kept: {installed_build()[0]}")
         return True
     say(f"The build failed its self-test ({failure}); putting the prebuilt server back")
+    use_prebuilt(cfg, say, pip)
+    return False
+
+
+def use_prebuilt(cfg: Config, say: Say, pip: Callable[[list[str], Path, dict[str, str] | None], int] = _pip) -> None:
+    """Install the prebuilt wheel of the installed version again, in place of a build for this CPU."""
+    version = metadata.version(PACKAGE)
+    log = cfg.model_dir / "native-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     prebuilt = ["--only-binary", PACKAGE, f"{PACKAGE}=={version}"]
     if pip(prebuilt, log, None) != 0:
         command = " ".join([sys.executable, "-m", "pip", "install", "--force-reinstall", "--no-deps", *prebuilt])
-        raise RagError(f"Could not put the prebuilt {PACKAGE} back ({last_error(log)}); run: {command}")
-    return False
+        raise RagError(f"Could not install the prebuilt {PACKAGE} ({last_error(log)}); run: {command}")
+    say(f"Installed: {installed_build()[0]}")
