@@ -9,7 +9,15 @@ import pytest
 
 from rag.config import Config
 from rag.errors import RagError
-from rag.runtime.native import build_for_this_cpu, build_name, cmake_args, cpu_flags, last_error, self_test
+from rag.runtime.native import (
+    build_for_this_cpu,
+    build_name,
+    cmake_args,
+    cpu_flags,
+    last_error,
+    self_test,
+    use_prebuilt,
+)
 
 AVX2_ONLY = {"sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"}
 AVX512 = {"avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"}
@@ -134,3 +142,11 @@ def test_a_build_that_fails_its_self_test_is_replaced_by_the_prebuilt_wheel(cfg)
 def test_when_the_prebuilt_wheel_cannot_be_put_back_the_error_gives_the_command(cfg):
     with pytest.raises(RagError, match="--only-binary xllamacpp xllamacpp=="):
         Steps([0, 1], failure="garbage").build(cfg)
+
+
+def test_the_prebuilt_wheel_is_put_back_on_request(cfg):
+    steps = Steps([0], failure=None)
+    use_prebuilt(cfg, steps.said.append, steps.pip)
+    ((args, env),) = steps.pip_calls
+    assert "--only-binary" in args and env is None  # no build switches: the registry's wheel
+    assert steps.said[-1].startswith("Installed: xllamacpp")
