@@ -116,7 +116,7 @@ def chat(cfg: Config, filters: dict[str, str]) -> None:
 @click.option("--no-ingest", is_flag=True, help="Only install the model; do not build the index.")
 @click.option("--native", "server_build", flag_value="native", help="First build the model server for this CPU.")
 @click.option("--prebuilt", "server_build", flag_value="prebuilt", help="First put the prebuilt server back.")
-@examples("rag setup", "rag setup --native")
+@examples("rag setup", "rag setup --native", "rag setup --prebuilt")
 def setup(cfg: Config, no_ingest: bool, server_build: str | None) -> None:
     """Prepare the embedded defaults: local model, index of the bundled corpus, model server.
 

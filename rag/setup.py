@@ -66,7 +66,7 @@ def prepare(
     passes its test; "prebuilt" puts the prebuilt wheel back in its place."""
     from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
-    from rag.runtime.server import ensure_server, is_healthy, stop_server
+    from rag.runtime.server import ensure_server, is_healthy, running_build, stop_server
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -76,14 +76,18 @@ def prepare(
                 fetch_model(cfg, progress=bar.update)
             say(f"Model installed and verified: {model_path(cfg)}")
         if server_build:
-            from rag.runtime.native import build_for_this_cpu, use_prebuilt
+            from rag.runtime.native import build_for_this_cpu, installed_build, prebuilt_installed, use_prebuilt
 
-            if server_build == "prebuilt":
+            if server_build == "native":
+                build_for_this_cpu(cfg, say)
+            elif prebuilt_installed():
+                say(f"Already installed: {installed_build()[0]}")
+            else:
                 use_prebuilt(cfg, say)
-            if server_build == "prebuilt" or build_for_this_cpu(cfg, say):
+            if is_healthy(cfg) and running_build(cfg)[1] != installed_build()[1]:
                 if stop_server(cfg):
                     say("Stopped the model server started from the previous build; starting the new one.")
-                elif is_healthy(cfg):  # started from another data directory: not ours to stop
+                else:  # started from another data directory: not ours to stop
                     say("A model server started elsewhere still runs the previous build; restart it to use this one.")
     elif server_build:
         say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to install.")

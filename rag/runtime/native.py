@@ -70,13 +70,24 @@ def cmake_args(flags: set[str]) -> list[str]:
     return ["-DGGML_NATIVE=OFF", *on, *OFFLINE]
 
 
+def is_prebuilt(wheel: str) -> bool:
+    """Is the package whose dist-info WHEEL text this is a registry's wheel? PyPI's carry a manylinux
+    (or musllinux) tag; one pip built here carries the bare platform ("linux_x86_64")."""
+    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
+    return any("manylinux" in tag or "musllinux" in tag for tag in tags)
+
+
+def prebuilt_installed() -> bool:
+    try:
+        return is_prebuilt(metadata.distribution(PACKAGE).read_text("WHEEL") or "")
+    except metadata.PackageNotFoundError:
+        return False
+
+
 def build_name(version: str, wheel: str, record: str) -> tuple[str, str]:
     """(what `rag server status` shows, what tells this build from any other) from the installed
     package's version and its dist-info WHEEL and RECORD texts."""
-    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
-    # PyPI's wheels carry a manylinux tag; one pip built here carries the bare platform ("linux_x86_64").
-    prebuilt = any("manylinux" in tag or "musllinux" in tag for tag in tags)
-    shown = f"{PACKAGE} {version} ({'prebuilt' if prebuilt else 'built for this CPU'})"
+    shown = f"{PACKAGE} {version} ({'prebuilt' if is_prebuilt(wheel) else 'built for this CPU'})"
     # Two local builds of one version differ in their compiled library, whose hash RECORD keeps.
     library = next((line.split(",")[1] for line in record.splitlines() if ".so," in line or ".pyd," in line), "")
     return shown, f"{shown} {library}"
@@ -120,7 +131,8 @@ def last_error(log: Path) -> str:
 
 def self_test(cfg: Config) -> str | None:
     """Start a server from the installed build on a spare port and give it one real prompt; None when it
-    answered as asked, else what went wrong in one line. The trial server's files go with it."""
+    answered as asked, else what went wrong in one line. When it passes, the trial server's files go with
+    it; when it fails, its log stays for the line that says so."""
     from rag.assistant.llm import make_client
     from rag.runtime.server import crash_report, free_port, server_files, stop_server
 

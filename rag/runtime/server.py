@@ -258,6 +258,7 @@ def stop_server(cfg: Config, timeout: float = 10.0) -> bool:
     else:
         os.killpg(pid, signal.SIGKILL)  # the supervisor and its server share a process group
     pid_path.unlink(missing_ok=True)
+    build_file(cfg).unlink(missing_ok=True)  # says what a running server loaded; none runs now
     return True
 
 
