@@ -133,20 +133,28 @@ def self_test(cfg: Config) -> str | None:
     """Start a server from the installed build on a spare port and give it one real prompt; None when it
     answered as asked, else what went wrong in one line. When it passes, the trial server's files go with
     it; when it fails, its log stays for the line that says so."""
-    from rag.assistant.llm import make_client
-    from rag.runtime.server import crash_report, free_port, server_files, stop_server
+    import httpx
+
+    from rag.runtime.server import auth_headers, crash_report, ensure_server, free_port, server_files, stop_server
 
     trial = cfg.replace(server_port=free_port(), server_parallel=1, base_url=None)
     failure: str | None = None
     try:
-        client = make_client(trial)
-        reply = client.chat.completions.create(
-            model=trial.model,
-            messages=[{"role": "user", "content": SELF_TEST_PROMPT}],
-            max_tokens=8,
-            temperature=0,
+        # Straight to the server, as the other runtime requests (`rag.runtime.prefix`) are: the answering
+        # code's client is above this layer.
+        reply = httpx.post(
+            f"{ensure_server(trial)}/chat/completions",
+            json={
+                "model": trial.model,
+                "messages": [{"role": "user", "content": SELF_TEST_PROMPT}],
+                "max_tokens": 8,
+                "temperature": 0,
+            },
+            headers=auth_headers(trial),
+            timeout=trial.llm_timeout,
         )
-        text = reply.choices[0].message.content or ""
+        reply.raise_for_status()
+        text = reply.json()["choices"][0]["message"]["content"] or ""
         if SELF_TEST_WORD not in text.lower():
             failure = f"asked for the word {SELF_TEST_WORD!r}, it wrote {text.strip()[:60]!r}"
     except Exception as exc:  # noqa: BLE001 - any failure of the trial means: keep the prebuilt wheel
