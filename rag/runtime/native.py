@@ -102,11 +102,16 @@ def installed_build() -> tuple[str, str]:
     return build_name(dist.version, dist.read_text("WHEEL") or "", dist.read_text("RECORD") or "")
 
 
+def _pip_command(args: list[str]) -> list[str]:
+    """pip install, no dependencies, replacing the installed build."""
+    return [sys.executable, "-m", "pip", "install", "--no-deps", "--force-reinstall", *args]
+
+
 def _pip(args: list[str], log: Path, env: dict[str, str] | None = None) -> int:
-    """pip install (no dependencies, replacing the installed build), its output appended to `log`."""
+    """`_pip_command`, its output appended to `log`."""
     with open(log, "a") as out:
         return subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--no-deps", "--force-reinstall", *args],
+            _pip_command(args),
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -213,6 +218,6 @@ def use_prebuilt(cfg: Config, say: Say, pip: Callable[[list[str], Path, dict[str
     log.parent.mkdir(parents=True, exist_ok=True)
     prebuilt = ["--only-binary", PACKAGE, f"{PACKAGE}=={version}"]
     if pip(prebuilt, log, None) != 0:
-        command = " ".join([sys.executable, "-m", "pip", "install", "--force-reinstall", "--no-deps", *prebuilt])
+        command = " ".join(_pip_command(prebuilt))
         raise RagError(f"Could not install the prebuilt {PACKAGE} ({last_error(log)}); run: {command}")
     say(f"Installed: {installed_build()[0]}")

@@ -46,6 +46,11 @@ def status_file(cfg: Config) -> Path:
     return cfg.model_dir / f"server-{cfg.server_port}.status"
 
 
+def lock_file(cfg: Config) -> Path:
+    # Per port, as the server is shared per port: concurrent starts make one server.
+    return cfg.model_dir / f"server-{cfg.server_port}.lock"
+
+
 def build_file(cfg: Config) -> Path:
     """Which build of the server package the server on this port was started from (`running_build`)."""
     return cfg.model_dir / f"server-{cfg.server_port}.build"
@@ -79,8 +84,7 @@ def server_key(cfg: Config) -> str:
 def server_files(cfg: Config) -> list[Path]:
     """Every file a server on this port leaves: beside the model, and its pid in the data directory (the
     saved prefixes are shared by every server, so they are not among them)."""
-    lock = cfg.model_dir / f"server-{cfg.server_port}.lock"
-    return [key_file(cfg), log_file(cfg), status_file(cfg), build_file(cfg), lock, pid_file(cfg)]
+    return [key_file(cfg), log_file(cfg), status_file(cfg), build_file(cfg), lock_file(cfg), pid_file(cfg)]
 
 
 def running_build(cfg: Config) -> tuple[str, str]:
@@ -140,7 +144,7 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
     call: if that one dies at start too, the error says how."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
-    lock = cfg.model_dir / f"server-{cfg.server_port}.lock"  # per port, as the server is shared per port
+    lock = lock_file(cfg)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock):  # concurrent starts make one server
         if is_healthy(cfg):  # another process started it while we waited
