@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.assistant.context import Context, Source
+from rag.assistant.doc_lists import doc_list_answer
 from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, absent_answer, list_answer, named_papers
 from rag.assistant.names import label_of, short_name
 from rag.assistant.questions import mentioned_kinds
@@ -491,7 +492,8 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
     """What code answers from the catalog, or None to ask the model: "the sources do not mention …" for
     a question about a name the index never mentions, else the first aggregate rule's answer, else a
     list, a count, a field of a named paper or the authors named papers share (`list_answer`), else the
-    document sections that cover a topic asked about (`section_answer`)."""
+    document sections that cover a topic asked about (`section_answer`), else the items of a list in
+    the documents (`doc_list_answer`)."""
     # Only when the question names nothing the index holds: beside a name it does hold ("Who wrote EMC2,
     # CANARY-BOB?"), an unknown name is a premise for the answer to set right, not the subject.
     if retrieval.absent and not (
@@ -503,6 +505,7 @@ def catalog_answer(retrieval: Retrieval, context: Context, disabled: frozenset[s
         aggregate_answer(retrieval, context, disabled)
         or list_answer(retrieval, context, disabled)
         or section_answer(retrieval.question, context, disabled)
+        or doc_list_answer(retrieval, context, disabled)
     )
 
 

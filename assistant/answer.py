@@ -17,6 +17,7 @@ from rag.assistant.best_match import answers_nothing, best_match_answer
 from rag.assistant.citations import ABSTAIN_RE, UNCITED, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
+from rag.assistant.doc_lists import DOC_LIST
 from rag.assistant.excerpts import excerpt_context
 from rag.assistant.listing import FIELD_CHECK
 from rag.assistant.llm import complete, make_client, stream_chat
@@ -38,7 +39,18 @@ MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
     frozenset(RULES)
-    | {SPELLING, ABSENT, ABBREVIATIONS, BEST_MATCH, FOLLOW_UP, DENIED_YES, MOVED_CITATION, SECTIONS, FIELD_CHECK}
+    | {
+        SPELLING,
+        ABSENT,
+        ABBREVIATIONS,
+        BEST_MATCH,
+        FOLLOW_UP,
+        DENIED_YES,
+        MOVED_CITATION,
+        SECTIONS,
+        FIELD_CHECK,
+        DOC_LIST,
+    }
     | frozenset(VERIFY_RULES)
 )
 # For fitting the whole corpus in the local server's window: tokens for the system prompt, question and
@@ -257,6 +269,8 @@ class Assistant:
             return
         answered_by, rule = "model", ""
         listing = None if filters else catalog_answer(retrieval, context, self.cfg.disabled)
+        if listing and listing.context:  # the sources it cites, shown as it read them
+            context = listing.context
         # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
         verified = verify(listing.cited, context) if listing and listing.cited else None
         if listing and (verified is None or verified.clean):

@@ -16,6 +16,7 @@ from llama_index.core.schema import BaseNode
 from rag.assistant.schema import (
     AREA,
     AUTHOR,
+    CHUNK,
     CITY,
     COUNTRY,
     FILTER_KEYS,
@@ -30,6 +31,7 @@ from rag.assistant.schema import (
 from rag.assistant.spelling import Abbreviations, Speller, spelt_out
 from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
+from rag.ingest.sections import PIECE_MARK_RE
 
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
@@ -97,6 +99,11 @@ class Catalog:
         # Titles of several words, longest first: a title the question names is one name, and its words
         # ("Membership inference attacks …") do not also name an area ("Causal inference").
         titles = {phrase_form(str(n.metadata.get(TITLE) or "")) for n in nodes}
+        # A long document section's pieces, in document order, by the section they belong to.
+        self._pieces: dict[tuple[str, str], list[BaseNode]] = defaultdict(list)
+        for node in sorted(nodes, key=_position):
+            if node.metadata.get(KIND) == CHUNK:
+                self._pieces[_section_key(node)].append(node)
         self._titles = sorted((t for t in titles if len(t.split()) >= MIN_TITLE_WORDS), key=len, reverse=True)
 
     def _without_titles(self, question: str) -> str:
@@ -132,6 +139,11 @@ class Catalog:
                         found[(KIND, kind)] = Match(KIND, kind, ids)
         return list(found.values())
 
+    def section_pieces(self, node: BaseNode) -> list[BaseNode]:
+        """Every piece of the document section `node` is a piece of, in document order ([node] when the
+        section is one piece, or `node` is no document section)."""
+        return self._pieces.get(_section_key(node)) or [node]
+
     def names(self) -> list[str]:
         """Every name the index gives: its authors, places and areas, and its entries' titles."""
         return [value for _, value in self._names] + [str(n.metadata.get(TITLE) or "") for n in self.nodes.values()]
@@ -150,3 +162,13 @@ class Catalog:
         if not filters:
             return None
         return {i for i, n in self.nodes.items() if all(str(n.metadata.get(k, "")) == v for k, v in filters.items())}
+
+
+def _section_key(node: BaseNode) -> tuple[str, str]:
+    """The document and section a piece belongs to: its id without its number, its title without "(part n)"."""
+    return node.node_id.rsplit("/", 1)[0], PIECE_MARK_RE.sub("", str(node.metadata.get(TITLE) or ""))
+
+
+def _position(node: BaseNode) -> tuple[str, int]:
+    number = node.node_id.rsplit("/", 1)[-1]
+    return node.node_id.rsplit("/", 1)[0], int(number) if number.isdigit() else 0

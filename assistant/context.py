@@ -49,6 +49,8 @@ CONFUSABLES = str.maketrans(
     "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
+TABLE_ROW_RE = re.compile(r"(?m)^[ \t]*\|.*$")
+IMAGE_RE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 
 
 @dataclass
@@ -243,14 +245,28 @@ def display_text(node: BaseNode) -> str:
     return neutralise(text)
 
 
+def section_body(node: BaseNode) -> str:
+    """A document section's text as `display_text` shows it, without the first line when that repeats the
+    section's heading path (stored as its "section" when it was ingested)."""
+    text = display_text(node)
+    first, _, rest = text.partition("\n")
+    return rest if first.strip() and first.strip() == str(node.metadata.get("section", "")).strip() else text
+
+
 def neutralise(text: str) -> str:
     """Defuse documents: drop sentences that address the assistant, and planted citation markers.
 
     `[3]` → `(3)` and `Source 7:` → `Source 7 -`, so a document cannot fake a source block.
     """
-    text = omit_instructions(text)
+    text = omit_instructions(_table_images(text))
     text = CITATION_RE.sub(r"(\1)", text)
     return re.sub(r"(?im)^(\s*(?:source|\[)\s*\d+)\s*[:\]]", r"\1 -", text)
+
+
+def _table_images(text: str) -> str:
+    """A table row's images (a project's "GitHub stars" badge) as their alt text: the address is all the
+    risk an image holds, and the sentence an image would have omitted runs on over the following rows."""
+    return TABLE_ROW_RE.sub(lambda row: IMAGE_RE.sub(r"\1", row.group(0)), text)
 
 
 def omit_instructions(text: str) -> str:

@@ -37,6 +37,7 @@ class Listing:
     cited: str
     counted: str
     rule: str = ""  # which rule wrote it: its RAG_DISABLED_RULES name, or "list", "field", "shared-authors"
+    context: Context | None = None  # the sources it cites, when it shows more of them than retrieval gave
 
     @property
     def text(self) -> str:

@@ -35,6 +35,7 @@ class Retrieval:
     version: str = ""
     catalog_ids: tuple[str, ...] | None = None  # every entry the filters allow, for whole-index answers
     absent: tuple[str, ...] = ()  # names and numbers of the question that the index never mentions
+    catalog: Catalog | None = None  # the index's metadata, for what code reads beyond the hits
 
 
 class HybridRetriever:
@@ -128,7 +129,7 @@ class HybridRetriever:
                     expanded.append(self.catalog.nodes[entry_id])
         everything = tuple(i for i in self.catalog.nodes if allowed is None or i in allowed)
         seconds = time.perf_counter() - started
-        return Retrieval(question, hits, matches, expanded, seconds, version, everything, absent)
+        return Retrieval(question, hits, matches, expanded, seconds, version, everything, absent, self.catalog)
 
     def _retriever(self, mode: str, k: int, filters: dict[str, str]) -> BaseRetriever:
         assert self._index is not None and self._bm25 is not None

@@ -80,7 +80,7 @@ def heading_path(source: Source) -> list[str]:
     return [part for part in title.split(PATH_SEPARATOR) if part]
 
 
-def _heading_terms(path: list[str]) -> set[str]:
+def heading_terms(path: list[str]) -> set[str]:
     if not path:
         return set()
     return terms(" ".join([re.sub(r"\.\w+$", "", path[0]).replace("-", " ").replace("_", " "), *path[1:]]))
@@ -95,7 +95,7 @@ def covering_sections(topic: str, context: Context) -> list[tuple[list[str], lis
     need = min(MIN_HEADING_WORDS, len(wanted))
 
     def names_topic(path: list[str]) -> bool:
-        return bool(need) and len(wanted & _heading_terms(path)) >= need
+        return bool(need) and len(wanted & heading_terms(path)) >= need
 
     found: list[tuple[list[str], list[int]]] = []
     for source in context.sources:
@@ -131,11 +131,11 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
     sections = covering_sections(topic, context)
     if not sections:
         return None
-    named = [f"{_named(path)} {''.join(f'[{n}]' for n in numbers)}" for path, numbers in sections]
+    named = [f"{named_section(path)} {''.join(f'[{n}]' for n in numbers)}" for path, numbers in sections]
     where = named[0] if len(named) == 1 else "; ".join(named[:-1]) + f"; and {named[-1]}"
     return Listing(cited=f"It is covered in {where}.", counted="Yes." if yes_no else "", rule=SECTIONS)
 
 
-def _named(path: list[str]) -> str:
+def named_section(path: list[str]) -> str:
     """“Heading” (file › parent headings): the section's own heading first, where it is second."""
     return f"“{path[-1]}” ({PATH_SEPARATOR.join(path[:-1])})" if len(path) > 1 else f"“{path[0]}”"

@@ -1,0 +1,168 @@
+"""The items of a list in the documents: "how many example apps does the quickstart list?", "which
+interactive input libraries do the docs recommend?", answered by code from a Markdown list or table
+of a section retrieval found. A small model miscounts a list, and never sees the whole of one that
+runs over a long section's pieces; code counts it, names every item, and cites the pieces that hold
+them, shown whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from llama_index.core.schema import BaseNode
+
+from rag.assistant.context import Context, Source, display_text, section_body
+from rag.assistant.listing import NEGATION_RE, Listing
+from rag.assistant.retrieve import Retrieval
+from rag.assistant.schema import CHUNK
+from rag.assistant.sections import heading_path, heading_terms, named_section
+from rag.assistant.text import sentences, terms
+from rag.ingest.lists import DocList, doc_lists
+
+DOC_LIST = "doc-list"  # its name in RAG_DISABLED_RULES
+
+_VERB = r"(?:are|is|were|was|do|does|did|can|could|will|would|should|get|gets|have|has|in|on|of|for|there|that)"
+_NOUN = r"(?P<noun>[\w’'/-]+(?:\s+[\w’'/-]+){0,4}?)"
+# The frames of a question asking for the items of a list: how many there are, or which.
+COUNT_RE = re.compile(rf"^\s*how\s+many\s+{_NOUN}\s+{_VERB}\b", re.I)
+# "how many tools ship …": its first word
+COUNT_WORD_RE = re.compile(r"^\s*how\s+many\s+(?P<noun>[\w’'/-]+)", re.I)
+LIST_RES = (
+    re.compile(
+        rf"^\s*(?:list|name|enumerate)\s+(?:all\s+|every\s+|each\s+)?(?:of\s+)?(?:the\s+)?{_NOUN}\s+{_VERB}\b", re.I
+    ),
+    re.compile(rf"^\s*(?:which|what)\s+{_NOUN}\s+(?:do|does|did)\s+(?:the\s+)?(?:docs?|documentation|manual)\b", re.I),
+)
+SUPERLATIVE_RE = re.compile(r"\b(?:most|least|best|worst|first|last|\w+est)\b", re.I)
+# Words that say a list is asked for, not what it lists.
+FRAME_WORDS = terms("how many list listed name enumerate which what docs documentation manual recommend mention")
+# A list is the one asked about when the heading path and the paragraph before it hold this many of the
+# question's words (all of them for a one-word question), its section's own heading one of them, and
+# the paragraph (or, when that only points at the list, the heading) a word of what is counted.
+MIN_SHARED_WORDS = 2
+MIN_OVERLAP_CHARS = 20
+POINTER_RE = re.compile(r"\b(?:below|above)\b", re.I)  # a long section's pieces repeat the end of the one before
+
+
+@dataclass(frozen=True)
+class Found:
+    """A list in a section, with the pieces of the section that hold it."""
+
+    doc_list: DocList
+    path: list[str]
+    pieces: list[BaseNode]
+    holders: list[list[BaseNode]]  # for each item, the pieces its text is in
+    shared: int
+
+
+def asked_noun(question: str) -> tuple[str, bool] | None:
+    """What a list question counts or lists ("example apps"), and whether it asks how many; None when it
+    asks for something else (a negation or a superlative over the items is not their list)."""
+    if NEGATION_RE.search(question) or SUPERLATIVE_RE.search(question.split("?")[0].split(" than ")[0]):
+        return None
+    if match := COUNT_RE.match(question) or COUNT_WORD_RE.match(question):
+        return match.group("noun"), True
+    for frame in LIST_RES:
+        if match := frame.match(question):
+            return match.group("noun"), False
+    return None
+
+
+def section_text(pieces: list[BaseNode]) -> str:
+    """A section's pieces as one text, without what each piece repeats of the one before."""
+    text = ""
+    for piece in pieces:
+        part = section_body(piece)
+        overlap = next(
+            (k for k in range(min(len(text), len(part), 600), MIN_OVERLAP_CHARS - 1, -1) if text.endswith(part[:k])), 0
+        )
+        text = f"{text}\n{part[overlap:]}" if text else part
+    return text
+
+
+def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) -> Found | None:
+    """The list of a retrieved section whose heading path and lead hold the question's words, best-ranked
+    section first; None when no list is clearly the one asked about."""
+    if retrieval.catalog is None:
+        return None
+    wanted = terms(question) - FRAME_WORDS
+    counted = terms(noun) - FRAME_WORDS
+    need = min(MIN_SHARED_WORDS, len(wanted))
+    best: Found | None = None
+    tied = False
+    seen: set[str] = set()
+    for source in context.sources:
+        if source.kind != CHUNK or source.nodes[0].node_id in seen:
+            continue
+        pieces = retrieval.catalog.section_pieces(source.nodes[0])
+        seen.update(p.node_id for p in pieces)
+        path = heading_path(source)
+        for doc_list in doc_lists(section_text(pieces)):
+            shared = len(wanted & (heading_terms(path) | terms(doc_list.lead)))
+            own_heading = terms(path[-1]) if path else set()
+            if not (need and shared >= need and wanted & own_heading and counted & _what_it_lists(doc_list.lead, path)):
+                continue
+            if sum(name.endswith("…") for name in doc_list.names) * 2 > len(doc_list.names):
+                continue  # a list of statements, not of things to count or name
+            holders = [[p for p in pieces if _holds(p, item)] for item in doc_list.items]
+            if not all(holders):
+                continue
+            if best is not None and shared == best.shared:
+                tied = True
+            elif best is None or shared > best.shared:
+                best, tied = Found(doc_list, path, pieces, holders, shared), False
+    return None if tied else best  # two lists as good as each other: which one is meant is not clear
+
+
+def _what_it_lists(lead: str, path: list[str]) -> set[str]:
+    """The words that say what a list holds: its lead paragraph's, and its heading's when the lead's last
+    sentence only points at it ("Some of the most popular are listed below:" under "Third-party projects")."""
+    said = terms(lead)
+    last = sentences(lead)[-1] if lead else ""
+    if not lead or POINTER_RE.search(last):
+        said |= terms(path[-1]) if path else set()
+    return said
+
+
+def _holds(piece: BaseNode, item: str) -> bool:
+    """True when the piece holds the item's words (an item can straddle two pieces: then both do)."""
+    return terms(item) <= terms(display_text(piece)) or terms(item[:60]) <= terms(display_text(piece))
+
+
+def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
+    """ "9 are listed under “Examples” (quickstart.md › Quickstart):" and a line for each item ("- inout [1]") for a
+    question asking for the items of a list in the documents, with the context the answer cites (the
+    list's pieces shown whole), or None."""
+    if DOC_LIST in disabled or not (asked := asked_noun(retrieval.question)):
+        return None
+    noun, how_many = asked
+    found = find_list(retrieval.question, noun, retrieval, context)
+    if found is None:
+        return None
+    context, numbers = _with_pieces(context, found.pieces)
+    # One item a line, each cited by the piece that holds it: a line is the claim its citation supports.
+    items = [
+        f"- {name} [{numbers[holders[0].node_id]}]"
+        for name, holders in zip(found.doc_list.names, found.holders, strict=True)
+    ]
+    where = named_section(found.path)
+    count = len(items)
+    counted = f"{count} {'are' if count != 1 else 'is'} listed under {where}:" if how_many else f"Listed under {where}:"
+    return Listing(cited="\n".join(items), counted=counted + "\n", rule=DOC_LIST, context=context)
+
+
+def _with_pieces(context: Context, pieces: list[BaseNode]) -> tuple[Context, dict[str, int]]:
+    """The context with each piece of the list's section as a source shown whole (added after the others
+    when retrieval did not bring it), and each piece's source number."""
+    sources = list(context.sources)
+    numbers: dict[str, int] = {}
+    for piece in pieces:
+        at = next((i for i, s in enumerate(sources) if s.nodes[0].node_id == piece.node_id), None)
+        if at is None:
+            sources.append(Source(n=len(sources) + 1, nodes=[piece], passage=display_text(piece)))
+            at = len(sources) - 1
+        else:
+            sources[at] = replace(sources[at], passage=display_text(piece))
+        numbers[piece.node_id] = sources[at].n
+    return replace(context, sources=sources), numbers
