@@ -19,6 +19,7 @@ from rag.assistant.text import (
     CITATION_RE,
     DENIAL_RE,
     cited_numbers,
+    joined,
     last_sentence,
     ordered_terms,
     sentence_parts,
@@ -464,6 +465,7 @@ def source_holds_code(block: str, passages: list[str]) -> bool:
 
 
 CODE_CITATIONS = "code-citations"
+EXISTENCE_NAMES = "existence-names"  # `name_what_exists`
 
 
 def code_without_citations(code: str) -> str:
@@ -495,6 +497,7 @@ RULES: tuple[str, ...] = (
     UNCITED,
     CODE_BLOCK,
     CODE_CITATIONS,
+    EXISTENCE_NAMES,
 )
 
 
@@ -518,6 +521,8 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     # Tidied before the code goes back: a block's indentation is the code's, not a removal's gap.
     text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
     text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
+    if EXISTENCE_NAMES not in disabled:
+        text = name_what_exists(text, check.sources)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
     return Verified(
         text,
@@ -783,6 +788,35 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
         return match.group(0).replace(marker, f"{short_name(source)} {marker}", 1)
 
     return BARE_REFERENCE_RE.sub(name_one, text)
+
+
+# "Yes, there is a paper about X [16].", "There are two postings on Y [3][5]": a sentence saying that
+# entries exist, its citations at its end.
+EXISTS_SENTENCE_RE = re.compile(
+    r"\bthere\s+(?:is|are|was|were)\b[^.!?\n]*?(?P<cites>(?:[ \t]*\[\d+\])+)[ \t]*(?=[.!?]|$)", re.I | re.M
+)
+
+
+def name_what_exists(text: str, sources: dict[int, Source]) -> str:
+    """ "Yes, there is work on optimizers [30]." → "Yes, there is work on optimizers: “MADA: …” [30]."
+
+    Rule "existence-names" serves questions whether the index holds something ("is there any work on
+    X?", "anything about Y?"): the small model answers that there is, and cites it by number only,
+    which does not tell the reader what it is. Code writes the name of each entry the sentence cites
+    (papers and postings; a document section is not an entry a reader asked for), unless the
+    sentence names it already.
+    """
+
+    def name_them(match: re.Match[str]) -> str:
+        sentence = match.group(0)
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group("cites"))]
+        cited = [sources[n] for n in numbers if n in sources]
+        if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s) for s in cited):
+            return sentence
+        names = joined([f"{short_name(s)} [{s.n}]" for s in cited])
+        return sentence[: match.start("cites") - match.start()].rstrip() + f": {names}"
+
+    return EXISTS_SENTENCE_RE.sub(name_them, text)
 
 
 # A text names a source holding this share of the words of its name.

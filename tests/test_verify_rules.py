@@ -37,7 +37,7 @@ def test_every_rule_is_a_switch_of_the_answer_path():
     from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
-    assert len(set(citations.RULES)) == len(citations.RULES) == 14
+    assert len(set(citations.RULES)) == len(citations.RULES) == 15
 
 
 def test_cited_entry_removes_a_number_no_source_has():
@@ -312,3 +312,13 @@ def test_a_yes_its_source_denies_is_answered_no_with_the_denying_sentence():
     agrees = Context([_source(1, "chunk", "Short options take one dash. Click supports short options like -d.")])
     kept = verify("Yes, click supports short options like -d [1].", agrees, "Does click support short options like -d?")
     assert kept.citations and kept.denials == []
+
+
+def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
+    optimizers = Context([_paper(1, "MADA: meta-adaptive optimizers", "Kaan Ozkara", "MADA is a unified optimizer.")])
+    said = "There is a unified optimizer [1]."
+    named = verify(said, optimizers, "is there any work on optimizers?")
+    assert named.text == "There is a unified optimizer: “MADA: meta-adaptive optimizers” [1]." and named.clean
+    assert verify("MADA is a unified optimizer [1].", optimizers).text == "MADA is a unified optimizer [1]."  # named
+    off = verify(said, optimizers, "is there any work on optimizers?", _off(citations.EXISTENCE_NAMES))
+    assert off.text == said
