@@ -18,7 +18,19 @@ from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
 from rag.assistant.questions import ORDINALS, YES_NO_RE, asked_kinds
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import ANSWER_NOUNS, AREA, AUTHOR, AUTHORS, CITY, COUNTRY, KIND, PAPER, POSTING, authors_of
+from rag.assistant.schema import (
+    ANSWER_NOUNS,
+    AREA,
+    AUTHOR,
+    AUTHORS,
+    CITY,
+    COUNTRY,
+    KIND,
+    PAPER,
+    POSTING,
+    TITLE,
+    authors_of,
+)
 from rag.assistant.text import joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
@@ -133,6 +145,9 @@ FIELD_QUESTIONS = {
     POSITION: re.compile(rf"\b(?:{_ORDINAL})(?:\s+and\s+(?:{_ORDINAL}))?(?:\s+listed)?\s+authors?\b", re.I),
     AREA: re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
     AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
+    # "what's the ASR paper called?", "what is the title of the RAG paper?": its name, the one field a
+    # small model answers with "the sources do not say" when the paper is named by its area.
+    TITLE: re.compile(r"^\s*what(?:[’']?s| is| was)\b.*\b(?:called|named|titled|title|full name)\b", re.I),
 }
 # Questions with a condition or a second part are left to the model.
 COMPOUND_RE = re.compile(r"\b(?:besides|both|other than|except|also|apart from)\b|\band (?:what|which|who|how)\b", re.I)
@@ -166,6 +181,8 @@ def _field_sentence(field: str, source: Source, places: list[str] = ()) -> str |
     authors = authors_of(meta)
     if field == AREA:
         return f"{title} is listed under {area} [{source.n}]." if area else None
+    if field == TITLE:
+        return f"The paper is {title} [{source.n}]."
     if not authors:
         return None
     if field == AUTHORS:

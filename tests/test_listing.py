@@ -165,6 +165,12 @@ def test_a_question_about_content_is_left_to_the_model(mini_retriever):
         ("Who is the first author of WALKER?", "is Elena Ferreira [1]."),
         ("who's the second listed author of KESTREL?", "is Tomas Lindqvist [1]."),
         ("Who are the first and last authors on KESTREL?", "are Priya Raghunathan and Jonas (Joe) Weber [1]."),
+        # its title, asked by its short name or by the area it is the one paper of
+        ("what's KESTREL called?", "The paper is “KESTREL: Low-latency speech recognition on small devices” [1]."),
+        (
+            "What is the full title of the speech recognition paper?",
+            "The paper is “KESTREL: Low-latency speech recognition on small devices” [1].",
+        ),
     ],
 )
 def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, expected):
@@ -179,6 +185,7 @@ def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, 
         "What do the authors of KESTREL propose?",  # about content, not the author list
         "Who wrote KESTREL, and what does it propose?",  # a second part
         "Who is the fifth author of KESTREL?",  # it has three
+        "What is KESTREL about?",  # its content, not its name
     ],
 )
 def test_questions_beyond_one_field_go_to_the_model(mini_retriever, question):
