@@ -23,10 +23,12 @@ from rag.assistant.schema import (
     KIND,
     PAPER,
     POSTING,
+    REGION,
     TITLE,
     authors_of,
     country_names,
     plurals,
+    region_names,
 )
 from rag.assistant.spelling import Abbreviations, Speller, spelt_out
 from rag.assistant.text import initials, phrase_form, terms
@@ -87,6 +89,14 @@ class Catalog:
             if field == COUNTRY:
                 self._patterns += [(COUNTRY, code, phrase_form(name)) for name in country_names(code)]
                 self._codes.append((COUNTRY, code))
+        # A state or province names the cities of the index in it ("jobs in Washington state" → Bellevue),
+        # unless its name is a city's own ("Madrid", a province as well).
+        cities = {value.lower() for field, value in self._names if field == CITY}
+        for node in nodes:
+            meta = node.metadata
+            for name in region_names(str(meta.get(COUNTRY) or ""), str(meta.get(REGION) or "")) - cities:
+                if meta.get(CITY):
+                    self._patterns.append((CITY, str(meta[CITY]), phrase_form(name)))
         named: dict[str, list[str]] = defaultdict(list)  # areas by their initials
         for field, value in self._names:
             if field == AREA:

@@ -76,6 +76,13 @@ COUNTRY_ALIASES = {"US": ("usa", "u s", "u s a", "america"), "GB": ("uk", "u k",
 
 
 @lru_cache(maxsize=512)
+def region_names(country: str, region: str) -> frozenset[str]:
+    """The names of the state or province with ISO 3166-2 code `country`-`region` ("US", "WA" →
+    "washington"), lower-case; empty when pycountry does not know it."""
+    subdivision = pycountry.subdivisions.get(code=f"{country}-{region}") if country and region else None
+    return frozenset({subdivision.name.split(" [")[0].lower()}) if subdivision is not None else frozenset()
+
+
 def country_names(code: str) -> frozenset[str]:
     """Every name a question may give the country with ISO code `code`, lower-case (the code itself is
     matched apart, in capitals)."""

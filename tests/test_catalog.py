@@ -19,8 +19,15 @@ NODES = [
         text="",
         metadata={"kind": "paper", "title": "Detecting hallucinations with probes", "area": "Interpretability"},
     ),
-    TextNode(id_="posting/boston-1", text="", metadata={"kind": "posting", "city": "Boston", "country": "US"}),
-    TextNode(id_="posting/pune-1", text="", metadata={"kind": "posting", "city": "Pune", "country": "IN"}),
+    TextNode(
+        id_="posting/boston-1", text="", metadata={"kind": "posting", "city": "Boston", "region": "MA", "country": "US"}
+    ),
+    TextNode(
+        id_="posting/pune-1", text="", metadata={"kind": "posting", "city": "Pune", "region": "MH", "country": "IN"}
+    ),
+    TextNode(
+        id_="posting/madrid-1", text="", metadata={"kind": "posting", "city": "Madrid", "region": "M", "country": "ES"}
+    ),
 ]
 
 
@@ -34,6 +41,12 @@ def found(question: str) -> set[tuple[str, str]]:
 )
 def test_a_country_is_found_by_any_of_its_names_or_its_code_in_capitals(question):
     assert ("country", "US") in found(question)
+
+
+def test_a_state_or_province_names_the_cities_of_the_index_in_it_by_pycountrys_names():
+    assert found("any jobs in Massachusetts?") == {("city", "Boston")}
+    assert found("openings in maharashtra") == {("city", "Pune")}  # "Mahārāshtra", its accents folded
+    assert found("jobs in Madrid?") == {("city", "Madrid")}  # the province's name is the city's: found once
 
 
 def test_lower_case_us_is_the_pronoun_and_accents_are_folded():
