@@ -23,12 +23,13 @@ from rag.assistant.context import Context, Source
 from rag.assistant.doc_lists import doc_list_answer
 from rag.assistant.listing import NEGATION_RE, SEVERAL_RE, Listing, absent_answer, list_answer, named_papers
 from rag.assistant.names import label_of, short_name
-from rag.assistant.questions import mentioned_kinds
+from rag.assistant.questions import asked_kinds, mentioned_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import (
     ANSWER_NOUNS,
     AREA,
     AUTHOR,
+    CAPTION,
     CITY,
     COUNTRY,
     FIELD_NOUNS,
@@ -239,6 +240,22 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
             return None
         return Listing("", f"The {len(entries)} papers have {len(people)} distinct authors.")
     return _places(entries, country=field == COUNTRY)
+
+
+FIGURE_RE = re.compile(r"\b(?:figures?|captions?|images?|illustrat\w*|diagrams?|pictures?|graphics?)\b", re.I)
+
+
+def captioned(retrieval: Retrieval, context: Context) -> Listing | None:
+    """ "Which papers come with a figure?": the papers the guide shows a figure of, whose caption is part of
+    the entry's metadata (a small model names the first one or two it reads)."""
+    question = retrieval.question
+    if not FIGURE_RE.search(question) or asked_kinds(question) != {PAPER} or _named_papers(retrieval, context):
+        return None
+    papers = [s for s in _papers(context, retrieval) if s.nodes[0].metadata.get(CAPTION)]
+    if not papers:
+        return None
+    counted = f"{len(papers)} {'paper comes' if len(papers) == 1 else 'papers come'} with a figure and its caption:"
+    return Listing(_cite(papers), counted)
 
 
 def _places(postings: list[Source], country: bool) -> Listing | None:
@@ -485,6 +502,7 @@ RULES: dict[str, Callable[[Retrieval, Context], Listing | None]] = {
     "longer-author-list": longer_author_list,
     "authors-elsewhere": authors_elsewhere,
     "compare-counts": compare_counts,
+    "captions": captioned,
 }
 
 

@@ -19,6 +19,7 @@ KINDS = (PAPER, POSTING, OVERVIEW, CHUNK)
 # AUTHORS are one string ("A; B; C", read by `authors_of`); a question names one AUTHOR.
 KIND, TITLE, AUTHORS, AREA, CITY, REGION, COUNTRY = "kind", "title", "authors", "area", "city", "region", "country"
 AUTHOR = "author"
+CAPTION = "caption"  # a paper's figure caption, when the guide shows a figure of it
 
 # What people call the entries of a kind, singular and plural. "work" has no plural here: "works" is
 # far more often the verb ("Which team works on …?").

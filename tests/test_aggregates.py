@@ -195,3 +195,17 @@ def test_a_negation_that_sets_nothing_apart_is_left_to_the_model():
     assert answer("Which paper with the most authors is not by Bo Li?", [bo_li], frozenset({"negation"})) is None
     # The other rules' lists would answer the opposite of a negated question.
     assert answer("Which paper does not have the most authors?") is None
+
+
+def test_the_papers_the_guide_shows_a_figure_of_are_listed_from_their_caption_metadata():
+    context = corpus()
+    figured = context.sources[1].nodes[0]
+    figured.metadata["caption"] = "Evaluation at scale, left to right."
+    ids = tuple(i for s in context.sources for i in s.ids)
+    for question in ("Which papers come with a figure?", "which papers have a caption in the guide?"):
+        listing = aggregate_answer(Retrieval(question, [], catalog_ids=ids), context)
+        assert listing is not None and listing.rule == "captions"
+        assert listing.text == "1 paper comes with a figure and its caption: “Offline policy evaluation at scale” [2]."
+        assert verify(listing.cited, context).clean
+    asked = Retrieval("What does the figure show?", [], catalog_ids=ids)  # about a figure, not which papers
+    assert aggregate_answer(asked, context) is None
