@@ -422,7 +422,10 @@ def compare_counts(retrieval: Retrieval, context: Context) -> Listing | None:
 # Words that say what kind of entry a negated question asks about, not what the entries hold.
 ENTRY_NOUNS = terms(
     f"{nouns_of('paper')} {nouns_of('posting')} "
-    "one ones two three area areas section research listed co-author author authors has have does do guide"
+    "one ones two three area areas section research listed co-author author authors has have does do guide "
+    # where an entry is, not what it holds: "which job locations are not in the US?" ("which of these
+    # cities …" names the cities themselves)
+    "location locations based located"
 )
 
 

@@ -179,6 +179,20 @@ def test_negated_questions_get_the_set_difference():
     )
 
 
+def test_job_locations_not_in_a_country_are_the_postings_elsewhere():
+    context = Context(
+        [
+            Source(1, [_posting("posting/1", "Boston", "US")], "Scientist."),
+            Source(2, [_posting("posting/2", "Madrid", "ES")], "Scientist."),
+        ]
+    )
+    us = Match("country", "US", ("posting/1",))
+    asked = Retrieval("which job locations are not in the US?", [], [us], catalog_ids=("posting/1", "posting/2"))
+    listing = aggregate_answer(asked, context)
+    assert listing is not None and listing.rule == "negation"
+    assert listing.text == "1 of the 2 job postings in the index is not in United States: the Madrid posting [2]."
+
+
 def test_a_negation_reads_an_abbreviation_where_it_was_typed():
     """ "RL" before the "not" selects; its meaning, added after the question, is not the excluded set."""
     rl = Match("area", "Reinforcement learning", ("paper/1", "paper/2"))
