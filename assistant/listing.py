@@ -130,7 +130,7 @@ CONDITION_WORDS = terms(
 SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.
 EXISTS_RE = re.compile(
-    r"^\s*(?:is|are) there\b|\bone of the\b"
+    r"^\s*(?:is|are) (?:there|any)\b|\bone of the\b"
     r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b"
     r"|^\s*(?:is|was)\b.*\b(?:on|co-?author|author|among)\b.*\b(?:papers?|jobs?|postings?)\b",
     re.I,

@@ -339,6 +339,8 @@ def test_a_question_about_a_name_the_index_never_mentions_is_answered_so(mini_re
     assert listing.text == "No: the sources do not mention Reykjavik. The job postings are in Amsterdam and Toronto."
     assert listing.rule == "absent-name"
     assert listed_in_corpus(mini_retriever, "any openings in Reykjavik?")[0].text.startswith("No: the sources do not")
+    are_any = listed_in_corpus(mini_retriever, "Are any of the job postings in Reykjavik?")[0]
+    assert are_any.text.startswith("No: the sources do not mention Reykjavik.")
     listing, _ = listed(mini_retriever, "How many papers did the guide list in 2019?")
     assert listing.text == "The sources do not mention 2019."
     # An abbreviation the index's words stand for is not absent, even when it is ambiguous: "MP" is
