@@ -271,7 +271,10 @@ def named_papers(question: str, context: Context, matches: list[Match] = ()) -> 
     areas = [m for m in matches if m.field == AREA and len(m.ids) == 1]
     if not named and len(areas) == 1:
         named = [s for s in papers if areas[0].ids[0] in s.ids]
-    return named
+    # "… and the transfer learning paper": an area named as a paper's name names its one paper beside others.
+    text = phrase_form(question)
+    called = {m.ids[0] for m in areas if re.search(rf"{re.escape(phrase_form(m.value).strip())} papers?\b", text)}
+    return named + [s for s in papers if s not in named and set(s.ids) & called]
 
 
 def _word_pairs(text: str) -> set[tuple[str, str]]:

@@ -312,6 +312,8 @@ def test_a_negated_question_is_not_answered_with_the_list_it_excludes(mini_retri
         ),
         # The one paper of a named area.
         ("Who wrote the speech recognition paper?", "“KESTREL: Low-latency speech recognition on small devices” is by"),
+        # … also beside a paper named otherwise, when the area is said as the paper's name.
+        ("Which authors do WALKER and the speech recognition paper share?", "No author is listed on both “KESTREL"),
         # Several named papers' areas, one sentence each.
         (
             "Which research areas are the WALKER paper and the KESTREL paper in?",
