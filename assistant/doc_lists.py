@@ -34,15 +34,19 @@ LIST_RES = (
     ),
     re.compile(rf"^\s*(?:which|what)\s+{_NOUN}\s+(?:do|does|did)\s+(?:the\s+)?(?:docs?|documentation|manual)\b", re.I),
 )
-SUPERLATIVE_RE = re.compile(r"\b(?:most|least|best|worst|first|last|\w+est)\b", re.I)
+SUPERLATIVE_RE = re.compile(
+    r"\b(?:most|least|best|worst|first|last|largest|biggest|smallest|longest|shortest|highest|lowest|newest"
+    r"|oldest|latest|fastest|slowest|simplest|easiest)\b",
+    re.I,
+)
 # Words that say a list is asked for, not what it lists.
 FRAME_WORDS = terms("how many list listed name enumerate which what docs documentation manual recommend mention")
 # A list is the one asked about when the heading path and the paragraph before it hold this many of the
 # question's words (all of them for a one-word question), its section's own heading one of them, and
 # the paragraph (or, when that only points at the list, the heading) a word of what is counted.
 MIN_SHARED_WORDS = 2
-MIN_OVERLAP_CHARS = 20
-POINTER_RE = re.compile(r"\b(?:below|above)\b", re.I)  # a long section's pieces repeat the end of the one before
+MIN_OVERLAP_CHARS = 20  # a long section's pieces repeat the end of the one before
+POINTER_RE = re.compile(r"\b(?:below|above)\b", re.I)  # a lead that only points at its list
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,8 @@ def section_text(pieces: list[BaseNode]) -> str:
 
 
 def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) -> Found | None:
-    """The list of a retrieved section whose heading path and lead hold the question's words, best-ranked
-    section first; None when no list is clearly the one asked about."""
+    """The list of a retrieved section whose heading path and lead hold most of the question's words; None
+    when no list is clearly the one asked about (none qualifies, or two hold as many)."""
     if retrieval.catalog is None:
         return None
     wanted = terms(question) - FRAME_WORDS
