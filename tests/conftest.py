@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from rag.config import BUNDLED_CORPUS, Config, load_config
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
-from rag.runtime.server import ensure_server, free_port, stop_server
+from rag.runtime.server import ensure_server, free_port, is_healthy, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The small corpus unit tests read: a guide (two research areas, four papers, a figure caption, three
@@ -55,6 +56,19 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(var)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RAG_SERVER_PORT", str(TEST_PORT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tidy_model_dir() -> Iterator[None]:
+    """The files servers on the tests' spare ports leave beside the shared model (key, lock, log) are removed
+    at the end of the run; a server that still answers on such a port keeps its files."""
+    models = load_config(env={}).model_dir
+    before = set(models.glob("server-*"))
+    yield
+    for path in set(models.glob("server-*")) - before:
+        port = path.name.removeprefix("server-").split(".")[0]
+        if port.isdigit() and not is_healthy(load_config(env={}, server_port=int(port))):
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture
