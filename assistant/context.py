@@ -264,9 +264,10 @@ def neutralise(text: str) -> str:
 
 
 def _table_images(text: str) -> str:
-    """A table row's images (a project's "GitHub stars" badge) as their alt text: the address is all the
-    risk an image holds, and the sentence an image would have omitted runs on over the following rows."""
-    return TABLE_ROW_RE.sub(lambda row: IMAGE_RE.sub(r"\1", row.group(0)), text)
+    """A table row without its images (a project's "GitHub stars" badge): an image states nothing a reader
+    of the text needs, and the sentence it would have had omitted runs on over the following rows. Its cell
+    stays, empty, so the row keeps its columns."""
+    return TABLE_ROW_RE.sub(lambda row: IMAGE_RE.sub("", row.group(0)), text)
 
 
 def omit_instructions(text: str) -> str:
