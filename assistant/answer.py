@@ -269,14 +269,13 @@ class Assistant:
             return
         answered_by, rule = "model", ""
         listing = None if filters else catalog_answer(retrieval, context, self.cfg.disabled)
-        if listing and listing.context:  # the sources it cites, shown as it read them
-            context = listing.context
+        cited_in = listing.context if listing and listing.context else context  # the sources it cites, as it read them
         # Code wrote it from the metadata: its citations are checked, but its words may all be the question's.
-        verified = verify(listing.cited, context) if listing and listing.cited else None
+        verified = verify(listing.cited, cited_in) if listing and listing.cited else None
         if listing and (verified is None or verified.clean):
-            # Any doubt hands the question to the model.
+            # Any doubt hands the question to the model, which reads the context retrieval gave.
             verified = replace(verified or Verified("", [], [], False), text=listing.text)
-            answered_by, rule = "catalog", listing.rule
+            answered_by, rule, context = "catalog", listing.rule, cited_in
         else:
             verified = yield from self._generate(True, self.cfg.answer_prompt, context, question, asked, timings)
             closest = self._closest_match(asked, context, retrieval) if answers_nothing(verified, asked) else None

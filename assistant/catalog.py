@@ -33,7 +33,7 @@ from rag.assistant.schema import (
 from rag.assistant.spelling import Abbreviations, Speller, spelt_out
 from rag.assistant.text import initials, phrase_form, terms
 from rag.ingest.embed import common_words
-from rag.ingest.sections import PIECE_MARK_RE
+from rag.ingest.sections import PART_MARK_RE
 
 MIN_TITLE_WORDS = 3  # a one- or two-word title ("Overview") is a common phrase, not a name to set apart
 MIN_AREA_WORD = 6  # shorter words of area names ("active", "causal" pass; "code", "data" do not)
@@ -92,11 +92,12 @@ class Catalog:
         # A state or province names the cities of the index in it ("jobs in Washington state" → Bellevue),
         # unless its name is a city's own ("Madrid", a province as well).
         cities = {value.lower() for field, value in self._names if field == CITY}
+        self._regions: set[tuple[str, str]] = set()  # (city, the region's name in phrase form)
         for node in nodes:
             meta = node.metadata
             for name in region_names(str(meta.get(COUNTRY) or ""), str(meta.get(REGION) or "")) - cities:
                 if meta.get(CITY):
-                    self._patterns.append((CITY, str(meta[CITY]), phrase_form(name)))
+                    self._regions.add((str(meta[CITY]), phrase_form(name)))
         named: dict[str, list[str]] = defaultdict(list)  # areas by their initials
         for field, value in self._names:
             if field == AREA:
@@ -137,6 +138,11 @@ class Catalog:
             area, length = next((self._area_stems[s] for s in terms(word) if s in self._area_stems), ("", 0))
             if area and len(word) >= length and (AREA, area) not in found:
                 found[(AREA, area)] = Match(AREA, area, tuple(sorted(self._names[(AREA, area)])))
+        for city, region in sorted(self._regions):
+            # Not the city of the same name ("Washington, DC") nor a university named after the state.
+            named = re.search(rf"(?<!university of){re.escape(region)}(?!d ?c )", text)
+            if named and (CITY, city) not in found:
+                found[(CITY, city)] = Match(CITY, city, tuple(sorted(self._names[(CITY, city)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)
             if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question):
@@ -175,10 +181,14 @@ class Catalog:
 
 
 def _section_key(node: BaseNode) -> tuple[str, str]:
-    """The document and section a piece belongs to: its id without its number, its title without "(part n)"."""
-    return node.node_id.rsplit("/", 1)[0], PIECE_MARK_RE.sub("", str(node.metadata.get(TITLE) or ""))
+    """The document and section a piece of a long section belongs to: its id without its number, its title
+    without "(part n)"; a section of one piece (or a PDF's page) is its own."""
+    title = str(node.metadata.get(TITLE) or "")
+    if not PART_MARK_RE.search(title):
+        return node.node_id, title
+    return node.node_id.rsplit("/", 1)[0], PART_MARK_RE.sub("", title)
 
 
 def _position(node: BaseNode) -> tuple[str, int]:
     number = node.node_id.rsplit("/", 1)[-1]
-    return node.node_id.rsplit("/", 1)[0], int(number) if number.isdigit() else 0
+    return node.node_id.rsplit("/", 1)[0], int(number) if number.isdecimal() else 0

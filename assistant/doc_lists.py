@@ -35,16 +35,20 @@ LIST_RES = (
     re.compile(rf"^\s*(?:which|what)\s+{_NOUN}\s+(?:do|does|did)\s+(?:the\s+)?(?:docs?|documentation|manual)\b", re.I),
 )
 SUPERLATIVE_RE = re.compile(
-    r"\b(?:most|least|best|worst|first|last|largest|biggest|smallest|longest|shortest|highest|lowest|newest"
-    r"|oldest|latest|fastest|slowest|simplest|easiest)\b",
+    r"\b(?:most|least|fewest|best|worst|first|last|largest|biggest|smallest|longest|shortest|highest|lowest"
+    r"|greatest|newest|oldest|latest|fastest|slowest|simplest|easiest)\b",
     re.I,
 )
 # Words that say a list is asked for, not what it lists.
 FRAME_WORDS = terms("how many list listed name enumerate which what docs documentation manual recommend mention")
 # A list is the one asked about when the heading path and the paragraph before it hold this many of the
 # question's words (all of them for a one-word question), its section's own heading one of them, and
-# the paragraph (or, when that only points at the list, the heading) a word of what is counted.
+# the paragraph (or, when there is none or it only points at the list, the heading) a word of what is
+# counted; and when at most this many of the question's words are in neither ("example apps" for
+# "examples … Click applications"): another word narrows the list ("… that use a database?"), and
+# code cannot read which items it keeps.
 MIN_SHARED_WORDS = 2
+MAX_UNSAID_WORDS = 1
 MIN_OVERLAP_CHARS = 20  # a long section's pieces repeat the end of the one before
 POINTER_RE = re.compile(r"\b(?:below|above)\b", re.I)  # a lead that only points at its list
 
@@ -63,7 +67,7 @@ class Found:
 def asked_noun(question: str) -> tuple[str, bool] | None:
     """What a list question counts or lists ("example apps"), and whether it asks how many; None when it
     asks for something else (a negation or a superlative over the items is not their list)."""
-    if NEGATION_RE.search(question) or SUPERLATIVE_RE.search(question.split("?")[0].split(" than ")[0]):
+    if NEGATION_RE.search(question) or SUPERLATIVE_RE.search(question):
         return None
     if match := COUNT_RE.match(question) or COUNT_WORD_RE.match(question):
         return match.group("noun"), True
@@ -90,22 +94,28 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
     when no list is clearly the one asked about (none qualifies, or two hold as many)."""
     if retrieval.catalog is None:
         return None
+    # In a fixed context (the whole corpus) the sections retrieval found, not every section.
+    hit_ids = {hit.node.node_id for hit in retrieval.hits}
+    sources = [s for s in context.sources if not context.fixed or s.nodes[0].node_id in hit_ids]
     wanted = terms(question) - FRAME_WORDS
     counted = terms(noun) - FRAME_WORDS
     need = min(MIN_SHARED_WORDS, len(wanted))
     best: Found | None = None
     tied = False
     seen: set[str] = set()
-    for source in context.sources:
+    for source in sources:
         if source.kind != CHUNK or source.nodes[0].node_id in seen:
             continue
         pieces = retrieval.catalog.section_pieces(source.nodes[0])
         seen.update(p.node_id for p in pieces)
         path = heading_path(source)
         for doc_list in doc_lists(section_text(pieces)):
-            shared = len(wanted & (heading_terms(path) | terms(doc_list.lead)))
+            said = heading_terms(path) | terms(doc_list.lead)
+            shared = len(wanted & said)
             own_heading = terms(path[-1]) if path else set()
             if not (need and shared >= need and wanted & own_heading and counted & _what_it_lists(doc_list.lead, path)):
+                continue
+            if len(wanted - said) > MAX_UNSAID_WORDS:
                 continue
             if sum(name.endswith("…") for name in doc_list.names) * 2 > len(doc_list.names):
                 continue  # a list of statements, not of things to count or name
@@ -131,7 +141,8 @@ def _what_it_lists(lead: str, path: list[str]) -> set[str]:
 
 def _holds(piece: BaseNode, item: str) -> bool:
     """True when the piece holds the item's words (an item can straddle two pieces: then both do)."""
-    return terms(item) <= terms(display_text(piece)) or terms(item[:60]) <= terms(display_text(piece))
+    said = terms(display_text(piece))
+    return bool(terms(item)) and (terms(item) <= said or terms(item[:60]) <= said)
 
 
 def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
@@ -169,4 +180,6 @@ def _with_pieces(context: Context, pieces: list[BaseNode]) -> tuple[Context, dic
         else:
             sources[at] = replace(sources[at], passage=display_text(piece))
         numbers[piece.node_id] = sources[at].n
-    return replace(context, sources=sources), numbers
+    # A fixed context shows the sources its pointers name: the list's pieces are among them.
+    pointers = context.pointers + [n for n in numbers.values() if n not in context.pointers]
+    return replace(context, sources=sources, pointers=pointers if context.fixed else context.pointers), numbers

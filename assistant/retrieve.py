@@ -35,7 +35,7 @@ class Retrieval:
     version: str = ""
     catalog_ids: tuple[str, ...] | None = None  # every entry the filters allow, for whole-index answers
     absent: tuple[str, ...] = ()  # names and numbers of the question that the index never mentions
-    catalog: Catalog | None = None  # the index's metadata, for what code reads beyond the hits
+    catalog: Catalog | None = field(default=None, repr=False, compare=False)  # for what code reads beyond the hits
 
 
 class HybridRetriever:

@@ -18,6 +18,7 @@ CHUNK_OVERLAP = 32
 PATH_SEPARATOR = " › "  # "Setup › Installing plugins": how a heading path reads in a citation
 # Where a piece sits in its document, as its title ends: "(part 2)" of a long section, ", page 4" of a PDF.
 PIECE_MARK_RE = re.compile(r"(?:,\s*page \d+)?(?:\s*\(part \d+\))?$")
+PART_MARK_RE = re.compile(r"\s*\(part \d+\)$")  # a long section's piece (`part_title`)
 _SPLIT_MARK = "\x1f"  # between headings in llama-index's header_path (never in a heading itself)
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
