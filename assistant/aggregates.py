@@ -242,7 +242,12 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     return _places(entries, country=field == COUNTRY)
 
 
-FIGURE_RE = re.compile(r"\b(?:figures?|captions?|images?|illustrat\w*|diagrams?|pictures?|graphics?)\b", re.I)
+# "come with / have / get / show a figure (or caption)": papers with one, not papers about images.
+FIGURE_RE = re.compile(
+    r"\b(?:with|have|has|had|get|gets|got|include|includes|show|shows|shown|illustrated by)\b"
+    r"[^?]*?\b(?:figures?|captions?)\b",
+    re.I,
+)
 
 
 def captioned(retrieval: Retrieval, context: Context) -> Listing | None:

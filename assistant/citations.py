@@ -522,7 +522,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
     text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
     if EXISTENCE_NAMES not in disabled:
-        text = name_what_exists(text, check.sources)
+        text = name_what_exists(text, check.sources, question)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
     return Verified(
         text,
@@ -795,26 +795,36 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
 EXISTS_SENTENCE_RE = re.compile(
     r"\bthere\s+(?:is|are|was|were)\b[^.!?\n]*?(?P<cites>(?:[ \t]*\[\d+\])+)[ \t]*(?=[.!?]|$)", re.I | re.M
 )
+# The questions it answers: whether the index holds something ("is there any work on X?", "anything on
+# Y?", "are there papers about Z?", "got anything on …", "do you have anything on …").
+EXISTS_QUESTION_RE = re.compile(
+    r"^\s*(?:(?:is|are)\s+there|any(?:thing)?|(?:have\s+you\s+)?got\s+anything|do\s+(?:you|the\s+\w+)\s+have)\b", re.I
+)
+NEGATED_RE = re.compile(r"\b(?:no|not|none|never)\b|n[’']t\b", re.I)
 
 
-def name_what_exists(text: str, sources: dict[int, Source]) -> str:
+def name_what_exists(text: str, sources: dict[int, Source], question: str = "") -> str:
     """ "Yes, there is work on optimizers [30]." → "Yes, there is work on optimizers: “MADA: …” [30]."
 
     Rule "existence-names" serves questions whether the index holds something ("is there any work on
     X?", "anything about Y?"): the small model answers that there is, and cites it by number only,
     which does not tell the reader what it is. Code writes the name of each entry the sentence cites
     (papers and postings; a document section is not an entry a reader asked for), unless the
-    sentence names it already.
+    sentence names it already or says there is none; only for such a question.
     """
+    if not EXISTS_QUESTION_RE.match(question):
+        return text
 
     def name_them(match: re.Match[str]) -> str:
-        sentence = match.group(0)
+        sentence = last_sentence(text[: match.start()]) + match.group(0)
+        if NEGATED_RE.search(sentence):
+            return match.group(0)
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group("cites"))]
         cited = [sources[n] for n in numbers if n in sources]
         if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s) for s in cited):
-            return sentence
+            return match.group(0)
         names = joined([f"{short_name(s)} [{s.n}]" for s in cited])
-        return sentence[: match.start("cites") - match.start()].rstrip() + f": {names}"
+        return match.group(0)[: match.start("cites") - match.start()].rstrip() + f": {names}"
 
     return EXISTS_SENTENCE_RE.sub(name_them, text)
 

@@ -53,6 +53,8 @@ class Listing:
 
     @property
     def text(self) -> str:
+        if self.counted.endswith("\n"):  # a count above a list of lines
+            return self.counted + self.cited
         return " ".join(part for part in (self.counted, self.cited) if part)
 
 
@@ -108,7 +110,7 @@ def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) 
     """ "No: the sources do not mention Seattle." for a yes/no question, else "The sources do not mention
     2023."; a question about postings also gets where the postings are."""
     said = f"The sources do not mention {' or '.join(dict.fromkeys(retrieval.absent))}."
-    if EXISTS_RE.search(retrieval.question) or ANY_RE.match(retrieval.question):  # a yes/no question
+    if EXISTS_RE.search(retrieval.question) or ANY_RE.match(retrieval.question) or ARE_ANY_RE.match(retrieval.question):
         said = "No: t" + said[1:]
     places = sorted({c for s in context.sources if s.kind == POSTING for c in cities(s)})
     held = {i for s in context.sources for i in s.ids}
@@ -130,13 +132,15 @@ CONDITION_WORDS = terms(
 SEVERAL_RE = re.compile(r"\b(?:more than one|multiple|several|two or more|at least two)\b", re.I)
 # A yes/no question about whether a named person or place is in the index at all.
 EXISTS_RE = re.compile(
-    r"^\s*(?:is|are) (?:there|any)\b|\bone of the\b"
+    r"^\s*(?:is|are) there\b|\bone of the\b"
     r"|^\s*(?:does|do|did|has|have)\b.*\b(?:have|write|wrote|author|any|publish\w*|papers?|jobs?|postings?)\b"
     r"|^\s*(?:is|was)\b.*\b(?:on|co-?author|author|among)\b.*\b(?:papers?|jobs?|postings?)\b",
     re.I,
 )
 EXISTS_FIELDS = (AUTHOR, CITY, COUNTRY, AREA)
 ANY_RE = re.compile(r"^\s*any(?:thing)?\b", re.I)  # "any openings in Seattle?", "anything on causality?"
+# "Are any of the postings in Seattle?": yes or no, which a name the index never mentions answers "No".
+ARE_ANY_RE = re.compile(r"^\s*(?:is|are)\s+any\b", re.I)
 # A question about one field of one paper the question names by its title (or its short name, "EMC2").
 # An author's place in the list: "the first author", "the second listed author", "the first and last authors".
 _ORDINAL = "|".join(ORDINALS)
@@ -147,7 +151,14 @@ FIELD_QUESTIONS = {
     AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
     # "what's the ASR paper called?", "what is the title of the RAG paper?": its name, the one field a
     # small model answers with "the sources do not say" when the paper is named by its area.
-    TITLE: re.compile(r"^\s*what(?:[’']?s| is| was)\b.*\b(?:called|named|titled|title|full name)\b", re.I),
+    TITLE: re.compile(
+        r"^\s*what(?:[’']?s| is| was)\s+(?:the\s+|its\s+)?(?:(?:full|exact|whole)\s+)?(?:title|name)\s+of\b"
+        r"|^\s*what(?:[’']?s| is| was)\s+(?:the\s+)?(?:(?!of\b)[\w-]+\s+){0,3}?(?:paper|work|publication)\s+"
+        r"(?:called|named|titled)\b(?!\s+\w)"
+        r"|^\s*what(?:[’']?s| is| was)\s+[\w-]+\s+called\b(?!\s+\w)"
+        r"|\bwhat(?:[’']?s| is)\s+its\s+(?:full\s+)?(?:title|name)\b",
+        re.I,
+    ),
 }
 # Questions with a condition or a second part are left to the model.
 COMPOUND_RE = re.compile(r"\b(?:besides|both|other than|except|also|apart from)\b|\band (?:what|which|who|how)\b", re.I)
@@ -273,7 +284,7 @@ def named_papers(question: str, context: Context, matches: list[Match] = ()) -> 
         named = [s for s in papers if areas[0].ids[0] in s.ids]
     # "… and the transfer learning paper": an area named as a paper's name names its one paper beside others.
     text = phrase_form(question)
-    called = {m.ids[0] for m in areas if re.search(rf"{re.escape(phrase_form(m.value).strip())} papers?\b", text)}
+    called = {m.ids[0] for m in areas if re.search(rf"\bthe {re.escape(phrase_form(m.value).strip())} papers?\b", text)}
     return named + [s for s in papers if s not in named and set(s.ids) & called]
 
 

@@ -84,6 +84,7 @@ def region_names(country: str, region: str) -> frozenset[str]:
     return frozenset({subdivision.name.split(" [")[0].lower()}) if subdivision is not None else frozenset()
 
 
+@lru_cache(maxsize=512)
 def country_names(code: str) -> frozenset[str]:
     """Every name a question may give the country with ISO code `code`, lower-case (the code itself is
     matched apart, in capitals)."""

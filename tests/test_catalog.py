@@ -47,6 +47,7 @@ def test_a_state_or_province_names_the_cities_of_the_index_in_it_by_pycountrys_n
     assert found("any jobs in Massachusetts?") == {("city", "Boston")}
     assert found("openings in maharashtra") == {("city", "Pune")}  # "Mahārāshtra", its accents folded
     assert found("jobs in Madrid?") == {("city", "Madrid")}  # the province's name is the city's: found once
+    assert found("jobs in Massachusetts, DC?") == set() and found("University of Massachusetts papers") == set()
 
 
 def test_lower_case_us_is_the_pronoun_and_accents_are_folded():

@@ -186,6 +186,9 @@ def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, 
         "Who wrote KESTREL, and what does it propose?",  # a second part
         "Who is the fifth author of KESTREL?",  # it has three
         "What is KESTREL about?",  # its content, not its name
+        "What is the dataset called that KESTREL uses?",  # another thing's name
+        "What's the method named in KESTREL?",
+        "Are any of KESTREL's authors on the WALKER paper?",  # a condition, not whether they exist
     ],
 )
 def test_questions_beyond_one_field_go_to_the_model(mini_retriever, question):

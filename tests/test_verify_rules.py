@@ -316,9 +316,10 @@ def test_a_yes_its_source_denies_is_answered_no_with_the_denying_sentence():
 
 def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
     optimizers = Context([_paper(1, "MADA: meta-adaptive optimizers", "Kaan Ozkara", "MADA is a unified optimizer.")])
-    said = "There is a unified optimizer [1]."
-    named = verify(said, optimizers, "is there any work on optimizers?")
+    said, asked = "There is a unified optimizer [1].", "is there any work on optimizers?"
+    named = verify(said, optimizers, asked)
     assert named.text == "There is a unified optimizer: “MADA: meta-adaptive optimizers” [1]." and named.clean
-    assert verify("MADA is a unified optimizer [1].", optimizers).text == "MADA is a unified optimizer [1]."  # named
-    off = verify(said, optimizers, "is there any work on optimizers?", _off(citations.EXISTENCE_NAMES))
-    assert off.text == said
+    already = "Yes, MADA shows there is a unified optimizer [1]."  # the sentence names it before "there is"
+    assert verify(already, optimizers, asked).text == already
+    assert verify(said, optimizers, "what does MADA propose?").text == said  # not a question of existence
+    assert verify(said, optimizers, asked, _off(citations.EXISTENCE_NAMES)).text == said
