@@ -49,7 +49,7 @@ CONFUSABLES = str.maketrans(
     "aeopcxyijsdhlqwABEKMHOPCTXYIJSaeoptuvkxABEHIKMNOPTYX",
 )
 MAX_LISTED = 12
-TABLE_ROW_RE = re.compile(r"(?m)^[ \t]*\|.*$")
+TABLE_ROW_RE = re.compile(r"(?m)^[ \t]*\|(?:[^|\n]*\|){2,}[ \t]*$")  # "| a | b |": two cells or more
 IMAGE_RE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 
 
@@ -265,8 +265,9 @@ def neutralise(text: str) -> str:
 
 def _table_images(text: str) -> str:
     """A table row without its images (a project's "GitHub stars" badge): an image states nothing a reader
-    of the text needs, and the sentence it would have had omitted runs on over the following rows. Its cell
-    stays, empty, so the row keeps its columns."""
+    of the text needs, and the sentence it would have had omitted (an image is how a document would fetch
+    an address) runs on over the following rows. Its cell stays, empty, so the row keeps its columns; the
+    row's words still pass `omit_instructions`."""
     return TABLE_ROW_RE.sub(lambda row: IMAGE_RE.sub("", row.group(0)), text)
 
 

@@ -10,7 +10,20 @@ from functools import lru_cache
 import pycountry
 
 from rag.assistant.names import entry_label, place
-from rag.assistant.schema import AREA, AUTHORS, CHUNK, CITY, COUNTRY, KIND, OVERVIEW, PAPER, POSTING, REGION, TITLE
+from rag.assistant.schema import (
+    AREA,
+    AUTHORS,
+    CAPTION,
+    CHUNK,
+    CITY,
+    COUNTRY,
+    KIND,
+    OVERVIEW,
+    PAPER,
+    POSTING,
+    REGION,
+    TITLE,
+)
 from rag.assistant.text import to_ascii
 
 
@@ -78,7 +91,7 @@ class Entry:
             COUNTRY: self.country,
             REGION: self.region,
             CITY: self.city,
-            "caption": self.caption,
+            CAPTION: self.caption,
             "guide": self.guide,
             "source": self.source,
             "position": self.position,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.assistant.schema import AREA, AUTHORS, CITY, COUNTRY, KIND, REGION, TITLE
+from rag.assistant.schema import AREA, AUTHORS, CAPTION, CITY, COUNTRY, KIND, REGION, TITLE
 from rag.errors import RagError
 from rag.ingest.chunk import split_pages, split_sections, split_text
 from rag.ingest.entries import Entry
@@ -135,7 +135,7 @@ def load_entries(
 
 
 # What `rag parse --json` shows of each entry, in this order.
-PARSED_FIELDS = ("id", KIND, TITLE, AUTHORS, AREA, COUNTRY, REGION, CITY, "text", "caption")
+PARSED_FIELDS = ("id", KIND, TITLE, AUTHORS, AREA, COUNTRY, REGION, CITY, "text", CAPTION)
 
 
 def parsed_lines(path: Path, as_json: bool = False) -> list[str]:
