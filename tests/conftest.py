@@ -19,9 +19,11 @@ import pytest
 from rag.assistant.answer import Assistant
 from rag.assistant.retrieve import HybridRetriever
 from rag.config import BUNDLED_CORPUS, Config, load_config
+from rag.errors import RagError
 from rag.ingest.embed import MiniLMEmbedding
 from rag.ingest.load import load_entries
 from rag.ingest.store import ingest_entries
+from rag.locks import file_lock
 from rag.runtime.server import ensure_server, free_port, is_healthy, stop_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -61,14 +63,26 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def tidy_model_dir() -> Iterator[None]:
     """The files servers on the tests' spare ports leave beside the shared model (key, lock, log) are removed
-    at the end of the run; a server that still answers on such a port keeps its files."""
+    at the end of the run; a port whose server still answers, or whose start lock another process holds,
+    keeps its files."""
     models = load_config(env={}).model_dir
     before = set(models.glob("server-*"))
     yield
-    for path in set(models.glob("server-*")) - before:
-        port = path.name.removeprefix("server-").split(".")[0]
-        if port.isdigit() and not is_healthy(load_config(env={}, server_port=int(port))):
+    for port in {p.name.removeprefix("server-").split(".")[0] for p in set(models.glob("server-*")) - before}:
+        ours = load_config(env={}, server_port=int(port)) if port.isdecimal() else None
+        if ours is None or is_healthy(ours) or _locked(models / f"server-{port}.lock"):
+            continue
+        for path in set(models.glob(f"server-{port}.*")) - before:
             path.unlink(missing_ok=True)
+
+
+def _locked(path: Path) -> bool:
+    """True when another process holds the lock a server's start takes."""
+    try:
+        with file_lock(path, busy="held"):
+            return False
+    except RagError:
+        return True
 
 
 @pytest.fixture
