@@ -133,7 +133,7 @@ def _what_it_lists(lead: str, path: list[str]) -> set[str]:
     """The words that say what a list holds: its lead paragraph's, and its heading's when the lead's last
     sentence only points at it ("Some of the most popular are listed below:" under "Third-party projects")."""
     said = terms(lead)
-    last = sentences(lead)[-1] if lead else ""
+    last = (sentences(lead) or [""])[-1]
     if not lead or POINTER_RE.search(last):
         said |= terms(path[-1]) if path else set()
     return said
