@@ -119,7 +119,8 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
                 continue
             if sum(name.endswith("…") for name in doc_list.names) * 2 > len(doc_list.names):
                 continue  # a list of statements, not of things to count or name
-            holders = [[p for p in pieces if _holds(p, item)] for item in doc_list.items]
+            held = {p.node_id: terms(display_text(p)) for p in pieces}  # each piece read once, not once an item
+            holders = [[p for p in pieces if _holds(held[p.node_id], item)] for item in doc_list.items]
             if not all(holders):
                 continue
             if best is not None and shared == best.shared:
@@ -139,9 +140,8 @@ def _what_it_lists(lead: str, path: list[str]) -> set[str]:
     return said
 
 
-def _holds(piece: BaseNode, item: str) -> bool:
-    """True when the piece holds the item's words (an item can straddle two pieces: then both do)."""
-    said = terms(display_text(piece))
+def _holds(said: set[str], item: str) -> bool:
+    """True when a piece's words `said` hold the item's (an item can straddle two pieces: then both do)."""
     return bool(terms(item)) and (terms(item) <= said or terms(item[:60]) <= said)
 
 
