@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.assistant.context import Context, Source, display_text, index_facts
+from rag.assistant.questions import clauses
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.text import sentences, unwrapped
@@ -93,8 +94,13 @@ def similarities(question: str, parts: list[Part], titles: list[str], embedder: 
     """Cosine of each part, read under its source's title, with the question ("Counting: If the option is
     not passed, the count is 0" is about counting); a code block scores as well as the sentence before it."""
     vectors = np.array(embedder.get_text_embedding_batch([f"{titles[p.source]}: {p.text}" for p in parts]))
-    query = np.array(embedder.get_query_embedding(question))
-    scores = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-12)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+    # A question that asks two things ("… and what's the value when it isn't passed?") is answered by
+    # parts close to either: a part scores as its closest of the whole question and each of its clauses.
+    asked = [question, *c] if len(c := clauses(question)) > 1 else [question]
+    queries = np.array([embedder.get_query_embedding(q) for q in asked])
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-12
+    scores = (vectors @ queries.T).max(axis=1)
     for k, part in enumerate(parts):
         if part.code and k and parts[k - 1].source == part.source and not parts[k - 1].code:
             scores[k] = max(scores[k], scores[k - 1])

@@ -111,3 +111,22 @@ def name_entries(question: str, names: list[str]) -> str:
     listed = joined(names)
     # "Who is on both papers?" keeps its "both", which asks for what the entries share.
     return ENTRIES_RE.sub(lambda m: ("both " if m.group(0).lower().startswith("both") else "") + listed, question)
+
+
+# A second question joined to the first: "how do I count -vvv flags, and what's the value when it isn't
+# passed?", "can an option read an env var, and what if I give it several?"; or two questions in a row.
+_WH = r"(?:what|what[’']s|whats|which|who|where|when|why|how|is|are|does|do|can|could|should|will)"
+NEXT_CLAUSE_RE = re.compile(rf",?\s+and\s+(?:also\s+|then\s+)?(?={_WH}\b)|\?\s+(?=\S)", re.I)
+MIN_CLAUSE_WORDS = 3
+
+
+def clauses(question: str) -> list[str]:
+    """The questions a question asks, in order: itself when it asks one, else each of its parts
+    (a part of fewer than MIN_CLAUSE_WORDS words is not a question of its own and stays with the one before)."""
+    parts: list[str] = []
+    for part in NEXT_CLAUSE_RE.split(question):
+        if parts and len(part.split()) < MIN_CLAUSE_WORDS:
+            parts[-1] = f"{parts[-1]} {part}"
+        elif part.strip():
+            parts.append(part.strip())
+    return parts or [question]

@@ -8,7 +8,8 @@ from llama_index.core.schema import TextNode
 
 from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
-from rag.assistant.excerpts import excerpt_context
+from rag.assistant.excerpts import Part, excerpt_context, similarities
+from rag.assistant.questions import clauses
 from rag.assistant.retrieve import Retrieval
 
 VOCABULARY = "count option verbose flag plugin install pipx shell completion zsh bash group command".split()
@@ -135,3 +136,29 @@ def test_a_hard_wrapped_sentence_is_one_part_and_list_items_keep_their_lines():
     )
     listed = excerpt_context(_asked("install with pipx"), context, WordCounts(), budget_chars=20)
     assert listed.sources[0].passage == "- install with pipx"
+
+
+def test_a_question_asking_two_things_is_read_as_its_clauses():
+    assert clauses("how do I count -vvv flags and what's the value when it isn't passed?") == [
+        "how do I count -vvv flags",
+        "what's the value when it isn't passed?",
+    ]
+    assert clauses("can an option read an env var, and what if I give it several?")[1] == "what if I give it several?"
+    assert clauses("What is a group? How do I add a command to it?") == [
+        "What is a group",
+        "How do I add a command to it?",
+    ]
+    # "and" between names, kinds or a short tail is not a second question
+    assert clauses("Who wrote MADA and COLLAGE?") == ["Who wrote MADA and COLLAGE?"]
+    assert clauses("which papers and postings are about speech?") == ["which papers and postings are about speech?"]
+    assert clauses("how many shells? and which?") == ["how many shells and which?"]
+
+
+def test_a_part_that_answers_the_second_clause_scores_by_that_clause():
+    part = Part(0, 0, "Completion works in bash, zsh and fish.", False)
+    asked = "how do I count a verbose option, and which shell has completion?"
+    # WordCounts: the part shares "completion" with the clause (1 of 2 words) and with the whole question (1 of 5)
+    by_clause = similarities(asked, [part], [""], WordCounts())[0]
+    whole = similarities("how do I count a verbose option which shell has completion?", [part], [""], WordCounts())[0]
+    assert by_clause > whole
+    assert round(float(by_clause), 3) == round(1 / (3**0.5 * 2**0.5), 3)
