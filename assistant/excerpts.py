@@ -20,8 +20,8 @@ from rag.assistant.questions import clauses
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.text import sentences, unwrapped
+from rag.ingest.blocks import blocks
 from rag.ingest.embed import MiniLMEmbedding
-from rag.ingest.sections import blocks
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.ingest.sections import blocks
+from rag.ingest.blocks import TABLE_RULE_RE, blocks, list_item
 
-ITEM_RE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d{1,3}[.)])\s+(?P<text>\S.*)$")
-THEMATIC_BREAK_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
-TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 ROLE_RE = re.compile(r"\{[\w:-]+\}`~?([^`]*)`")  # MyST roles: {class}`~click.Tuple` → click.Tuple
 NAME_RE = re.compile(r"^(?:\*\*(?P<bold>[^*]+)\*\*|\[(?P<link>[^\]]+)\]\([^)]*\)|`(?P<code>[^`]+)`)")
@@ -52,10 +49,6 @@ def item_name(text: str) -> str:
     return " ".join(words) if len(words) <= MAX_NAME_WORDS else " ".join(words[:MAX_NAME_WORDS]) + " …"
 
 
-def _item(line: str) -> re.Match[str] | None:
-    return None if THEMATIC_BREAK_RE.match(line) else ITEM_RE.match(line)
-
-
 def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
@@ -77,7 +70,7 @@ def doc_lists(text: str) -> list[DocList]:
     while i < len(lines):
         if i + 1 < len(lines) and "|" in lines[i] and TABLE_RULE_RE.match(lines[i + 1]):
             i = _table(lines, i, found)
-        elif first := _item(lines[i]):
+        elif first := list_item(lines[i]):
             i = _list(lines, i, len(first.group("indent")), found)
         else:
             i += 1
@@ -88,8 +81,10 @@ def _table(lines: list[str], start: int, found: list[DocList]) -> int:
     end = start + 2
     while end < len(lines) and lines[end].strip().startswith("|"):
         end += 1
-    rows = [_cells(row) for row in lines[start + 2 : end]]
-    if rows and all(len(row) == len(_cells(lines[start])) and row[0] for row in rows):
+    header = _cells(lines[start])
+    # A table cut into pieces starts each piece with its header rows again: they are no items.
+    rows = [_cells(row) for row in lines[start + 2 : end] if _cells(row) != header and not TABLE_RULE_RE.match(row)]
+    if rows and all(len(row) == len(header) and row[0] for row in rows):
         # (a row cut or run together, as when a long section is split inside its table, is not readable)
         names = tuple(item_name(row[0]) for row in rows)
         found.append(DocList(_lead(lines, start), names, tuple(" | ".join(plain(c) for c in row) for row in rows)))
@@ -101,14 +96,14 @@ def _list(lines: list[str], start: int, indent: int, found: list[DocList]) -> in
     i = start
     while i < len(lines):
         line = lines[i]
-        match = _item(line)
+        match = list_item(line)
         if match and len(match.group("indent")) == indent:
             items.append(match.group("text"))
         elif line.strip() and line != CODE and (line[: indent + 1].isspace() or line.startswith("\t")):
             items[-1] += " " + line.strip()  # its continuation, a deeper item or an indented paragraph
         elif not line.strip() or line == CODE:
             after = next((x for x in lines[i + 1 :] if x.strip() and x != CODE), "")
-            belongs = (m := _item(after)) and len(m.group("indent")) == indent or after[: indent + 1].isspace()
+            belongs = (m := list_item(after)) and len(m.group("indent")) == indent or after[: indent + 1].isspace()
             if not belongs:
                 break
         else:

@@ -7,11 +7,14 @@ of about `CHUNK_TOKENS` without ever splitting a fenced code block.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 from llama_index.core.utils import get_tokenizer
+
+from rag.ingest.blocks import blocks, rows_and_items, without_targets
 
 CHUNK_TOKENS = 256
 CHUNK_OVERLAP = 32
@@ -21,7 +24,6 @@ PIECE_MARK_RE = re.compile(r"(?:,\s*page \d+)?(?:\s*\(part \d+\))?$")
 PART_MARK_RE = re.compile(r"\s*\(part \d+\)$")  # a long section's piece (`part_title`)
 _SPLIT_MARK = "\x1f"  # between headings in llama-index's header_path (never in a heading itself)
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-FENCE_RE = re.compile(r"^\s*(```|~~~)")
 
 
 def part_title(title: str, part: int) -> str:
@@ -43,7 +45,9 @@ class Section:
 
 
 def markdown_sections(text: str) -> list[Section]:
-    """Sections in document order, by llama-index's Markdown parser (headings inside code are text)."""
+    """Sections in document order, by llama-index's Markdown parser (headings inside code are text);
+    MyST target lines, anchors rather than text, left out."""
+    text = without_targets(text)
     parser = MarkdownNodeParser.from_defaults(header_path_separator=_SPLIT_MARK, include_prev_next_rel=False)
     sections = []
     for node in parser.get_nodes_from_documents([Document(text=text)]):
@@ -129,7 +133,8 @@ def rst_to_markdown(text: str) -> str:
 
 def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
     """The section's text in pieces of about `max_tokens`: paragraphs packed together, a fenced code
-    block always whole (alone when it is longer), an over-long paragraph split by sentences."""
+    block always whole (alone when it is longer), an over-long table cut between rows (its header rows
+    starting every piece) and a list between items, any other over-long paragraph split by sentences."""
     tokens = get_tokenizer()
     splitter = SentenceSplitter(chunk_size=max_tokens, chunk_overlap=CHUNK_OVERLAP)
     pieces: list[str] = []
@@ -141,7 +146,8 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
             pieces.append("\n\n".join(current))
             current, size = [], 0
         if n > max_tokens and not is_code:
-            pieces.extend(splitter.split_text(block))
+            structured = rows_and_items(block)
+            pieces.extend(_packed(*structured, max_tokens, tokens) if structured else splitter.split_text(block))
             continue
         current.append(block)
         size += n
@@ -150,38 +156,17 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def _closes(opening: str, line: str) -> bool:
-    """Does `line` close the fence `opening` began: a bare run of the same mark, at least as long?"""
-    mark = opening.strip()
-    run = len(mark) - len(mark.lstrip(mark[0]))
-    bare = line.strip()
-    return bool(bare) and set(bare) == {mark[0]} and len(bare) >= run
-
-
-def blocks(text: str) -> list[tuple[str, bool]]:
-    """Paragraphs and fenced code blocks, in order; (text, is_code)."""
-    blocks: list[tuple[str, bool]] = []
-    paragraph: list[str] = []
-    fence: list[str] | None = None
-    for line in text.split("\n"):
-        if fence is not None:
-            fence.append(line)
-            if _closes(fence[0], line):
-                blocks.append(("\n".join(fence), True))
-                fence = None
-            continue
-        if FENCE_RE.match(line):
-            if paragraph:
-                blocks.append(("\n".join(paragraph), False))
-                paragraph = []
-            fence = [line]
-        elif line.strip():
-            paragraph.append(line)
-        elif paragraph:
-            blocks.append(("\n".join(paragraph), False))
-            paragraph = []
-    if fence is not None:  # an unclosed fence runs to the end of the document
-        blocks.append(("\n".join(fence), True))
-    if paragraph:
-        blocks.append(("\n".join(paragraph), False))
-    return blocks
+def _packed(head: list[str], units: list[str], max_tokens: int, tokens: Callable[[str], list]) -> list[str]:
+    """Rows (or items) packed into pieces of about `max_tokens`, each starting with `head`; a row longer
+    than that is a piece of its own."""
+    pieces: list[list[str]] = []
+    budget = max_tokens - len(tokens("\n".join(head)))
+    size = 0
+    for unit in units:
+        n = len(tokens(unit))
+        if not pieces or size + n > budget:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(unit)
+        size += n
+    return ["\n".join(head + rows) for rows in pieces]

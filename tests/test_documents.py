@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import RagError
+from rag.ingest.lists import doc_lists
 from rag.ingest.load import load_entries, load_file
 from rag.ingest.sections import Section, chunk_texts
 from tests.conftest import FIXTURES
@@ -65,6 +66,38 @@ def test_a_long_section_is_cut_between_paragraphs_and_never_inside_a_code_block(
     holding = [p for p in pieces if "value_0 = compute(0)" in p]
     assert len(holding) == 1 and code in holding[0]
     assert all(p.count("```") in (0, 2) for p in pieces)
+
+
+def test_a_long_table_is_cut_between_rows_and_every_piece_starts_with_its_header():
+    header = "| Project | What it does |\n|---|---|"
+    rows = [
+        f"| [tool-{i}](https://example.org/{i}) | Adds feature number {i} to the command line. |" for i in range(40)
+    ]
+    table = header + "\n" + "\n".join(rows)
+    pieces = chunk_texts(Section(("Projects",), f"Third-party projects:\n\n{table}"), max_tokens=120)
+    with_rows = [p for p in pieces if "tool-" in p]
+    assert len(with_rows) > 2
+    assert all(header in p for p in with_rows)
+    # every row whole, in one piece only
+    assert [sum(row in p for p in pieces) for row in rows] == [1] * len(rows)
+    # read back together, the table has its 40 rows once each (a repeated header is no row)
+    (joined,) = doc_lists("Third-party projects:\n\n" + "\n".join(p.split(":\n\n")[-1] for p in with_rows))
+    assert joined.names == tuple(f"tool-{i}" for i in range(40))
+
+
+def test_a_long_list_is_cut_between_items_and_an_item_keeps_its_lines():
+    items = [f"- Step {i} of the setup\n  with a second line for step {i}." for i in range(40)]
+    pieces = chunk_texts(Section(("Setup",), "\n".join(items)), max_tokens=100)
+    assert len(pieces) > 2
+    assert [sum(item in p for p in pieces) for item in items] == [1] * len(items)
+
+
+def test_myst_targets_are_anchors_not_text_and_stay_inside_code(tmp_path):
+    doc = tmp_path / "flags.md"
+    doc.write_text("(flags)=\n\n# Flags\n\nFlags are options.\n\n```text\n(kept)=\n```\n\n(next-section)=\n")
+    (entry,) = load_file(doc)
+    assert "(flags)=" not in entry.text and "(next-section)=" not in entry.text
+    assert "(kept)=" in entry.text and "Flags are options." in entry.text
 
 
 def test_an_html_page_keeps_its_headings_and_content_and_drops_navigation_scripts_and_styles(tmp_path):
