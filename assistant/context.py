@@ -246,9 +246,13 @@ def display_text(node: BaseNode) -> str:
 
 
 def section_body(node: BaseNode) -> str:
-    """A document section's text as `display_text` shows it, without the first line when that repeats the
-    section's heading path (stored as its "section" when it was ingested)."""
-    text = display_text(node)
+    """A document section's text as `display_text` shows it, without its heading line (`without_heading`)."""
+    return without_heading(display_text(node), node)
+
+
+def without_heading(text: str, node: BaseNode) -> str:
+    """`text` (of `node`) without its first line when that repeats the section's heading path, stored as
+    its "section" when it was ingested: the source's header already shows it."""
     first, _, rest = text.partition("\n")
     return rest if first.strip() and first.strip() == str(node.metadata.get("section", "")).strip() else text
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.assistant.context import Context, Source, display_text, index_facts
+from rag.assistant.context import Context, Source, index_facts, section_body
 from rag.assistant.questions import clauses
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK, TITLE
@@ -71,20 +71,15 @@ def excerpt_context(retrieval: Retrieval, context: Context, embedder: MiniLMEmbe
 
 
 def _parts(i: int, source: Source) -> list[Part]:
-    """The source's sentences and whole code blocks, without a leading line that repeats its title
-    (a document section's text starts with its heading path, which the source header already shows)."""
-    # A section's text starts with its heading path, stored as its "section" when it was ingested.
-    return parts_of(i, display_text(source.nodes[0]), str(source.nodes[0].metadata.get("section", "")))
+    """The source's sentences and whole code blocks, without its heading line."""
+    return parts_of(i, section_body(source.nodes[0]))
 
 
-def parts_of(i: int, text: str, heading: str = "") -> list[Part]:
-    """`text`'s sentences and whole code blocks, in order, as parts of source `i`; a first line equal to
-    `heading` left out, a hard-wrapped paragraph read as its sentences."""
+def parts_of(i: int, text: str) -> list[Part]:
+    """`text`'s sentences and whole code blocks, in order, as parts of source `i`; a hard-wrapped
+    paragraph read as its sentences."""
     parts: list[Part] = []
     for block, is_code in blocks(text):
-        if not parts and not is_code and heading:
-            first, _, rest = block.partition("\n")
-            block = rest if first.strip() == heading else block
         pieces = [block] if is_code else sentences(unwrapped(block))
         parts += [Part(i, len(parts) + k, piece, is_code) for k, piece in enumerate(pieces)]
     return parts

@@ -24,7 +24,7 @@ import numpy as np
 import openai
 
 from rag.assistant.citations import Verified, verify
-from rag.assistant.context import Context, Source, neutralise
+from rag.assistant.context import Context, Source, neutralise, without_heading
 from rag.assistant.excerpts import Part, parts_of, similarities
 from rag.assistant.llm import chat_once, letter_logprobs
 from rag.assistant.names import label_of
@@ -97,9 +97,8 @@ def candidate_parts(question: str, context: Context, embedder: MiniLMEmbedding) 
     for i, source in enumerate(shown):
         if source.kind != CHUNK:
             continue
-        heading = str(source.nodes[0].metadata.get("section", ""))
-        for piece in source.passage.split(GAP):
-            for part in parts_of(i, piece, heading):
+        for piece in without_heading(source.passage, source.nodes[0]).split(GAP):
+            for part in parts_of(i, piece):
                 text = part.text if part.code else LIST_MARK_RE.sub("", part.text).strip()
                 if MIN_PART_CHARS <= len(text) <= MAX_PART_CHARS:
                     parts.append(Part(part.source, len(parts), text, part.code))
