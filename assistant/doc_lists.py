@@ -109,6 +109,7 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
         pieces = retrieval.catalog.section_pieces(source.nodes[0])
         seen.update(p.node_id for p in pieces)
         path = heading_path(source)
+        held: dict[str, set[str]] = {}  # each piece's words, read once for the section when a list qualifies
         for doc_list in doc_lists(section_text(pieces)):
             said = heading_terms(path) | terms(doc_list.lead)
             shared = len(wanted & said)
@@ -119,7 +120,7 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
                 continue
             if sum(name.endswith("…") for name in doc_list.names) * 2 > len(doc_list.names):
                 continue  # a list of statements, not of things to count or name
-            held = {p.node_id: terms(display_text(p)) for p in pieces}  # each piece read once, not once an item
+            held = held or {p.node_id: terms(display_text(p)) for p in pieces}
             holders = [[p for p in pieces if _holds(held[p.node_id], item)] for item in doc_list.items]
             if not all(holders):
                 continue
