@@ -55,6 +55,18 @@ class Grade:
         return {"stated": self.stated, "missing": self.missing, "wrong": self.wrong}
 
 
+# "No" as an expected fact is stated by an answer that opens with it or whose first sentence denies
+# ("Click does not support multi-character short options [1]." answers "Does Click support …?" no).
+NO_FACT = "no"
+DENIAL_RE = re.compile(r"^\s*no\b|\b(?:not|never|cannot)\b|n[’']t\b", re.I)
+
+
+def says_no(answer_text: str) -> bool:
+    """Does the answer's first sentence say no?"""
+    first = re.split(r"(?<=[.!?])\s", answer_text.strip(), maxsplit=1)[0]
+    return bool(DENIAL_RE.search(first))
+
+
 def _fact_terms(fact: str, asked: set[str]) -> set[str]:
     """A fact's terms minus the question's (repeating the question proves nothing), unless that is all it has."""
     own = grading_terms(fact)
@@ -81,6 +93,9 @@ def grade_answer(
     share = 1.0 if facts else OPTION_SHARE
     stated, missing = [], []
     for fact in expected:
+        if fact.strip().lower() == NO_FACT and not abstained:
+            (stated if says_no(answer_text) else missing).append(fact)
+            continue
         wanted = _fact_terms(fact, asked)
         (stated if len(wanted & said) >= share * len(wanted) else missing).append(fact)
     right = grading_terms(choices[answer_letter]).union(*(grading_terms(f) for f in expected))

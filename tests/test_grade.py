@@ -176,3 +176,20 @@ def test_a_quoted_sentence_is_a_claim_and_is_graded_as_one():
     assert grade_answer(question, choices, "A", "“Readings are kept for 90 days, then deleted.” [1]").correct
     wrong = "“Readings are kept for 90 days, and backups for 30 days.” [1]"
     assert not grade_answer(question, choices, "A", wrong).correct
+
+
+def test_a_no_is_stated_by_an_answer_that_denies():
+    choices = {"A": "No", "B": "Yes", "C": "Only in groups", "D": "The sources do not say"}
+    question = "Does the kit support multi-character short options like -dbg?"
+    no = {"facts": ["no"]}
+    assert grade_answer(question, choices, "A", "No: they are not supported [1].", **no).correct
+    assert grade_answer(
+        question, choices, "A", "The kit does not support multi-character short options [1].", **no
+    ).correct
+    assert grade_answer(question, choices, "A", "They aren't supported [1].", **no).correct
+    assert not grade_answer(question, choices, "A", "Yes, the kit supports them [1].", **no).correct
+    # a denial after the first sentence is not the answer's
+    assert not grade_answer(
+        question, choices, "A", "Yes, it supports them [1]. Long names are not allowed.", **no
+    ).correct
+    assert not grade_answer(question, choices, "A", "The sources do not say.", **no).correct
