@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
-from rag.assistant.questions import asks_for_entry
+from rag.assistant.questions import alternatives, asks_for_entry
 from rag.assistant.schema import KIND_NOUNS, PAPER, POSTING
 from rag.assistant.text import (
     CITATION_RE,
@@ -246,6 +246,18 @@ WRAPPING_WORDS = terms(
     "mention mentions mentioned describe describes described explain explains explained cover covers "
     "discuss discusses information details detail way ways method methods following"
 )
+
+
+ONE_OF_TWO = "one-of-two"
+
+
+def names_one_of_two(claim: Claim) -> bool:
+    """Rule "one-of-two" serves questions that offer two things ("Briefcase or Nuitka — which one gives
+    you an .msi installer?", "options or arguments: which are recommended for files?"): a sentence made
+    of the question's words that names one of them and not the other has chosen, and that choice is
+    its claim (the grounding rules check it), not an echo. Switched off, such a sentence is an echo."""
+    sides = alternatives(claim.question)
+    return sides is not None and [bool(side & claim.words) for side in sides].count(True) == 1
 
 
 def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:
@@ -492,6 +504,7 @@ RULES: tuple[str, ...] = (
     NAMED_ENTRY,
     BARE_NUMBER,
     QUESTION_ECHO,
+    ONE_OF_TWO,
     *(name for name, _ in GROUNDING),
     FOLLOWING_CITATION,
     UNCITED,
@@ -588,7 +601,8 @@ class _Verification:
                 return ""
             self._accept(kept, checked)
             return text
-        if self.on(QUESTION_ECHO) and not states_more_than_the_question(claim, kept):
+        echo = not states_more_than_the_question(claim, kept)
+        if self.on(QUESTION_ECHO) and echo and not (self.on(ONE_OF_TWO) and names_one_of_two(claim)):
             self.unsupported.extend(kept)
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words
-from rag.assistant.text import joined
+from rag.assistant.text import joined, terms
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
 _ANY_ENTRY = kind_words()
@@ -130,3 +130,20 @@ def clauses(question: str) -> list[str]:
         elif part.strip():
             parts.append(part.strip())
     return parts or [question]
+
+
+# "Briefcase or Nuitka — which one …?", "options vs arguments: which …?", "capture=sys vs capture=fd":
+# "nargs=-1, is that allowed on options or arguments?": the words on either side of "or"/"vs" (two at most).
+_SIDE = r"[\w.=\"'`()-]+(?:\s+[\w.=\"'`()-]+)?"
+CHOICE_RE = re.compile(rf"({_SIDE})\s+(?:or|vs\.?|versus)\s+({_SIDE})", re.I)
+
+
+def alternatives(question: str) -> tuple[set[str], set[str]] | None:
+    """The two things an "A or B?" question offers, as the words each side has and the other has not;
+    None when it offers none."""
+    match = CHOICE_RE.search(question)
+    if match is None:
+        return None
+    first, second = terms(match.group(1)), terms(match.group(2))
+    first, second = first - second, second - first
+    return (first, second) if first and second else None

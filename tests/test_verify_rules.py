@@ -37,7 +37,7 @@ def test_every_rule_is_a_switch_of_the_answer_path():
     from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
-    assert len(set(citations.RULES)) == len(citations.RULES) == 15
+    assert len(set(citations.RULES)) == len(citations.RULES) == 16
 
 
 def test_cited_entry_removes_a_number_no_source_has():
@@ -77,6 +77,18 @@ def test_bare_number_keeps_a_number_alone_only_as_the_answer_to_which_entry():
     assert result.text == "" and result.citations == [] and result.unsupported == [1]
     assert [c.n for c in verify("[1]", MCMC, "Which paper is on MCMC?").citations] == [1]
     assert [c.n for c in verify("[1]", MCMC, deadline, _off(citations.BARE_NUMBER)).citations] == [1]
+
+
+def test_one_of_two_keeps_a_sentence_that_chooses_between_what_the_question_offers():
+    docs = Context([_source(1, "chunk", "Use arguments for subcommands, URLs or files, and options for the rest.")])
+    asked = "options or arguments: which are recommended for subcommands, urls, or files?"
+    chosen = "Arguments are recommended for subcommands, URLs or files [1]."
+    assert verify(chosen, docs, asked).text == chosen
+    # naming both is no choice; switched off, a choice made of the question's words is an echo
+    assert verify("Options or arguments are recommended for files [1].", docs, asked).text == ""
+    assert verify(chosen, docs, asked, _off(citations.ONE_OF_TWO)).text == ""
+    # the choice is still a claim its source must hold
+    assert verify("Arguments are recommended for subcommands [1].", METHODS, asked).citations == []
 
 
 def test_question_echo_drops_a_sentence_of_the_questions_own_words():
