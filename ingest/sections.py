@@ -1,7 +1,7 @@
 """Documents by their structure: Markdown and reStructuredText by headings, HTML by its headings.
 
 Every format becomes Markdown sections (heading path + body), which are then packed into chunks
-of about `CHUNK_TOKENS` without ever splitting a fenced code block.
+of about `CHUNK_TOKENS` without ever splitting a fenced code block, a table row or a list item.
 """
 
 from __future__ import annotations
