@@ -251,13 +251,24 @@ WRAPPING_WORDS = terms(
 ONE_OF_TWO = "one-of-two"
 
 
-def names_one_of_two(claim: Claim) -> bool:
+def names_one_of_two(claim: Claim, answer_sides: set[int]) -> bool:
     """Rule "one-of-two" serves questions that offer two things ("Briefcase or Nuitka — which one gives
     you an .msi installer?", "options or arguments: which are recommended for files?"): a sentence made
     of the question's words that names one of them and not the other has chosen, and that choice is
-    its claim (the grounding rules check it), not an echo. Switched off, such a sentence is an echo."""
+    its claim (the grounding rules check it), not an echo — unless the answer's sentences name both
+    (`answer_sides`, from `sides_named`): "Options are … [1]. Arguments are … [2]." chose nothing.
+    Switched off, such a sentence is an echo."""
     sides = alternatives(claim.question)
-    return sides is not None and [bool(side & claim.words) for side in sides].count(True) == 1
+    return (
+        sides is not None and len(answer_sides) == 1 and [bool(side & claim.words) for side in sides].count(True) == 1
+    )
+
+
+def sides_named(sentences: list[str], question: str) -> set[int]:
+    """Which of the two things the question offers (0, 1) the answer's sentences name."""
+    sides = alternatives(question) or ()
+    said = [terms(CITATION_RE.sub(" ", sentence)) for sentence in sentences]
+    return {k for k, side in enumerate(sides) if any(side & words for words in said)}
 
 
 def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:
@@ -527,6 +538,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     check = _Verification(context, question, disabled)
     answer, blocks = _hold_code(answer)
     parts = sentence_parts(_cite_before_stop(answer))
+    check.sides = sides_named(parts[::2], question)
     following = following_citations(parts)
     text = "".join(
         part if CODE_MARK_RE.fullmatch(part) else check.sentence(part, following[i]) for i, part in enumerate(parts)
@@ -577,6 +589,7 @@ class _Verification:
         self.supported_sentences = 0
         self.fact_sentences = 0
         self.denials: list[tuple[int, str]] = []
+        self.sides: set[int] = set()  # which of the two things the question offers the answer names
 
     def on(self, rule: str) -> bool:
         return rule not in self.disabled
@@ -602,7 +615,7 @@ class _Verification:
             self._accept(kept, checked)
             return text
         echo = not states_more_than_the_question(claim, kept)
-        if self.on(QUESTION_ECHO) and echo and not (self.on(ONE_OF_TWO) and names_one_of_two(claim)):
+        if self.on(QUESTION_ECHO) and echo and not (self.on(ONE_OF_TWO) and names_one_of_two(claim, self.sides)):
             self.unsupported.extend(kept)
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""

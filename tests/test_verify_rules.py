@@ -84,8 +84,11 @@ def test_one_of_two_keeps_a_sentence_that_chooses_between_what_the_question_offe
     asked = "options or arguments: which are recommended for subcommands, urls, or files?"
     chosen = "Arguments are recommended for subcommands, URLs or files [1]."
     assert verify(chosen, docs, asked).text == chosen
-    # naming both is no choice; switched off, a choice made of the question's words is an echo
+    # naming both is no choice, in one sentence or in two; switched off, a choice made of the question's
+    # words is an echo
     assert verify("Options or arguments are recommended for files [1].", docs, asked).text == ""
+    both = "Options are recommended for subcommands, URLs or files [1]. " + chosen
+    assert verify(both, docs, asked).text == ""
     assert verify(chosen, docs, asked, _off(citations.ONE_OF_TWO)).text == ""
     # the choice is still a claim its source must hold
     assert verify("Arguments are recommended for subcommands [1].", METHODS, asked).citations == []
