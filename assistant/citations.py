@@ -251,17 +251,32 @@ WRAPPING_WORDS = terms(
 ONE_OF_TWO = "one-of-two"
 
 
-def names_one_of_two(claim: Claim, answer_sides: set[int]) -> bool:
+def names_one_of_two(claim: Claim, answer_sides: set[int], sources: list[Source]) -> bool:
     """Rule "one-of-two" serves questions that offer two things ("Briefcase or Nuitka — which one gives
     you an .msi installer?", "options or arguments: which are recommended for files?"): a sentence made
     of the question's words that names one of them and not the other has chosen, and that choice is
-    its claim (the grounding rules check it), not an echo — unless the answer's sentences name both
-    (`answer_sides`, from `sides_named`): "Options are … [1]. Arguments are … [2]." chose nothing.
-    Switched off, such a sentence is an echo."""
+    its claim, not an echo — when the sources tie that one closer to the rest of the question
+    (`favoured_side`), and the answer's sentences do not name both (`answer_sides`, from `sides_named`:
+    "Options are … [1]. Arguments are … [2]." chose nothing). Switched off, such a sentence is an echo."""
     sides = alternatives(claim.question)
-    return (
-        sides is not None and len(answer_sides) == 1 and [bool(side & claim.words) for side in sides].count(True) == 1
-    )
+    if sides is None or len(answer_sides) != 1 or NEGATED_RE.search(claim.question):
+        return False  # under a negation ("which one isn't …") closeness favours the wrong one
+    named = [k for k, side in enumerate(sides) if side & claim.words]
+    return len(named) == 1 and named[0] == favoured_side(sides, claim.question, sources)
+
+
+def favoured_side(sides: tuple[set[str], set[str]], question: str, sources: list[Source]) -> int | None:
+    """Which of the two things the sources tie closer to the rest of the question: the one whose best
+    sentence naming it (and not the other) holds more of the question's other words; None when they
+    tie. "Briefcase builds an .msi installer" favours Briefcase for "Briefcase or Nuitka — which one
+    gives you an .msi installer?"."""
+    rest = terms(question) - sides[0] - sides[1]
+    said = [sentence for source in sources for sentence in header_and_body(source)[1]]
+    best = [
+        max((len(rest & words) for words in said if side & words and not other & words), default=-1)
+        for side, other in (sides, sides[::-1])
+    ]
+    return None if best[0] == best[1] else best.index(max(best))
 
 
 def sides_named(sentences: list[str], question: str) -> set[int]:
@@ -615,7 +630,12 @@ class _Verification:
             self._accept(kept, checked)
             return text
         echo = not states_more_than_the_question(claim, kept)
-        if self.on(QUESTION_ECHO) and echo and not (self.on(ONE_OF_TWO) and names_one_of_two(claim, self.sides)):
+        chose = (
+            echo
+            and self.on(ONE_OF_TWO)
+            and names_one_of_two(claim, self.sides, self._cited(kept) or self.context.sources)
+        )
+        if self.on(QUESTION_ECHO) and echo and not chose:
             self.unsupported.extend(kept)
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))
             return ""

@@ -80,7 +80,7 @@ def test_bare_number_keeps_a_number_alone_only_as_the_answer_to_which_entry():
 
 
 def test_one_of_two_keeps_a_sentence_that_chooses_between_what_the_question_offers():
-    docs = Context([_source(1, "chunk", "Use arguments for subcommands, URLs or files, and options for the rest.")])
+    docs = Context([_source(1, "chunk", "Use arguments for subcommands, URLs or files. Options are for the rest.")])
     asked = "options or arguments: which are recommended for subcommands, urls, or files?"
     chosen = "Arguments are recommended for subcommands, URLs or files [1]."
     assert verify(chosen, docs, asked).text == chosen
@@ -90,6 +90,12 @@ def test_one_of_two_keeps_a_sentence_that_chooses_between_what_the_question_offe
     both = "Options are recommended for subcommands, URLs or files [1]. " + chosen
     assert verify(both, docs, asked).text == ""
     assert verify(chosen, docs, asked, _off(citations.ONE_OF_TWO)).text == ""
+    # the sources must tie the chosen one closer to the rest of the question; not under a negation
+    assert verify("Options are recommended for subcommands, URLs or files [1].", docs, asked).text == ""
+    one_sentence = Context([_source(1, "chunk", "Use arguments for subcommands, URLs or files, options for the rest.")])
+    assert verify(chosen, one_sentence, asked).text == ""
+    negated = "options or arguments: which are not recommended for subcommands, urls, or files?"
+    assert verify("Options are not recommended for subcommands, URLs or files [1].", docs, negated).text == ""
     # the choice is still a claim its source must hold
     assert verify("Arguments are recommended for subcommands [1].", METHODS, asked).citations == []
 
