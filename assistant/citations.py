@@ -267,11 +267,17 @@ def names_one_of_two(claim: Claim, answer_sides: set[int], sources: list[Source]
 
 def favoured_side(sides: tuple[set[str], set[str]], question: str, sources: list[Source]) -> int | None:
     """Which of the two things the sources tie closer to the rest of the question: the one whose best
-    sentence naming it (and not the other) holds more of the question's other words; None when they
-    tie. "Briefcase builds an .msi installer" favours Briefcase for "Briefcase or Nuitka — which one
-    gives you an .msi installer?"."""
+    sentence naming it (and not the other, and denying nothing) holds more of the question's other
+    words; None when they tie. "Briefcase builds an .msi installer" favours Briefcase for "Briefcase
+    or Nuitka — which one gives you an .msi installer?"."""
     rest = terms(question) - sides[0] - sides[1]
-    said = [sentence for source in sources for sentence in header_and_body(source)[1]]
+    # A sentence that denies ("Briefcase cannot build an .msi") ties nothing to the question's words.
+    said = [
+        terms(sentence)
+        for source in sources
+        for sentence in sentences(source.passage)
+        if not DENIAL_RE.search(sentence)
+    ]
     best = [
         max((len(rest & words) for words in said if side & words and not other & words), default=-1)
         for side, other in (sides, sides[::-1])
@@ -280,10 +286,11 @@ def favoured_side(sides: tuple[set[str], set[str]], question: str, sources: list
 
 
 def sides_named(sentences: list[str], question: str) -> set[int]:
-    """Which of the two things the question offers (0, 1) the answer's sentences name."""
+    """Which of the two things the question offers (0, 1) the answer's sentences made of the question's
+    words name: "Briefcase gives you an .msi [1]. Nuitka builds one-file executables [1]." chose one."""
     sides = alternatives(question) or ()
-    said = [terms(CITATION_RE.sub(" ", sentence)) for sentence in sentences]
-    return {k for k, side in enumerate(sides) if any(side & words for words in said)}
+    echoes = [c.words for s in sentences if not states_more_than_the_question(c := Claim.of(s, question, None), [])]
+    return {k for k, side in enumerate(sides) if any(side & words for words in echoes)}
 
 
 def states_more_than_the_question(claim: Claim, kept: list[int]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words
-from rag.assistant.text import joined, terms
+from rag.assistant.text import joined, ordered_terms
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
 _ANY_ENTRY = kind_words()
@@ -115,7 +115,8 @@ def name_entries(question: str, names: list[str]) -> str:
 
 # A second question joined to the first: "how do I count -vvv flags, and what's the value when it isn't
 # passed?", "can an option read an env var, and what if I give it several?"; or two questions in a row.
-_WH = r"(?:what|what[’']s|whats|which|who|where|when|why|how|is|are|does|do|can|could|should|will)"
+# ("… and are about speech?" goes on asking about the same thing: only a question word starts another.)
+_WH = r"(?:what|what[’']s|whats|which|who|where|when|why|how)"
 NEXT_CLAUSE_RE = re.compile(rf",?\s+and\s+(?:also\s+|then\s+)?(?={_WH}\b)|\?\s+(?=\S)", re.I)
 MIN_CLAUSE_WORDS = 3
 
@@ -144,6 +145,9 @@ def alternatives(question: str) -> tuple[set[str], set[str]] | None:
     match = CHOICE_RE.search(question)
     if match is None:
         return None
-    first, second = terms(match.group(1)), terms(match.group(2))
-    first, second = first - second, second - first
-    return (first, second) if first and second else None
+    # The word beside "or" that the other side lacks: "capture=sys vs capture=fd" offers sys and fd,
+    # "should I use Briefcase or Nuitka" Briefcase and Nuitka.
+    before, after = ordered_terms(match.group(1)), ordered_terms(match.group(2))
+    first = [t for t in before if t not in after][-1:]
+    second = [t for t in after if t not in before][:1]
+    return (set(first), set(second)) if first and second else None

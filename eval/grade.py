@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.assistant.citations import ABSTAIN_RE
-from rag.assistant.text import CITATION_RE, fold, terms
+from rag.assistant.citations import ABSTAIN_RE, ANSWER_PARTICLE_RE
+from rag.assistant.text import CITATION_RE, DENIAL_RE, fold, sentences, terms
 
 NUMBER_WORDS = {
     word: str(value)
@@ -55,16 +55,19 @@ class Grade:
         return {"stated": self.stated, "missing": self.missing, "wrong": self.wrong}
 
 
-# "No" as an expected fact is stated by an answer that opens with it or whose first sentence denies
-# ("Click does not support multi-character short options [1]." answers "Does Click support …?" no).
+# "No" as an expected fact is stated by an answer that opens with it, or whose first sentence denies
+# without opening with "Yes" ("Click does not support multi-character short options [1]." answers
+# "Does Click support …?" no); "I don't know" or "not sure" is no answer.
 NO_FACT = "no"
-DENIAL_RE = re.compile(r"^\s*no\b|\b(?:not|never|cannot)\b|n[’']t\b", re.I)
+HEDGE_RE = re.compile(r"\b(?:know|sure|tell|unclear|certain)\b", re.I)
 
 
 def says_no(answer_text: str) -> bool:
     """Does the answer's first sentence say no?"""
-    first = re.split(r"(?<=[.!?])\s", answer_text.strip(), maxsplit=1)[0]
-    return bool(DENIAL_RE.search(first))
+    first = (sentences(answer_text) or [""])[0]
+    if particle := ANSWER_PARTICLE_RE.match(first):
+        return particle.group(1).lower() == "no"
+    return bool(DENIAL_RE.search(first)) and not HEDGE_RE.search(first)
 
 
 def _fact_terms(fact: str, asked: set[str]) -> set[str]:

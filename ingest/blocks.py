@@ -10,7 +10,7 @@ ITEM_RE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d{1,3}[.)])\s+(?P<text>\S.*)
 THEMATIC_BREAK_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
 TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A MyST target, "(options)=" on a line of its own: a link anchor for the next heading, not text.
-TARGET_RE = re.compile(r"^\([\w.:-]+\)=[ \t]*$")
+TARGET_RE = re.compile(r"^\([\w.:-]+\)=\s*$")
 
 
 def list_item(line: str) -> re.Match[str] | None:
@@ -24,24 +24,28 @@ def is_table(lines: list[str]) -> bool:
     return len(lines) > 2 and "|" in lines[0] and bool(TABLE_RULE_RE.match(lines[1]))
 
 
-def rows_and_items(block: str) -> tuple[list[str], list[str]] | None:
-    """A table's header lines and its rows, or a list's items (an item with the lines under it), or None
-    for any other paragraph: the places a long block may be cut without cutting a row or an item."""
+def rows_and_items(block: str) -> tuple[list[str], list[str], list[str]] | None:
+    """Where a long block may be cut without cutting a row or an item: the lines before its table or list
+    (a lead in the same paragraph), the table's header lines (none for a list), and its rows or items
+    (an item with the lines under it); None for a paragraph that holds neither."""
     lines = block.split("\n")
-    if is_table(lines):
-        return lines[:2], lines[2:]
-    first = list_item(lines[0])
-    if first is None:
+    start = next((k for k, line in enumerate(lines) if list_item(line) or is_table(lines[k:])), None)
+    if start is None:
         return None
+    lead, lines = lines[:start], lines[start:]
+    if is_table(lines):
+        return lead, lines[:2], lines[2:]
+    first = list_item(lines[0])
+    assert first is not None
     indent = len(first.group("indent"))
     items: list[str] = []
     for line in lines:
         item = list_item(line)
-        if items and not (item and len(item.group("indent")) == indent):
+        if items and not (item and len(item.group("indent")) <= indent):
             items[-1] += "\n" + line
         else:
             items.append(line)
-    return [], items
+    return lead, [], items
 
 
 def without_targets(text: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.ingest.blocks import TABLE_RULE_RE, blocks, list_item
+from rag.ingest.blocks import TABLE_RULE_RE, blocks, is_table, list_item
 
 LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 ROLE_RE = re.compile(r"\{[\w:-]+\}`~?([^`]*)`")  # MyST roles: {class}`~click.Tuple` → click.Tuple
@@ -68,7 +68,7 @@ def doc_lists(text: str) -> list[DocList]:
     found: list[DocList] = []
     i = 0
     while i < len(lines):
-        if i + 1 < len(lines) and "|" in lines[i] and TABLE_RULE_RE.match(lines[i + 1]):
+        if is_table(lines[i : i + 3]):
             i = _table(lines, i, found)
         elif first := list_item(lines[i]):
             i = _list(lines, i, len(first.group("indent")), found)

@@ -147,7 +147,9 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
             current, size = [], 0
         if n > max_tokens and not is_code:
             structured = rows_and_items(block)
-            pieces.extend(_packed(*structured, max_tokens, tokens) if structured else splitter.split_text(block))
+            pieces.extend(
+                _packed(*structured, max_tokens, tokens, splitter) if structured else splitter.split_text(block)
+            )
             continue
         current.append(block)
         size += n
@@ -156,17 +158,31 @@ def chunk_texts(section: Section, max_tokens: int = CHUNK_TOKENS) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def _packed(head: list[str], units: list[str], max_tokens: int, tokens: Callable[[str], list]) -> list[str]:
-    """Rows (or items) packed into pieces of about `max_tokens`, each starting with `head`; a row longer
-    than that is a piece of its own."""
-    pieces: list[list[str]] = []
+def _packed(
+    lead: list[str],
+    head: list[str],
+    units: list[str],
+    max_tokens: int,
+    tokens: Callable[[str], list],
+    splitter: SentenceSplitter,
+) -> list[str]:
+    """Rows (or items) packed into pieces of about `max_tokens`, each starting with `head` (a table's
+    header rows), the first with `lead`; a row longer than a piece is split by sentences, alone."""
     budget = max_tokens - len(tokens("\n".join(head)))
-    size = 0
+    pieces: list[list[str]] = []
+    size = budget  # the first row starts a piece
     for unit in units:
         n = len(tokens(unit))
-        if not pieces or size + n > budget:
+        if n > budget:
+            pieces += [[part] for part in splitter.split_text(unit)]
+            size = budget
+            continue
+        if size + n > budget:
             pieces.append([])
             size = 0
         pieces[-1].append(unit)
         size += n
-    return ["\n".join(head + rows) for rows in pieces]
+    texts = ["\n".join(head + rows) for rows in pieces]
+    if lead and texts:
+        texts[0] = "\n".join(lead) + "\n" + texts[0]
+    return texts

@@ -81,7 +81,7 @@ def test_a_long_table_is_cut_between_rows_and_every_piece_starts_with_its_header
     # every row whole, in one piece only
     assert [sum(row in p for p in pieces) for row in rows] == [1] * len(rows)
     # read back together, the table has its 40 rows once each (a repeated header is no row)
-    (joined,) = doc_lists("Third-party projects:\n\n" + "\n".join(p.split(":\n\n")[-1] for p in with_rows))
+    (joined,) = doc_lists("Third-party projects:\n\n" + "\n".join(with_rows))
     assert joined.names == tuple(f"tool-{i}" for i in range(40))
 
 
@@ -92,12 +92,27 @@ def test_a_long_list_is_cut_between_items_and_an_item_keeps_its_lines():
     assert [sum(item in p for p in pieces) for item in items] == [1] * len(items)
 
 
+def test_a_nested_list_or_a_lead_in_its_paragraph_is_still_cut_between_top_level_items():
+    items = [f"- Step {i} of the setup\n  - its detail {i}\n  - and another {i}" for i in range(30)]
+    pieces = chunk_texts(Section(("Setup",), "The steps are:\n" + "\n".join(items)), max_tokens=100)
+    assert len(pieces) > 2 and pieces[0].startswith("The steps are:\n- Step 0")
+    assert [sum(item in p for p in pieces) for item in items] == [1] * len(items)
+    # an item longer than a piece is split by sentences, alone
+    long_item = "- " + " ".join(f"Sentence {i} of one very long item." for i in range(60))
+    pieces = chunk_texts(Section(("Setup",), "\n".join(["- short one", long_item, "- short two"])), max_tokens=100)
+    assert len(pieces) > 3 and all(len(p) < 800 for p in pieces)
+
+
 def test_myst_targets_are_anchors_not_text_and_stay_inside_code(tmp_path):
     doc = tmp_path / "flags.md"
     doc.write_text("(flags)=\n\n# Flags\n\nFlags are options.\n\n```text\n(kept)=\n```\n\n(next-section)=\n")
     (entry,) = load_file(doc)
     assert "(flags)=" not in entry.text and "(next-section)=" not in entry.text
     assert "(kept)=" in entry.text and "Flags are options." in entry.text
+    crlf = tmp_path / "crlf.md"
+    crlf.write_bytes(b"(flags)=\r\n\r\n# Flags\r\n\r\nFlags are options.\r\n")
+    (entry,) = load_file(crlf)
+    assert "(flags)=" not in entry.text and "Flags are options." in entry.text
 
 
 def test_an_html_page_keeps_its_headings_and_content_and_drops_navigation_scripts_and_styles(tmp_path):

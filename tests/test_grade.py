@@ -188,6 +188,9 @@ def test_a_no_is_stated_by_an_answer_that_denies():
     ).correct
     assert grade_answer(question, choices, "A", "They aren't supported [1].", **no).correct
     assert not grade_answer(question, choices, "A", "Yes, the kit supports them [1].", **no).correct
+    # a "Yes" that goes on to deny, or a hedge, is no "no"
+    assert not grade_answer(question, choices, "A", "Yes, as long as the name is not taken [1].", **no).correct
+    assert not grade_answer(question, choices, "A", "I don't know.", **no).correct
     # a denial after the first sentence is not the answer's
     assert not grade_answer(
         question, choices, "A", "Yes, it supports them [1]. Long names are not allowed.", **no

@@ -96,8 +96,15 @@ def test_one_of_two_keeps_a_sentence_that_chooses_between_what_the_question_offe
     assert verify(chosen, one_sentence, asked).text == ""
     negated = "options or arguments: which are not recommended for subcommands, urls, or files?"
     assert verify("Options are not recommended for subcommands, URLs or files [1].", docs, negated).text == ""
-    # the choice is still a claim its source must hold
-    assert verify("Arguments are recommended for subcommands [1].", METHODS, asked).citations == []
+    # a sentence that denies is no evidence for a choice
+    denied = Context([_source(1, "chunk", "Arguments cannot be used for subcommands, URLs or files. Options can.")])
+    assert verify(chosen, denied, asked).text == ""
+    # an answer naming the other one in a sentence of its own words has still chosen
+    told = chosen + " Options are for the rest [1]."
+    assert verify(told, docs, asked).text == told
+    # the choice is still a claim its source must hold: favoured, but not in the same words
+    favoured = Context([_source(1, "chunk", "Arguments suit subcommands, URLs or files. Options are for the rest.")])
+    assert verify("Arguments are mandatory for subcommands, URLs or files [1].", favoured, asked).text == ""
 
 
 def test_question_echo_drops_a_sentence_of_the_questions_own_words():
