@@ -133,15 +133,15 @@ def clauses(question: str) -> list[str]:
     return parts or [question]
 
 
-# "Briefcase or Nuitka — which one …?", "options vs arguments: which …?", "capture=sys vs capture=fd":
-# "nargs=-1, is that allowed on options or arguments?": the words on either side of "or"/"vs" (two at most).
+# Two things offered: "Briefcase or Nuitka — which one …?", "options vs arguments: which …?",
+# "nargs=-1, is that allowed on options or arguments?" (up to two words each side of "or" or "vs").
 _SIDE = r"[\w.=\"'`()-]+(?:\s+[\w.=\"'`()-]+)?"
 CHOICE_RE = re.compile(rf"({_SIDE})\s+(?:or|vs\.?|versus)\s+({_SIDE})", re.I)
 
 
 def alternatives(question: str) -> tuple[set[str], set[str]] | None:
-    """The two things an "A or B?" question offers, as the words each side has and the other has not;
-    None when it offers none."""
+    """The two things an "A or B?" question offers, each as the word beside "or" that the other side
+    lacks; None when it offers none."""
     match = CHOICE_RE.search(question)
     if match is None:
         return None
