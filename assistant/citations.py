@@ -40,7 +40,8 @@ BARE_REFERENCE_RE = re.compile(
 )
 # What an abstaining sentence looks like; every abstention is shown as UNSUPPORTED.
 ABSTAIN_RE = re.compile(
-    r"sources? (do|does) not (say|contain|mention|provide|specify|state|include)|not (mentioned|stated) in the sources"
+    r"(?:sources?|documents?) (do|does) not (say|contain|mention|provide|specify|state|include)"
+    r"|not (mentioned|stated) in the (?:sources|documents)"
     r"|no (information|mention) (about|of|on)",
     re.I,
 )

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rag.cli import cli
 from rag.errors import RagError
-from rag.eval.exam import GOLD_EXAM, LETTERS, ORDERS, load_exam, parse_choice, pick, tally
+from rag.eval.exam import GOLD_EXAM, LETTERS, ORDERS, ExamQuestion, load_exam, parse_choice, pick, tally
 from rag.eval.metrics import ItemResult, score, wilson
 from rag.eval.report import RESULT_FIELDS
 
@@ -561,3 +561,9 @@ def test_every_option_order_and_every_item_reuse_the_prompt_before_the_options()
     other = prompt("What is kelp?", nodes[0], ORDERS["cyclic"][0])
     shared = len(os.path.commonprefix([first, other]))
     assert shared > first.index("Reply with the letter") and "[1] paper/kelp" not in first[:shared]
+
+
+def test_an_option_saying_the_documents_do_not_say_is_the_abstain_option():
+    choices = {"A": "The documents do not say.", "B": "Seattle", "C": "Boston", "D": "Madrid"}
+    item = ExamQuestion(id="x", question="Where is the Lisbon office?", choices=choices, answer="A")
+    assert item.abstain_letter == "A" and item.unanswerable
