@@ -3,7 +3,8 @@
 When the corpus is larger than the model's window, every source the prompt holds is read anew for
 each question (only the system prompt stays cached), and on a 2-core CPU each 1,000 characters cost
 ~6 s before the first word. So the prompt keeps, across all retrieved sources, the sentences and
-whole code blocks closest in meaning to the question (the embedder's cosine similarity), best first
+whole code blocks closest in meaning to the question or to one of its clauses when it asks two
+things (the embedder's cosine similarity), best first
 until `budget_chars`; a source none of whose parts made it is left out, and the rest are numbered
 again in retrieval order. A code block is never cut: it is kept whole or not at all, and it ranks
 by itself or by the sentence that introduces it ("Use `count=True`:"), whichever is closer.
