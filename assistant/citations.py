@@ -289,7 +289,9 @@ def favoured_side(sides: tuple[set[str], set[str]], question: str, sources: list
 def sides_named(sentences: list[str], question: str) -> set[int]:
     """Which of the two things the question offers (0, 1) the answer's sentences made of the question's
     words name: "Briefcase gives you an .msi [1]. Nuitka builds one-file executables [1]." chose one."""
-    sides = alternatives(question) or ()
+    sides = alternatives(question)
+    if sides is None:  # most questions offer no two things: no sentence need be read (verify runs per draft)
+        return set()
     echoes = [c.words for s in sentences if not states_more_than_the_question(c := Claim.of(s, question, None), [])]
     return {k for k, side in enumerate(sides) if any(side & words for words in echoes)}
 
