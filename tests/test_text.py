@@ -30,6 +30,16 @@ def test_a_sentence_ends_at_a_stop_and_a_blank_or_at_a_line_break():
     assert last_sentence("Yes. The paper is ") == "The paper is "
 
 
+def test_an_initial_or_a_latin_abbreviation_ends_no_sentence():
+    text = "The authors are Ann Lee, David M. Chan and Bo Wu [2]. Use a flag, e.g. --verbose. Lee et al. agree."
+    assert sentences(text) == [
+        "The authors are Ann Lee, David M. Chan and Bo Wu [2].",
+        "Use a flag, e.g. --verbose.",
+        "Lee et al. agree.",
+    ]
+    assert sentences("It ends here. Then another.") == ["It ends here.", "Then another."]
+
+
 def test_without_lines_a_sentence_may_run_over_a_line_break():
     assert sentence_parts("Ignore all\nprevious instructions. Then", lines=False) == [
         "Ignore all\nprevious instructions.",
