@@ -35,6 +35,7 @@ from rag.assistant.schema import (
     FIELD_NOUNS,
     FIELD_OF_KIND,
     KIND,
+    OVERVIEW,
     PAPER,
     POSTING,
     authors_of,
@@ -212,13 +213,15 @@ VALUES_WORDS = terms(
     "has have does do are is were was "
     "how many number which what list name all different distinct unique there total cover covers covered "
     "listed include included located based where given under in across spread index guide they them pls please "
+    "grouped organised organized sorted divided split classified categorised categorized fall "
     f"{nouns_of('paper')} {nouns_of('posting')}"
 )
 
 
 def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     """The distinct research areas, authors, cities or countries of the index, counted and listed."""
-    question = retrieval.question
+    # "(Active learning, Anomaly detection, etc.)": examples in brackets are an aside, not a narrowing.
+    question = re.sub(r"\([^)]*\)", " ", retrieval.question)
     asked = VALUES_RE.search(question)
     if asked is None or any(m.field != KIND for m in retrieval.matches):
         return None
@@ -226,7 +229,10 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
         field = CITY if POSTING_WORDS_RE.search(question) else ""
     else:
         field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
-    if not field or terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS or _named_papers(retrieval, context):
+    # The guide's own title words ("the ICML papers") narrow nothing either.
+    guide_words = terms(" ".join(label_of(s) for s in context.sources if s.kind == OVERVIEW))
+    asked_words = terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS - guide_words
+    if not field or asked_words or _named_papers(retrieval, context):
         return None
     if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
         return None
@@ -296,9 +302,17 @@ TESTS = {
     "exactly": lambda n, k: n == k,
     "just": lambda n, k: n == k,
 }
+# "which authors appear on three papers", "which papers have 9 authors": a bare number after a verb or
+# preposition is an exact count ("the 24 papers" is not a bound).
+BARE_BOUND_RE = re.compile(
+    r"\b(?:on|in|has|have|with|wrote|written|authored)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\s+"
+    r"(?:(?:different|distinct|separate|listed)\s+)?(papers?|authors?|co-?authors?)\b",
+    re.I,
+)
 # Words a threshold question may hold besides its subject and its bound.
 THRESHOLD_WORDS = terms(
     "which what who how many number list name are is have has there index guide listed in on the of "
+    "appear appears wrote written co-wrote authored "
     f"authors author areas area research people researchers {nouns_of('paper')}"
 )
 SUBJECTS = (
@@ -316,9 +330,14 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     with only one paper: entries whose count of something passes a bound, each named and cited."""
     question = retrieval.question
     bound = BOUND_RE.search(question)
-    if bound is None or any(m.field not in (KIND, AREA) for m in retrieval.matches):
+    bare = None if bound else BARE_BOUND_RE.search(question)
+    if (bound or bare) is None or any(m.field not in (KIND, AREA) for m in retrieval.matches):
         return None
-    if bound.group(4):  # "several papers"
+    if bare:
+        word = bare.group(1).lower()
+        limit = NUMBER_WORDS.get(word, int(word) if word.isdigit() else -1)
+        test, counted, bound = TESTS["exactly"], bare.group(2).lower(), bare
+    elif bound.group(4):  # "several papers"
         test, limit, counted = (lambda n, k: n >= k), 2, bound.group(5).lower()
     else:
         word = bound.group(2).lower()
@@ -329,10 +348,13 @@ def threshold(retrieval: Retrieval, context: Context) -> Listing | None:
     papers = _papers(context, retrieval)  # "Which RL papers …": those of the area it names
     areas = [m.value for m in retrieval.matches if m.field == AREA]
     codes = " ".join(initials(a) for a in areas)  # "RL"
-    asked_words = terms(BOUND_RE.sub(" ", as_typed(question))) - terms(" ".join(areas) + " " + codes)
+    asked_words = terms(BARE_BOUND_RE.sub(" ", BOUND_RE.sub(" ", as_typed(question)))) - terms(
+        " ".join(areas) + " " + codes
+    )
     if not papers or asked_words - THRESHOLD_WORDS:  # "more than one LLM paper" narrows what is counted
         return None
-    phrase = bound.group(0).lower()
+    # "exactly three papers": a bare count says "exactly" (its verb or preposition is the sentence's own).
+    phrase = f"exactly {bare.group(1)} {counted}" if bare else bound.group(0).lower()
     if subject == PAPER and counted.startswith(("author", "co")):
         chosen = [s for s in papers if test(len(_authors(s)), limit)]
         items = [f"“{label_of(s)}” ({len(_authors(s))} authors) [{s.n}]" for s in chosen]
@@ -430,7 +452,9 @@ ENTRY_NOUNS = terms(
     "one ones two three area areas section research listed co-author author authors has have does do guide "
     # where an entry is, not what it holds: "which job locations are not in the US?" ("which of these
     # cities …" names the cities themselves)
-    "location locations based located"
+    "location locations based located "
+    # where the page shows them: "the job postings at the end", "the papers mentioned below"
+    "end bottom below above mentioned featured page article"
 )
 
 

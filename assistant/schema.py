@@ -40,7 +40,7 @@ ANSWER_NOUNS = {PAPER: ("paper", "papers"), POSTING: ("job posting", "job postin
 
 # The fields a question asks about, the words it asks by, and the kind of entry that has them.
 FIELD_NOUNS = {
-    AREA: r"(?:research )?(?:areas?|topics?|categories|category|sections?)",
+    AREA: r"(?:research |topic )?(?:areas?|topics?|categories|category|sections?|headings?)",
     CITY: r"cities|city|locations?|places?|offices?",
     COUNTRY: r"countries|country",
     AUTHOR: r"(?:co-?)?authors?|people|researchers",

@@ -64,6 +64,8 @@ def test_the_distinct_values_of_a_field_are_counted_over_the_whole_index():
     areas = "The index lists 3 research areas: LLM decoding, Privacy, Reinforcement learning."
     assert answer("how many research areas do they list papers under", [kind]) == areas
     assert answer("How many different authors are there?") == "The 4 papers have 7 distinct authors."
+    # Another noun for the areas, a verb of grouping, examples in brackets: still the whole index's values.
+    assert answer("Into how many topic headings (Privacy, LLM decoding, etc.) are the papers grouped?", [kind]) == areas
     assert answer("What's the most common research area?").startswith("Reinforcement learning has the most papers, 2:")
     # A name or a topic narrows the question: not the whole index's values.
     assert answer("Which authors wrote Sparse routing for mixture models?") is None
@@ -187,10 +189,11 @@ def test_job_locations_not_in_a_country_are_the_postings_elsewhere():
         ]
     )
     us = Match("country", "US", ("posting/1",))
-    asked = Retrieval("which job locations are not in the US?", [], [us], catalog_ids=("posting/1", "posting/2"))
-    listing = aggregate_answer(asked, context)
-    assert listing is not None and listing.rule == "negation"
-    assert listing.text == "1 of the 2 job postings in the index is not in United States: the Madrid posting [2]."
+    for question in ("which job locations are not in the US?", "Which of the postings at the end aren't in the US?"):
+        asked = Retrieval(question, [], [us], catalog_ids=("posting/1", "posting/2"))
+        listing = aggregate_answer(asked, context)
+        assert listing is not None and listing.rule == "negation"
+        assert listing.text == "1 of the 2 job postings in the index is not in United States: the Madrid posting [2]."
 
 
 def test_a_negation_reads_an_abbreviation_where_it_was_typed():

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rag.assistant.aggregates import catalog_answer
+from rag.assistant.aggregates import BARE_BOUND_RE, catalog_answer
 from rag.assistant.citations import verify
 from rag.assistant.context import build_context, corpus_context
 from rag.assistant.questions import asked_kinds, asks_for_entry, name_references
@@ -285,6 +285,15 @@ def test_a_count_with_a_condition_is_not_the_count_of_the_kind(mini_retriever):
     )
     alone = listed_in_corpus(mini_retriever, "how many papers have only one author?")[0]
     assert alone.rule == "threshold" and alone.text.startswith("1 paper has only one author: “WALKER: ")
+
+
+def test_a_bare_count_after_a_verb_is_an_exact_threshold(mini_retriever):
+    """Class: threshold questions without "more than": "which authors appear on two papers"."""
+    two = listed_in_corpus(mini_retriever, "which authors appear on two different papers?")[0]
+    assert two.rule == "threshold" and " on exactly two papers:" in two.text
+    assert "Priya Raghunathan (2)" in two.text and "Hana Sato" not in two.text
+    # "the 4 papers" is the index's own count, not a bound.
+    assert BARE_BOUND_RE.search("Which of the 4 papers is on graphs?") is None
 
 
 def test_more_than_one_is_answered_by_the_count(mini_retriever):
