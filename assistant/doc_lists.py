@@ -39,8 +39,11 @@ SUPERLATIVE_RE = re.compile(
     r"|greatest|newest|oldest|latest|fastest|slowest|simplest|easiest)\b",
     re.I,
 )
-# Words that say a list is asked for, not what it lists.
-FRAME_WORDS = terms("how many list listed name enumerate which what docs documentation manual recommend mention")
+# Words that say a list is asked for, or where it is ("the table on the contrib page"), not what it lists.
+FRAME_WORDS = terms(
+    "how many list listed name enumerate which what docs documentation manual recommend mention "
+    "page table bulleted bullet section"
+)
 # A list is the one asked about when the heading path and the paragraph before it hold this many of the
 # question's words (all of them for a one-word question), its section's own heading one of them, and
 # the paragraph (or, when there is none or it only points at the list, the heading) a word of what is

@@ -154,6 +154,13 @@ def test_a_count_is_the_whole_lists_each_item_cited_by_the_piece_that_holds_it_t
     assert checked.clean and {c.n for c in checked.citations} == {1, 3}
 
 
+def test_where_the_list_is_on_the_page_narrows_nothing():
+    """ "the table on the kit page", "bulleted in the section": words for where a list is, not what it keeps."""
+    for question in ("How many tools are on the kit page?", "How many tools are bulleted in the kit section?"):
+        answer = doc_list_answer(*_asked(question))
+        assert answer is not None and answer.counted.startswith("4 are listed under “Tools”"), question
+
+
 def test_a_list_question_names_the_items_without_a_count():
     retrieval, context = _asked("list the tools that ship with the kit", first=1)
     answer = doc_list_answer(retrieval, context)
