@@ -348,3 +348,21 @@ def _join_runs(indexes: list[int], picked: list[str]) -> list[str]:
             runs.append(sentence)
         previous = index
     return runs
+
+
+def with_pieces_whole(context: Context, pieces: list[BaseNode]) -> tuple[Context, dict[str, int]]:
+    """The context with each piece as a source shown whole (added after the others when retrieval did not
+    bring it), and each piece's source number: what an answer quoting or listing from the pieces cites."""
+    sources = list(context.sources)
+    numbers: dict[str, int] = {}
+    for piece in pieces:
+        at = next((i for i, s in enumerate(sources) if s.nodes[0].node_id == piece.node_id), None)
+        if at is None:
+            sources.append(Source(n=len(sources) + 1, nodes=[piece], passage=display_text(piece)))
+            at = len(sources) - 1
+        else:
+            sources[at] = replace(sources[at], passage=display_text(piece))
+        numbers[piece.node_id] = sources[at].n
+    # A fixed context shows the sources its pointers name: the pieces are among them.
+    pointers = context.pointers + [n for n in numbers.values() if n not in context.pointers]
+    return replace(context, sources=sources, pointers=pointers if context.fixed else context.pointers), numbers

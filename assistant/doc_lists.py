@@ -8,11 +8,11 @@ them, shown whole.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.context import Context, Source, display_text, section_body
+from rag.assistant.context import Context, display_text, section_body, with_pieces_whole
 from rag.assistant.listing import NEGATION_RE, Listing
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK
@@ -159,7 +159,7 @@ def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[
     found = find_list(retrieval.question, noun, retrieval, context)
     if found is None:
         return None
-    context, numbers = _with_pieces(context, found.pieces)
+    context, numbers = with_pieces_whole(context, found.pieces)
     # One item a line, each cited by the piece that holds it: a line is the claim its citation supports.
     items = [
         f"- {name} [{numbers[holders[0].node_id]}]"
@@ -169,21 +169,3 @@ def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[
     count = len(items)
     counted = f"{count} {'are' if count != 1 else 'is'} listed under {where}:" if how_many else f"Listed under {where}:"
     return Listing(cited="\n".join(items), counted=counted + "\n", rule=DOC_LIST, context=context)
-
-
-def _with_pieces(context: Context, pieces: list[BaseNode]) -> tuple[Context, dict[str, int]]:
-    """The context with each piece of the list's section as a source shown whole (added after the others
-    when retrieval did not bring it), and each piece's source number."""
-    sources = list(context.sources)
-    numbers: dict[str, int] = {}
-    for piece in pieces:
-        at = next((i for i, s in enumerate(sources) if s.nodes[0].node_id == piece.node_id), None)
-        if at is None:
-            sources.append(Source(n=len(sources) + 1, nodes=[piece], passage=display_text(piece)))
-            at = len(sources) - 1
-        else:
-            sources[at] = replace(sources[at], passage=display_text(piece))
-        numbers[piece.node_id] = sources[at].n
-    # A fixed context shows the sources its pointers name: the list's pieces are among them.
-    pointers = context.pointers + [n for n in numbers.values() if n not in context.pointers]
-    return replace(context, sources=sources, pointers=pointers if context.fixed else context.pointers), numbers

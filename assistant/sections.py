@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 
-from rag.assistant.context import Context, Source
+from llama_index.core.schema import BaseNode
+
+from rag.assistant.context import Context, Source, section_body, with_pieces_whole
 from rag.assistant.listing import Listing
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.spelling import spelt_out
-from rag.assistant.text import terms
+from rag.assistant.text import sentences, terms, unwrapped
+from rag.ingest.blocks import blocks, is_table, list_item
+from rag.ingest.lists import plain_markup
 from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
 
 SECTIONS = "sections"  # its name in RAG_DISABLED_RULES
@@ -56,6 +60,13 @@ TOPIC_FRAMES = (
 # A section is about the topic when its heading path (file name included) holds this many of the topic's
 # words (all of them for a one-word topic): one shared word is as often the collection's own name.
 MIN_HEADING_WORDS = 2
+
+
+# How much of the covering section's opening paragraph an answer repeats: what the section is about, in
+# its own words (a pointer alone leaves the reader to open it).
+OPENING_CHARS = 300
+# A paragraph that is no prose: a directive, a field list, a heading, a quote, a MyST target or fence.
+_NOT_PROSE_RE = re.compile(r"^\s*(?:\.\.|:|#|>|\(|\{|:::)")
 
 
 # A clause after a yes/no frame states a claim ("do the docs mention that options are required?"):
@@ -133,7 +144,31 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
         return None
     named = [f"{named_section(path)} {''.join(f'[{n}]' for n in numbers)}" for path, numbers in sections]
     where = named[0] if len(named) == 1 else "; ".join(named[:-1]) + f"; and {named[-1]}"
+    # The best section's opening sentences, cited by its first piece, shown whole (an excerpt may lack them).
+    piece = context.sources[sections[0][1][0] - 1].nodes[0]
+    if said := opening(piece):
+        context, numbers = with_pieces_whole(context, [piece])
+        n = numbers[piece.node_id]
+        cited = f"It is covered in {where}. " + " ".join(f"{s.rstrip('.!?')} [{n}]." for s in said)
+        return Listing(cited=cited, counted="Yes." if yes_no else "", rule=SECTIONS, context=context)
     return Listing(cited=f"It is covered in {where}.", counted="Yes." if yes_no else "", rule=SECTIONS)
+
+
+def opening(node: BaseNode) -> list[str]:
+    """The first sentences of a section's first prose paragraph (not code, a list, a table or a
+    directive), within OPENING_CHARS, with link and role markup as a reader sees it."""
+    for block, is_code in blocks(section_body(node)):
+        lines = block.split("\n")
+        if is_code or list_item(lines[0]) or is_table(lines) or _NOT_PROSE_RE.match(block):
+            continue
+        picked: list[str] = []
+        for sentence in sentences(plain_markup(unwrapped(block))):
+            if sentence.endswith(":") or (picked and len(" ".join([*picked, sentence])) > OPENING_CHARS):
+                break  # "… the following environments:" leads into what it does not itself say
+            picked.append(sentence)
+        if picked:
+            return picked
+    return []
 
 
 def named_section(path: list[str]) -> str:

@@ -34,6 +34,12 @@ class DocList:
     items: tuple[str, ...]
 
 
+def plain_markup(text: str) -> str:
+    """Markdown links and MyST roles as a reader sees them, a role's target kept as code:
+    "{meth}`Group.get_command`" → "`Group.get_command`"."""
+    return ROLE_RE.sub(r"`\1`", LINK_RE.sub(r"\1", text))
+
+
 def plain(text: str) -> str:
     """Markdown link and role markup as the words a reader sees."""
     return ROLE_RE.sub(r"\1", LINK_RE.sub(r"\1", text)).strip()

@@ -6,17 +6,22 @@ import pytest
 from llama_index.core.schema import TextNode
 
 from rag.assistant.answer import Assistant
+from rag.assistant.citations import verify
 from rag.assistant.context import Context, Source
 from rag.assistant.sections import SECTIONS, section_answer, topic_of
 
 
-def _section(n: int, title: str, text: str = "Some text.", kind: str = "chunk") -> Source:
+def _section(n: int, title: str, text: str = "", kind: str = "chunk") -> Source:
     return Source(n, [TextNode(id_=f"{kind}/{n}", text=text, metadata={"kind": kind, "title": title})], text)
 
 
+LAZY = (
+    "Large CLIs may defer loading their\nsubcommands. The interfaces for this are {meth}`Group.get_command` and\n"
+    "[list_commands](api.md#list). A custom group can load lazily.\n\n```python\nclass LazyGroup: ...\n```"
+)
 DOCS = Context(
     [
-        _section(1, "complex.md › Complex Applications › Lazily Loading Subcommands"),
+        _section(1, "complex.md › Complex Applications › Lazily Loading Subcommands", LAZY),
         _section(2, "complex.md › Complex Applications › Lazily Loading Subcommands › What triggers Lazy Loading?"),
         _section(3, "standalone-apps-nuitka.md › Standalone Application with Nuitka › Building (part 2)"),
         _section(4, "standalone-apps-nuitka.md › Standalone Application with Nuitka › Configuration"),
@@ -63,7 +68,20 @@ def test_other_questions_are_not(question):
 def test_the_sections_whose_headings_name_the_topic_are_named_and_cited_their_pieces_as_one():
     answer = section_answer("where in the docs is lazy loading of subcommands explained?", DOCS)
     assert answer is not None and answer.rule == SECTIONS
-    assert answer.text == "It is covered in “Lazily Loading Subcommands” (complex.md › Complex Applications) [1][2]."
+    assert answer.text == (
+        "It is covered in “Lazily Loading Subcommands” (complex.md › Complex Applications) [1][2]. "
+        # its opening sentences, within OPENING_CHARS, as a reader sees the markup, cited by the piece
+        "Large CLIs may defer loading their subcommands [1]. "
+        "The interfaces for this are `Group.get_command` and list_commands [1]. A custom group can load lazily [1]."
+    )
+    assert verify(answer.cited, answer.context).clean
+
+
+def test_a_section_that_opens_with_no_prose_is_named_only():
+    """A lead into a list ("… the following:"), a list, code: no sentence of its own to repeat."""
+    section = _section(1, "testing.md › Testing", "Click ships these helpers:\n\n- `CliRunner`\n- `Result`")
+    answer = section_answer("is there anything on testing?", Context([section]))
+    assert answer is not None and answer.text == "Yes. It is covered in “Testing” (testing.md) [1]."
 
 
 def test_sections_of_one_file_under_a_heading_that_names_the_topic_are_that_heading():
@@ -94,5 +112,10 @@ def test_the_chat_answers_where_a_folder_covers_a_topic_without_the_model(
     answer = assistant.ask("Where do the docs explain exporting readings?")
     exporting = next(s for s in answer.context.sources if "Exporting readings" in s.header())
     assert answer.answered_by == "catalog" and answer.rule == SECTIONS and requests == []
-    assert answer.answer == f"It is covered in “Exporting readings” (logbook.md › Logbook) [{exporting.n}]."
+    assert answer.answer == (
+        f"It is covered in “Exporting readings” (logbook.md › Logbook) [{exporting.n}]. "
+        f"Run `logbook export --format csv` to write every reading to a file [{exporting.n}]. "
+        f"Readings are kept for 90 days, then deleted [{exporting.n}]. "
+        f"Exporting straight to a spreadsheet is not supported [{exporting.n}]."
+    )
     assert [c.n for c in answer.citations] == [exporting.n]
