@@ -19,7 +19,7 @@ from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.doc_lists import DOC_LIST
 from rag.assistant.excerpts import excerpt_context
-from rag.assistant.listing import FIELD_CHECK
+from rag.assistant.listing import FIELD_CHECK, NARROWING
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
@@ -49,6 +49,7 @@ SWITCHABLE_RULES = (
         MOVED_CITATION,
         SECTIONS,
         FIELD_CHECK,
+        NARROWING,
         DOC_LIST,
     }
     | frozenset(VERIFY_RULES)

@@ -26,12 +26,17 @@ from rag.assistant.schema import (
     CITY,
     COUNTRY,
     KIND,
+    KIND_NOUNS,
+    OVERVIEW,
     PAPER,
     POSTING,
     TITLE,
     authors_of,
+    kind_words,
+    nouns_of,
 )
-from rag.assistant.text import joined, ordered_terms, phrase_form, terms
+from rag.assistant.spelling import spelt_out
+from rag.assistant.text import initials, joined, ordered_terms, phrase_form, terms
 from rag.ingest.entries import place_names
 
 PHRASES = {
@@ -82,6 +87,8 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
             return Listing(written, "", rule="shared-authors")
         written = field_answer(question, context, found)
         return Listing(written, "", rule="field") if written else None
+    if NARROWING not in disabled and narrowed(retrieval, context):
+        return None
     where = {entry_id: source for source in context.sources for entry_id in source.ids}
     cited, counted = [], []
     found: dict[str, list[str]] = {}
@@ -104,6 +111,35 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
         several = SEVERAL_RE.search(retrieval.question) is not None
         lead = ["Yes." if not several or any(len(ids) > 1 for ids in found.values()) else "No, only one."]
     return Listing(" ".join(cited), " ".join(lead + counted), rule="list")
+
+
+NARROWING = "narrowing"  # its name in RAG_DISABLED_RULES
+# "Which RL paper is about target networks?", "which jobs use Python?": a topic the entries asked for
+# are about, right after the noun that asks for them.
+TOPIC_RE = re.compile(
+    rf"\b(?:{kind_words(PAPER, POSTING)})\s+(?:(?:that|which)\s+)?(?:(?:is|are|was|were)\s+)?"
+    r"(?:about|on|regarding|concerning|covering|dealing with|deals? with|address(?:es|ing)?|"
+    r"stud(?:y|ies|ying)|propos(?:e|es|ing)|us(?:e|es|ing)|involv(?:e|es|ing))\s+(?P<topic>[^?!]+)",
+    re.I,
+)
+# Words a topic may hold that narrow nothing: "on the list", "on more than one paper", "in the guide".
+TOPIC_FILLER = terms("list lists guide index page article blog post listed mentioned")
+
+
+def narrowed(retrieval: Retrieval, context: Context) -> bool:
+    """True when the question asks for the entries the names select that are about a topic the names do
+    not say: listing them all would not answer "Which RL paper is about target networks?" (which one is,
+    code cannot read; the model can, with every entry in its prompt)."""
+    asked, meanings = spelt_out(retrieval.question)
+    topic = TOPIC_RE.search(asked)
+    if topic is None:
+        return False
+    values = [m.value for m in retrieval.matches]
+    values += [place_names(m.value, "") or "" for m in retrieval.matches if m.field == COUNTRY]
+    said = " ".join([*values, *(initials(v) for v in values), *meanings, *meanings.values()])
+    said += " " + " ".join(nouns_of(kind) for kind in KIND_NOUNS)
+    said += " " + " ".join(label_of(s) for s in context.sources if s.kind == OVERVIEW)  # "the ICML papers"
+    return bool(terms(topic.group("topic")) - terms(said) - CONDITION_WORDS - TOPIC_FILLER)
 
 
 def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) -> Listing:

@@ -10,6 +10,7 @@ import pytest
 from rag.assistant.aggregates import BARE_BOUND_RE, catalog_answer
 from rag.assistant.citations import verify
 from rag.assistant.context import build_context, corpus_context
+from rag.assistant.listing import NARROWING, list_answer
 from rag.assistant.questions import asked_kinds, asks_for_entry, name_references
 from rag.eval.grade import grade_answer
 
@@ -28,8 +29,9 @@ def listed(retriever, question: str):
 
 def listed_in_corpus(retriever, question: str):
     """As `listed`, with every entry in the context (the chat's default corpus mode)."""
+    retrieval = retriever.retrieve(question)  # loads the catalog
     context = corpus_context(list(retriever.catalog.nodes.values()), budget_chars=10**6)
-    return catalog_answer(retriever.retrieve(question), context), context
+    return catalog_answer(retrieval, context), context
 
 
 @pytest.mark.parametrize(
@@ -312,6 +314,17 @@ def test_a_negated_question_is_not_answered_with_the_list_it_excludes(mini_retri
     assert "Sparse message passing" in listing.text and "WALKER" in listing.text and "TIDEGRAPH" not in listing.text
     assert verify(listing.cited, context).clean
     assert "TIDEGRAPH" in listed(mini_retriever, "which papers are in the graph learning section?")[0].text
+
+
+def test_a_topic_the_names_do_not_say_is_not_answered_with_the_whole_list(mini_retriever):
+    """Class: a named set narrowed by a topic. Every Graph learning paper does not say which one is about
+    streaming; the model answers it, with every entry in its prompt."""
+    narrowed, _ = listed_in_corpus(mini_retriever, "which graph learning paper is about streaming?")
+    assert narrowed is None
+    assert "TIDEGRAPH" in listed_in_corpus(mini_retriever, "which papers are on graph learning?")[0].text
+    retrieval = mini_retriever.retrieve("which graph learning paper is about streaming?")
+    context = corpus_context(list(mini_retriever.catalog.nodes.values()), budget_chars=10**6)
+    assert list_answer(retrieval, context, frozenset({NARROWING})).rule == "list"  # switched off
 
 
 @pytest.mark.parametrize(
