@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words
-from rag.assistant.text import joined, ordered_terms
+from rag.assistant.text import joined, ordered_terms, terms
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
 _ANY_ENTRY = kind_words()
@@ -86,8 +86,9 @@ def name_references(question: str, name: str, people: bool = False) -> str:
 ENTRIES_RE = re.compile(rf"\b(?:those|these|both)(?:\s+(?:{_ANY_ENTRY}|ones))?\b", re.I)
 # A place in a list, as a question says it ("the second one", "the last author").
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
-# One of them by its place in the answer ("the second one") or by a word of its name ("the Gurugram one").
-ONE_OF_RE = re.compile(rf"\bthe\s+([\w-]+)\s+(?:one|{_ANY_ENTRY})\b", re.I)
+# One of them by its place in the answer ("the second one") or by words of its name ("the Gurugram one",
+# "the diffusion models one").
+ONE_OF_RE = re.compile(rf"\bthe\s+((?:[\w-]+\s+){{0,2}}[\w-]+)\s+(?:one|{_ANY_ENTRY})\b", re.I)
 
 
 def name_one_of(question: str, names: list[str]) -> str:
@@ -100,7 +101,8 @@ def name_one_of(question: str, names: list[str]) -> str:
         if word in ORDINALS:
             index = ORDINALS[word]
             return names[index] if -len(names) <= index < len(names) else match.group(0)
-        holding = [name for name in names if re.search(rf"\b{re.escape(word)}\b", name, re.I)]
+        said = terms(word)
+        holding = [name for name in names if said and said <= terms(name)]
         return holding[0] if len(holding) == 1 else match.group(0)
 
     return ONE_OF_RE.sub(picked, question)

@@ -25,6 +25,13 @@ def test_one_of_the_named_entries_by_place_or_position(question, expected):
     assert name_one_of(question, POSTINGS) == expected
 
 
+def test_one_of_the_named_papers_by_several_words_of_its_title():
+    papers = ["“Membership attacks on diffusion models”", "“Private fine-tuning of foundation models”"]
+    asked = name_one_of("and who wrote the diffusion models one?", papers)
+    assert asked == "and who wrote “Membership attacks on diffusion models”?"
+    assert name_one_of("and the models one?", papers) == "and the models one?"  # a word both share
+
+
 def test_several_named_entries_by_a_plural():
     papers = ["“Sparse routing”", "“Private counting”"]
     assert name_entries("Which research areas are those in?", papers) == (
