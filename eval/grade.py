@@ -28,6 +28,9 @@ OPTION_SHARE = 2 / 3
 # entry; it states none of the options whose words it happens to hold. A quoted sentence (ending in a
 # full stop, as a quoted passage does) is a statement, and is graded as one.
 QUOTED_NAME_RE = re.compile(r"[“\"](?:[^”\"\s]+\s+){3,}[^”\"]*(?<!\.)[”\"]")
+# Code in an answer: an example's values ("`cli(max_content_width=120)`") show how, they are not what the
+# answer states; a wrong option's number found only there is not claimed.
+CODE_RE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
 
 
 def grading_terms(text: str) -> set[str]:
@@ -102,7 +105,9 @@ def grade_answer(
         wanted = _fact_terms(fact, asked)
         (stated if len(wanted & said) >= share * len(wanted) else missing).append(fact)
     right = grading_terms(choices[answer_letter]).union(*(grading_terms(f) for f in expected))
-    claimed = grading_terms(QUOTED_NAME_RE.sub(" ", answer_text))
+    prose = QUOTED_NAME_RE.sub(" ", answer_text)
+    in_code = " ".join(CODE_RE.findall(prose))
+    claimed = grading_terms(CODE_RE.sub(" ", prose)) | {t for t in grading_terms(in_code) if not t.isdigit()}
     wrong = []
     for letter, text in choices.items():
         if letter in (answer_letter, abstain_letter):

@@ -178,6 +178,14 @@ def test_a_quoted_sentence_is_a_claim_and_is_graded_as_one():
     assert not grade_answer(question, choices, "A", wrong).correct
 
 
+def test_a_number_in_an_example_is_not_what_the_answer_states():
+    choices = {"A": "80 columns; set max_width", "B": "120 columns; set max_width", "C": "40", "D": "No limit"}
+    question = "What is the default width and how do I change it?"
+    example = "The default width is 80 columns [1]. Set `max_width`, e.g. `cli(max_width=120)` [1]."
+    assert grade_answer(question, choices, "A", example).correct
+    assert not grade_answer(question, choices, "A", "It is 80 columns, or 120 columns with max_width [1].").correct
+
+
 def test_a_no_is_stated_by_an_answer_that_denies():
     choices = {"A": "No", "B": "Yes", "C": "Only in groups", "D": "The sources do not say"}
     question = "Does the kit support multi-character short options like -dbg?"
