@@ -22,6 +22,7 @@ from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, TITLE, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
+from rag.ingest.blocks import readable_roles
 from rag.ingest.sections import PIECE_MARK_RE
 
 MIN_PASSAGE = 400
@@ -242,7 +243,8 @@ def display_text(node: BaseNode) -> str:
         text = re.sub(r"(?m)^(Authors: .*)$", lambda m: f"{m.group(1)}\n{order}", text, count=1)
     if node.metadata.get(KIND) == POSTING:
         text = text.split("\n", 1)[-1]  # the location is in the header
-    return neutralise(text)
+    # "{meth}`Group.get_command`" as `Group.get_command`: what a reader sees, and what an answer should write
+    return neutralise(readable_roles(text))
 
 
 def section_body(node: BaseNode) -> str:

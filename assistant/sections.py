@@ -15,8 +15,7 @@ from rag.assistant.listing import Listing
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.spelling import spelt_out
 from rag.assistant.text import sentences, terms, unwrapped
-from rag.ingest.blocks import blocks, is_table, list_item
-from rag.ingest.lists import plain_markup
+from rag.ingest.blocks import blocks, is_table, list_item, plain_markup
 from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
 
 SECTIONS = "sections"  # its name in RAG_DISABLED_RULES

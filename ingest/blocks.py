@@ -1,5 +1,6 @@
 """Markdown's block structure, read line by line: paragraphs and fenced code blocks, list items and
-table rows. Sections are chunked by it (`ingest.sections`) and lists are counted by it (`ingest.lists`)."""
+table rows. Sections are chunked by it (`ingest.sections`) and lists are counted by it (`ingest.lists`).
+Also its inline markup a reader does not see as such: links and Sphinx/MyST roles."""
 
 from __future__ import annotations
 
@@ -11,6 +12,28 @@ THEMATIC_BREAK_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
 TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A MyST target, "(options)=" on a line of its own: a link anchor for the next heading, not text.
 TARGET_RE = re.compile(r"^\([\w.:-]+\)=\s*$")
+LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A MyST or reST role: {class}`~click.Tuple`, :func:`echo`, {ref}`the testing module <testing>` → its text.
+ROLE_RE = re.compile(
+    r"(?:\{(?P<myst>[\w:-]+)\}|(?<![\w`]):(?P<rest>[\w-]+(?::[\w-]+)?):)`~?(?P<text>[^`<]*?)(?:\s*<[^>`]*>)?`"
+)
+PROSE_ROLES = {"ref", "doc", "term", "numref", "std:ref", "std:doc"}  # a cross-reference's text is prose
+
+
+def readable_roles(text: str) -> str:
+    """Roles as a reader sees them: "{meth}`Group.get_command`" → "`Group.get_command`" (code), "{ref}`the
+    testing module <testing>`" → "the testing module"."""
+
+    def readable(match: re.Match[str]) -> str:
+        role = match.group("myst") or match.group("rest")
+        return match.group("text") if role in PROSE_ROLES else f"`{match.group('text')}`"
+
+    return ROLE_RE.sub(readable, text)
+
+
+def plain_markup(text: str) -> str:
+    """Markdown links as their text and roles as code, as a reader sees them."""
+    return readable_roles(LINK_RE.sub(r"\1", text))
 
 
 def list_item(line: str) -> re.Match[str] | None:

@@ -16,10 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.ingest.blocks import TABLE_RULE_RE, blocks, is_table, list_item
+from rag.ingest.blocks import LINK_RE, ROLE_RE, TABLE_RULE_RE, blocks, is_table, list_item, readable_roles
 
-LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-ROLE_RE = re.compile(r"\{[\w:-]+\}`~?([^`]*)`")  # MyST roles: {class}`~click.Tuple` → click.Tuple
 NAME_RE = re.compile(r"^(?:\*\*(?P<bold>[^*]+)\*\*|\[(?P<link>[^\]]+)\]\([^)]*\)|`(?P<code>[^`]+)`)")
 MAX_NAME_WORDS = 6
 CODE = "\x00"  # a code block, as one line: inside a list item it is part of the item; it is no lead
@@ -34,20 +32,14 @@ class DocList:
     items: tuple[str, ...]
 
 
-def plain_markup(text: str) -> str:
-    """Markdown links and MyST roles as a reader sees them, a role's target kept as code:
-    "{meth}`Group.get_command`" → "`Group.get_command`"."""
-    return ROLE_RE.sub(r"`\1`", LINK_RE.sub(r"\1", text))
-
-
 def plain(text: str) -> str:
     """Markdown link and role markup as the words a reader sees."""
-    return ROLE_RE.sub(r"\1", LINK_RE.sub(r"\1", text)).strip()
+    return ROLE_RE.sub(lambda m: m.group("text"), LINK_RE.sub(r"\1", text)).strip()
 
 
 def item_name(text: str) -> str:
     """What an item is called: its leading bold, link or code span, else its words before a colon or dash."""
-    text = ROLE_RE.sub(r"`\1`", text.strip())
+    text = readable_roles(text.strip())
     if match := NAME_RE.match(text):
         return (match.group("bold") or match.group("link") or match.group("code")).strip()
     head = re.split(r"\s*(?::|\s[-–—]\s)", plain(text), maxsplit=1)[0]

@@ -10,6 +10,7 @@ from rag.assistant.citations import verify
 from rag.assistant.context import Context, Source, display_text, neutralise
 from rag.assistant.doc_lists import DOC_LIST, asked_noun, doc_list_answer, section_text
 from rag.assistant.retrieve import Retrieval
+from rag.ingest.blocks import readable_roles
 from rag.ingest.lists import doc_lists
 
 GUIDE = """Some tools ship with the kit. They are in the [tools folder](https://example.org/tools).
@@ -206,3 +207,12 @@ def test_only_the_pieces_of_one_long_section_are_read_together_not_a_pdfs_pages(
     catalog = Catalog([*pages, *PIECES])
     assert catalog.section_pieces(pages[0]) == [pages[0]]
     assert [p.node_id for p in catalog.section_pieces(PIECES[1])] == ["chunk/kit-md/1", "chunk/kit-md/2"]
+
+
+def test_roles_read_as_a_reader_sees_them_in_what_the_model_and_the_page_show():
+    """Sphinx/MyST roles are markup: code roles read as code, cross-references as their text."""
+    text = "Use {meth}`~Group.get_command` or :func:`echo`; see {ref}`the testing module <testing>`."
+    assert readable_roles(text) == "Use `Group.get_command` or `echo`; see the testing module."
+    node = TextNode(id_="chunk/x-md/1", text=f"X\n{text}", metadata={"kind": "chunk", "section": "X"})
+    assert "{meth}" not in display_text(node) and "`Group.get_command`" in display_text(node)
+    assert readable_roles(":param x: the x, a `code:thing`") == ":param x: the x, a `code:thing`"
