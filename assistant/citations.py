@@ -133,6 +133,11 @@ class Claim:
         return cls(words, new, words & asked, numbers, question, about, opens_list, yes_or_no, plain)
 
     @property
+    def says_yes(self) -> bool:
+        """It opens with "Yes"."""
+        return self.yes_or_no and self.text.lstrip().lower().startswith("yes")
+
+    @property
     def states_words(self) -> bool:
         """Not a bullet, a list number, or source numbers alone."""
         return any(not t.isdigit() for t in self.words)
@@ -335,6 +340,12 @@ QUESTION_PREMISE = "question-premise"
 # this many words (one may be the question's paraphrase, "stands for").
 MIN_ASKED = 0.5
 PREMISE_SLACK = 1
+# The topic a yes/no question asks an entry to be about: no word of it may be missing behind a "Yes".
+ASKED_TOPIC_RE = re.compile(
+    r"\b(?:about|related to|deal(?:s|ing)? with|focus(?:ed|es)? on|cover(?:s|ing)?|involv(?:e|es|ing))\s+"
+    r"(?P<topic>[^?]+)",
+    re.I,
+)
 
 
 def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
@@ -344,12 +355,18 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     it); a paper's title stays, as it states what the paper is about. A sentence whose own answer
     stands in a cited document passage's text ("… is 20 [2]" to "what is the minimum number of stars
     …") is not held to the question's wording, unless the premise is the answer (a yes or no, which
-    entry) or says which entry it is about (a paper's or posting's: "the DP fine-tuning paper")."""
+    entry) or says which entry it is about (a paper's or posting's: "the DP fine-tuning paper"). Behind a
+    "Yes", no word of the topic the question asks about ("is the X paper about tokenizers?") may be
+    missing: it is what the yes affirms."""
     if not (claim.yes_or_no or asks_for_entry(claim.question)) and _answer_in_text(claim, cited):
         return True
     places = [terms(label_of(source)) for source in cited if source.kind == POSTING]
     premise = claim.restated - set().union(*places)
     missing = premise - held
+    # "Is the data preparation paper about tokenizers?" — "Yes, …": the topic is what the yes affirms.
+    topic = ASKED_TOPIC_RE.search(claim.question) if claim.says_yes else None
+    if topic and terms(topic.group("topic")) & missing:
+        return False
     return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
 
 

@@ -136,6 +136,21 @@ def test_a_yes_or_no_answer_is_its_restated_question_checked_as_the_premise():
     assert verify("Passing --help gives exit code 0 [1].", context, question).citations == []
 
 
+def test_a_yes_to_a_topic_wants_every_word_of_the_topic_in_the_cited_source():
+    """Class: yes/no questions about what an entry is about; one missing word is not a paraphrase there."""
+    context = Context(
+        [_paper(1, "Fewer truncations improve language modeling", "Hantian Ding", "Research area: Data preparation")]
+    )
+    question = "is the data preparation paper about tokenizers?"
+    assert verify("Yes, the data preparation paper is about tokenizers [1].", context, question).citations == []
+    right = verify("Yes, the data preparation paper is about truncations [1].", context, "is it about truncations?")
+    assert [c.n for c in right.citations] == [1]
+    off = verify(
+        "Yes, the data preparation paper is about tokenizers [1].", context, question, _off(citations.QUESTION_PREMISE)
+    )
+    assert [c.n for c in off.citations] == [1]
+
+
 def test_polarity_wants_a_yes_or_no_the_cited_sentence_says_the_same_way():
     note = "Multi-character short option names are not supported. Use a long option like --debug."
     context = Context([_source(1, "chunk", note)])
