@@ -361,13 +361,28 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     if not (claim.yes_or_no or asks_for_entry(claim.question)) and _answer_in_text(claim, cited):
         return True
     places = [terms(label_of(source)) for source in cited if source.kind == POSTING]
-    premise = claim.restated - set().union(*places)
+    # The title words a question names a cited paper by ("the Fewer truncations paper") say which paper;
+    # what it asks of the paper is the premise.
+    named = [_naming_words(claim.question, source) for source in cited if source.kind == PAPER]
+    premise = claim.restated - set().union(*places, *named)
     missing = premise - held
     # "Is the data preparation paper about tokenizers?" — "Yes, …": the topic is what the yes affirms.
     topic = ASKED_TOPIC_RE.search(claim.question) if claim.says_yes else None
     if topic and terms(topic.group("topic")) & missing:
         return False
     return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
+
+
+def _naming_words(question: str, paper: Source) -> set[str]:
+    """The words the question names the paper by: its short name before a colon ("EMC2"), else two of its
+    title's words in a row before "paper" ("the Fewer truncations paper")."""
+    title, asked = ordered_terms(label_of(paper)), ordered_terms(question)
+    short = terms(label_of(paper).split(":")[0]) if ":" in label_of(paper) else set()
+    if short and len(short) <= SHORT_NAME_WORDS and short <= set(asked):
+        return short
+    pairs = set(zip(title, title[1:], strict=False))
+    triples = zip(asked, asked[1:], asked[2:], strict=False)
+    return {w for a, b, c in triples if (a, b) in pairs and c == PAPER for w in (a, b)}
 
 
 def _answer_in_text(claim: Claim, cited: list[Source]) -> bool:

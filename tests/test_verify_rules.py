@@ -204,7 +204,9 @@ def test_number_anchor_wants_a_number_beside_what_it_counts():
     assert verify(wrong, context, question).citations == []
     right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
     assert right.text == "The EMC2 paper has 5 authors [1]." and [c.n for c in right.citations] == [1]
-    assert [c.n for c in verify(wrong, context, question, _off(citations.NUMBER_ANCHOR)).citations] == [1]
+    # (the premise rule also stops it: "citations … received" is nowhere in [1])
+    both = frozenset({citations.NUMBER_ANCHOR, citations.QUESTION_PREMISE})
+    assert [c.n for c in verify(wrong, context, question, both).citations] == [1]
 
 
 def test_question_premise_is_not_made_true_by_a_cited_title():
@@ -216,6 +218,19 @@ def test_question_premise_is_not_made_true_by_a_cited_title():
     right = verify("Hitesh Tulsiani wrote the paper [1].", context, "Who wrote the self-learning framework paper?")
     assert [c.n for c in right.citations] == [1]
     assert [c.n for c in verify(wrong, context, question, _off(citations.QUESTION_PREMISE)).citations] == [1]
+
+
+def test_the_title_words_a_question_names_a_paper_by_are_not_its_premise():
+    """Class: a question about a named paper the guide says nothing more of, answered with its title."""
+    context = Context([_paper(1, "Fewer truncations improve language modeling", "Hantian Ding")])
+    question = "what datasets did the Fewer truncations paper evaluate on?"
+    wrong = "The Fewer truncations paper evaluated on language modeling datasets [1]."
+    assert verify(wrong, context, question).citations == []
+    assert [c.n for c in verify(wrong, context, question, _off(citations.QUESTION_PREMISE)).citations] == [1]
+    right = verify(
+        "The Fewer truncations paper is by Hantian Ding [1].", context, "who wrote the Fewer truncations paper?"
+    )
+    assert [c.n for c in right.citations] == [1]
 
 
 def test_sentence_support_wants_the_words_together_in_one_place_of_the_passage():
