@@ -35,7 +35,7 @@ from rag.assistant.schema import (
     FIELD_NOUNS,
     FIELD_OF_KIND,
     KIND,
-    OVERVIEW,
+    LAYOUT_WORDS,
     PAPER,
     POSTING,
     authors_of,
@@ -230,8 +230,7 @@ def field_values(retrieval: Retrieval, context: Context) -> Listing | None:
     else:
         field = next(f for f, nouns in FIELD_NOUNS.items() if re.fullmatch(nouns, asked.group(1), re.I))
     # The guide's own title words ("the ICML papers") narrow nothing either.
-    guide_words = terms(" ".join(label_of(s) for s in context.sources if s.kind == OVERVIEW))
-    asked_words = terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS - guide_words
+    asked_words = terms(ANY_FIELD_NOUN_RE.sub(" ", question)) - VALUES_WORDS - context.title_words()
     if not field or asked_words or _named_papers(retrieval, context):
         return None
     if mentioned_kinds(question) - {FIELD_OF_KIND[field]}:  # "What countries are the papers from?"
@@ -452,9 +451,7 @@ ENTRY_NOUNS = terms(
     "one ones two three area areas section research listed co-author author authors has have does do guide "
     # where an entry is, not what it holds: "which job locations are not in the US?" ("which of these
     # cities …" names the cities themselves)
-    "location locations based located "
-    # where the page shows them: "the job postings at the end", "the papers mentioned below"
-    "end bottom below above mentioned featured page article"
+    f"location locations based located {LAYOUT_WORDS}"
 )
 
 

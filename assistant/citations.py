@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
-from rag.assistant.questions import alternatives, asks_for_entry
-from rag.assistant.schema import KIND_NOUNS, PAPER, POSTING
+from rag.assistant.questions import TOPIC_END, TOPIC_VERBS, alternatives, asks_for_entry
+from rag.assistant.schema import KIND_NOUNS, LAYOUT_WORDS, PAPER, POSTING
 from rag.assistant.text import (
     CITATION_RE,
     DENIAL_RE,
@@ -135,7 +135,8 @@ class Claim:
     @property
     def says_yes(self) -> bool:
         """It opens with "Yes"."""
-        return self.yes_or_no and self.text.lstrip().lower().startswith("yes")
+        particle = ANSWER_PARTICLE_RE.match(self.text)
+        return bool(particle) and particle.group(1).lower() == "yes"
 
     @property
     def states_words(self) -> bool:
@@ -341,11 +342,7 @@ QUESTION_PREMISE = "question-premise"
 MIN_ASKED = 0.5
 PREMISE_SLACK = 1
 # The topic a yes/no question asks an entry to be about: no word of it may be missing behind a "Yes".
-ASKED_TOPIC_RE = re.compile(
-    r"\b(?:about|related to|deal(?:s|ing)? with|focus(?:ed|es)? on|cover(?:s|ing)?|involv(?:e|es|ing))\s+"
-    r"(?P<topic>[^?]+)",
-    re.I,
-)
+ASKED_TOPIC_RE = re.compile(rf"\b(?:{TOPIC_VERBS})\s+(?P<topic>.+?){TOPIC_END}", re.I)
 
 
 def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
@@ -368,7 +365,7 @@ def premise_held(claim: Claim, cited: list[Source], held: set[str]) -> bool:
     missing = premise - held
     # "Is the data preparation paper about tokenizers?" — "Yes, …": the topic is what the yes affirms.
     topic = ASKED_TOPIC_RE.search(claim.question) if claim.says_yes else None
-    if topic and terms(topic.group("topic")) & missing:
+    if topic and terms(topic.group("topic")) - terms(LAYOUT_WORDS) & missing:
         return False
     return len(missing) <= PREMISE_SLACK or len(premise & held) >= MIN_ASKED * len(premise)
 

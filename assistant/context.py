@@ -20,7 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore
 
 from rag.assistant.names import label_of, node_label, place_of, posting_heading
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, POSTING, TITLE, authors_of
+from rag.assistant.schema import AREA, AUTHOR, CHUNK, CITY, COUNTRY, KIND, OVERVIEW, POSTING, TITLE, authors_of
 from rag.assistant.text import CITATION_RE, sentence_parts, sentences, terms
 from rag.ingest.blocks import readable_roles
 from rag.ingest.sections import PIECE_MARK_RE
@@ -101,6 +101,10 @@ class Context:
     pointers: list[int] = field(default_factory=list)
     named: int = 0  # how many of the pointers the prompt names (all when 0); a person is shown all
     excerpt: str = ""  # the best match's passage again, cut to what the question asks, beside the question
+
+    def title_words(self) -> set[str]:
+        """The terms of the guides' own titles ("the ICML papers"): they name the corpus, narrowing nothing."""
+        return terms(" ".join(label_of(s) for s in self.sources if s.kind == OVERVIEW))
 
     def text(self) -> str:
         return "\n\n".join(part for part in self.parts() if part)

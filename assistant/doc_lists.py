@@ -15,7 +15,7 @@ from llama_index.core.schema import BaseNode
 from rag.assistant.context import Context, display_text, section_body, with_pieces_whole
 from rag.assistant.listing import NEGATION_RE, Listing
 from rag.assistant.retrieve import Retrieval
-from rag.assistant.schema import CHUNK
+from rag.assistant.schema import CHUNK, LAYOUT_WORDS
 from rag.assistant.sections import heading_path, heading_terms, named_section
 from rag.assistant.text import sentences, terms
 from rag.ingest.lists import DocList, doc_lists
@@ -41,8 +41,7 @@ SUPERLATIVE_RE = re.compile(
 )
 # Words that say a list is asked for, or where it is ("the table on the contrib page"), not what it lists.
 FRAME_WORDS = terms(
-    "how many list listed name enumerate which what docs documentation manual recommend mention "
-    "page table bulleted bullet section"
+    f"how many list listed name enumerate which what docs documentation manual recommend mention section {LAYOUT_WORDS}"
 )
 # A list is the one asked about when the heading path and the paragraph before it hold this many of the
 # question's words (all of them for a one-word question), its section's own heading one of them, and

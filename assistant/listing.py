@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rag.assistant.catalog import Match
 from rag.assistant.context import Context, Source
 from rag.assistant.names import cities, label_of, short_name
-from rag.assistant.questions import ORDINALS, YES_NO_RE, asked_kinds
+from rag.assistant.questions import ORDINALS, TOPIC_END, TOPIC_VERBS, YES_NO_RE, asked_kinds
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import (
     ANSWER_NOUNS,
@@ -27,7 +27,7 @@ from rag.assistant.schema import (
     COUNTRY,
     KIND,
     KIND_NOUNS,
-    OVERVIEW,
+    LAYOUT_WORDS,
     PAPER,
     POSTING,
     TITLE,
@@ -118,12 +118,9 @@ NARROWING = "narrowing"  # its name in RAG_DISABLED_RULES
 # are about, right after the noun that asks for them.
 TOPIC_RE = re.compile(
     rf"\b(?:{kind_words(PAPER, POSTING)})\s+(?:(?:that|which)\s+)?(?:(?:is|are|was|were)\s+)?"
-    r"(?:about|on|regarding|concerning|covering|dealing with|deals? with|address(?:es|ing)?|"
-    r"stud(?:y|ies|ying)|propos(?:e|es|ing)|us(?:e|es|ing)|involv(?:e|es|ing))\s+(?P<topic>[^?!]+)",
+    rf"(?:on|{TOPIC_VERBS})\s+(?P<topic>.+?){TOPIC_END}",
     re.I,
 )
-# Words a topic may hold that narrow nothing: "on the list", "on more than one paper", "in the guide".
-TOPIC_FILLER = terms("list lists guide index page article blog post listed mentioned")
 
 
 def narrowed(retrieval: Retrieval, context: Context) -> bool:
@@ -137,9 +134,9 @@ def narrowed(retrieval: Retrieval, context: Context) -> bool:
     values = [m.value for m in retrieval.matches]
     values += [place_names(m.value, "") or "" for m in retrieval.matches if m.field == COUNTRY]
     said = " ".join([*values, *(initials(v) for v in values), *meanings, *meanings.values()])
-    said += " " + " ".join(nouns_of(kind) for kind in KIND_NOUNS)
-    said += " " + " ".join(label_of(s) for s in context.sources if s.kind == OVERVIEW)  # "the ICML papers"
-    return bool(terms(topic.group("topic")) - terms(said) - CONDITION_WORDS - TOPIC_FILLER)
+    said += " " + " ".join(nouns_of(kind) for kind in KIND_NOUNS) + " " + LAYOUT_WORDS
+    left = terms(topic.group("topic")) - terms(said) - CONDITION_WORDS - context.title_words()
+    return any(not word.isdigit() for word in left)
 
 
 def absent_answer(retrieval: Retrieval, context: Context, about_postings: bool) -> Listing:

@@ -22,6 +22,15 @@ ENTRY_QUESTION_RE = re.compile(
 )
 
 
+# The words that say what an entry is about: "the paper about X", "a posting that involves Y" ("on X"
+# too, where the sentence's frame makes it a topic, not a place).
+TOPIC_VERBS = (
+    r"about|regarding|concerning|covering|related to|dealing with|deals? with|focus(?:ed|es)? on|"
+    r"address(?:es|ing)?|stud(?:y|ies|ying)|propos(?:e|es|ing)|us(?:e|es|ing)|involv(?:e|es|ing)"
+)
+# Where a topic ends: a clause that names something else ("… written by X", "… with more than 2 authors").
+TOPIC_END = r"(?=\s+(?:by|with|from|have|has|had|that|which|written|wrote|authored|and|in the|at the)\b|[?!,;]|$)"
+
 # A question answered yes or no: it opens with a verb ("Is REPOFORMER filed under …?", "Does MADA have …?").
 YES_NO_RE = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would)\b", re.I)
 

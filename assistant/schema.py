@@ -62,6 +62,14 @@ def plurals(kind: str) -> tuple[str, ...]:
     return tuple(forms[1] for forms in KIND_NOUNS[kind] if len(forms) > 1)
 
 
+# Words for where the corpus shows something, not what it is about: "the postings at the end", "the
+# table on the contrib page", "the papers mentioned in the guide".
+LAYOUT_WORDS = (
+    "guide index page article blog post list lists listed mentioned featured end bottom below above "
+    "table bullet bulleted"
+)
+
+
 def nouns_of(kind: str) -> str:
     """Every noun of a kind as plain words, for word lists built from them."""
     return " ".join(noun for forms in KIND_NOUNS[kind] for noun in forms)

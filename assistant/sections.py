@@ -64,8 +64,8 @@ MIN_HEADING_WORDS = 2
 # How much of the covering section's opening paragraph an answer repeats: what the section is about, in
 # its own words (a pointer alone leaves the reader to open it).
 OPENING_CHARS = 300
-# A paragraph that is no prose: a directive, a field list, a heading, a quote, a MyST target or fence.
-_NOT_PROSE_RE = re.compile(r"^\s*(?:\.\.|:|#|>|\(|\{|:::)")
+# A paragraph that is no prose: a reST directive, a field list or MyST colon fence, a heading, a quote.
+_NOT_PROSE_RE = re.compile(r"^\s*(?:\.\.|:|#|>)")
 
 
 # A clause after a yes/no frame states a claim ("do the docs mention that options are required?"):
@@ -143,9 +143,11 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
         return None
     named = [f"{named_section(path)} {''.join(f'[{n}]' for n in numbers)}" for path, numbers in sections]
     where = named[0] if len(named) == 1 else "; ".join(named[:-1]) + f"; and {named[-1]}"
-    # The best section's opening sentences, cited by its first piece, shown whole (an excerpt may lack them).
-    piece = context.sources[sections[0][1][0] - 1].nodes[0]
-    if said := opening(piece):
+    # The best section's opening sentences, cited by the piece it starts with, shown whole (an excerpt may
+    # lack them); none when retrieval did not bring its start.
+    path, numbers = sections[0]
+    starts = [context.sources[n - 1].nodes[0] for n in numbers if _starts(context.sources[n - 1], path)]
+    if starts and (said := opening(piece := starts[0])):
         context, numbers = with_pieces_whole(context, [piece])
         n = numbers[piece.node_id]
         cited = f"It is covered in {where}. " + " ".join(f"{s.rstrip('.!?')} [{n}]." for s in said)
@@ -153,20 +155,26 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
     return Listing(cited=f"It is covered in {where}.", counted="Yes." if yes_no else "", rule=SECTIONS)
 
 
+def _starts(source: Source, path: list[str]) -> bool:
+    """Is the source the start of the section at `path`: that heading's own text, its first piece?"""
+    part = re.search(r"\(part (\d+)\)$", str(source.nodes[0].metadata.get(TITLE) or ""))
+    return heading_path(source) == path and (part is None or part.group(1) == "1")
+
+
 def opening(node: BaseNode) -> list[str]:
-    """The first sentences of a section's first prose paragraph (not code, a list, a table or a
-    directive), within OPENING_CHARS, with link and role markup as a reader sees it."""
+    """The first sentences of the section's first paragraph when it is prose (not code, a list, a table
+    or a directive), up to OPENING_CHARS in all, with link and role markup as a reader sees it; none when
+    the section opens otherwise, or with a sentence longer than that."""
     for block, is_code in blocks(section_body(node)):
         lines = block.split("\n")
         if is_code or list_item(lines[0]) or is_table(lines) or _NOT_PROSE_RE.match(block):
-            continue
+            return []
         picked: list[str] = []
         for sentence in sentences(plain_markup(unwrapped(block))):
-            if sentence.endswith(":") or (picked and len(" ".join([*picked, sentence])) > OPENING_CHARS):
+            if sentence.endswith(":") or len(" ".join([*picked, sentence])) > OPENING_CHARS:
                 break  # "… the following environments:" leads into what it does not itself say
             picked.append(sentence)
-        if picked:
-            return picked
+        return picked
     return []
 
 

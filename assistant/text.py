@@ -87,7 +87,8 @@ STOPWORDS = set(
 WORD_RE = re.compile(r"[a-z0-9]+")
 # Where one sentence ends and the next begins: blanks after a stop, or a line break (with the blanks
 # around it). Captured, so a split keeps the separators and the parts join back to the text.
-# A stop after an initial or a Latin abbreviation ends no sentence: "David M. Chan", "e.g. this".
+# A stop after an initial or a Latin abbreviation ends no sentence: "David M. Chan", "e.g. this" (nor,
+# then, does "option A. Then …": a name's initial is the likelier reading in author lists).
 _NOT_AN_END = r"(?<!\b[A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bal\.)(?<!\bvs\.)"
 SENTENCE_BREAK_RE = re.compile(rf"((?<=[.!?]){_NOT_AN_END}[^\S\n]+|\s*\n\s*)")
 # The same without line breaks of their own, for text whose lines break inside a sentence (a document's

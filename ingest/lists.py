@@ -33,7 +33,7 @@ class DocList:
 
 
 def plain(text: str) -> str:
-    """Markdown link and role markup as the words a reader sees."""
+    """Markdown link and role markup as the words a reader sees, without code marks (an item's name)."""
     return ROLE_RE.sub(lambda m: m.group("text"), LINK_RE.sub(r"\1", text)).strip()
 
 

@@ -14,7 +14,7 @@ from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 from llama_index.core.utils import get_tokenizer
 
-from rag.ingest.blocks import blocks, rows_and_items, without_targets
+from rag.ingest.blocks import LINK_RE, blocks, rows_and_items, without_targets
 
 CHUNK_TOKENS = 256
 CHUNK_OVERLAP = 32
@@ -77,8 +77,7 @@ def _indented_block(lines: list[str], start: int, indent: int) -> tuple[list[str
 
 def plain_heading(heading: str) -> str:
     """A heading as a person reads it: Markdown links, emphasis and code marks dropped."""
-    heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
-    return re.sub(r"[*_`]+", "", heading).strip()
+    return re.sub(r"[*_`]+", "", LINK_RE.sub(r"\1", heading)).strip()
 
 
 # reStructuredText marks a heading by a line of one punctuation character under (and maybe over) it;

@@ -294,6 +294,8 @@ def test_a_bare_count_after_a_verb_is_an_exact_threshold(mini_retriever):
     two = listed_in_corpus(mini_retriever, "which authors appear on two different papers?")[0]
     assert two.rule == "threshold" and " on exactly two papers:" in two.text
     assert "Priya Raghunathan (2)" in two.text and "Hana Sato" not in two.text
+    nine = listed_in_corpus(mini_retriever, "which papers have 1 author?")[0]
+    assert nine.rule == "threshold" and nine.text.startswith("1 paper has exactly 1 author: “WALKER: ")
     # "the 4 papers" is the index's own count, not a bound.
     assert BARE_BOUND_RE.search("Which of the 4 papers is on graphs?") is None
 
@@ -322,6 +324,9 @@ def test_a_topic_the_names_do_not_say_is_not_answered_with_the_whole_list(mini_r
     narrowed, _ = listed_in_corpus(mini_retriever, "which graph learning paper is about streaming?")
     assert narrowed is None
     assert "TIDEGRAPH" in listed_in_corpus(mini_retriever, "which papers are on graph learning?")[0].text
+    # What follows the topic names something else: the names still select the answer.
+    written = listed_in_corpus(mini_retriever, "which papers on graph learning were written by Tomas Lindqvist?")[0]
+    assert written is not None and written.rule == "list"
     retrieval = mini_retriever.retrieve("which graph learning paper is about streaming?")
     context = corpus_context(list(mini_retriever.catalog.nodes.values()), budget_chars=10**6)
     assert list_answer(retrieval, context, frozenset({NARROWING})).rule == "list"  # switched off

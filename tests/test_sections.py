@@ -77,11 +77,29 @@ def test_the_sections_whose_headings_name_the_topic_are_named_and_cited_their_pi
     assert verify(answer.cited, answer.context).clean
 
 
-def test_a_section_that_opens_with_no_prose_is_named_only():
-    """A lead into a list ("… the following:"), a list, code: no sentence of its own to repeat."""
-    section = _section(1, "testing.md › Testing", "Click ships these helpers:\n\n- `CliRunner`\n- `Result`")
-    answer = section_answer("is there anything on testing?", Context([section]))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Click ships these helpers:\n\n- `CliRunner`\n- `Result`\n\nA later paragraph is not the opening.",
+        "```python\nrunner = CliRunner()\n```\n\nA paragraph after the code is not the opening.",
+        "- `CliRunner` runs a command.\n- `Result` holds its output.",
+        "One sentence far longer than an opening may quote, " + "and on and on " * 30 + "to its end.",
+    ],
+    ids=["lead-into-a-list", "code", "list", "overlong"],
+)
+def test_a_section_that_opens_with_no_prose_of_its_own_is_named_only(text):
+    """A lead into a list ("… these helpers:"), code, a list, an over-long sentence: nothing is quoted."""
+    answer = section_answer("is there anything on testing?", Context([_section(1, "testing.md › Testing", text)]))
     assert answer is not None and answer.text == "Yes. It is covered in “Testing” (testing.md) [1]."
+
+
+def test_only_the_start_of_a_section_is_quoted_as_its_opening():
+    middle = _section(1, "testing.md › Testing (part 2)", "The middle of the section goes on here.")
+    answer = section_answer("is there anything on testing?", Context([middle]))
+    assert answer is not None and answer.text == "Yes. It is covered in “Testing” (testing.md) [1]."
+    first = _section(2, "testing.md › Testing (part 1)", "Click can run commands in tests.")
+    answer = section_answer("is there anything on testing?", Context([middle, first]))
+    assert answer is not None and answer.text.endswith("[1][2]. Click can run commands in tests [2].")
 
 
 def test_sections_of_one_file_under_a_heading_that_names_the_topic_are_that_heading():

@@ -204,7 +204,8 @@ def test_number_anchor_wants_a_number_beside_what_it_counts():
     assert verify(wrong, context, question).citations == []
     right = verify("The EMC2 paper has 5 authors [1].", context, "How many authors does the EMC2 paper have?")
     assert right.text == "The EMC2 paper has 5 authors [1]." and [c.n for c in right.citations] == [1]
-    # (the premise rule also stops it: "citations … received" is nowhere in [1])
+    # The premise rule stops it too ("citations … received" is nowhere in [1]): off, number-anchor alone does.
+    assert verify(wrong, context, question, _off(citations.QUESTION_PREMISE)).citations == []
     both = frozenset({citations.NUMBER_ANCHOR, citations.QUESTION_PREMISE})
     assert [c.n for c in verify(wrong, context, question, both).citations] == [1]
 
