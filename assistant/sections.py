@@ -145,8 +145,8 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
     where = named[0] if len(named) == 1 else "; ".join(named[:-1]) + f"; and {named[-1]}"
     # The best section's opening sentences, cited by the piece it starts with, shown whole (an excerpt may
     # lack them); none when retrieval did not bring its start.
-    path, numbers = sections[0]
-    starts = [context.sources[n - 1].nodes[0] for n in numbers if _starts(context.sources[n - 1], path)]
+    path, first_numbers = sections[0]
+    starts = [context.sources[n - 1].nodes[0] for n in first_numbers if _starts(context.sources[n - 1], path)]
     if starts and (said := opening(piece := starts[0])):
         context, numbers = with_pieces_whole(context, [piece])
         n = numbers[piece.node_id]
