@@ -221,11 +221,17 @@ def _paper_named(sentence: str, sources: dict[int, Source]) -> Source | None:
     return named[0] if len(named) == 1 else None
 
 
+def _short_name(title: str) -> set[str]:
+    """The terms of a title's short name before a colon ("EMC2"), when it has one of SHORT_NAME_WORDS at most."""
+    short = terms(title.split(":")[0]) if ":" in title else set()
+    return short if len(short) <= SHORT_NAME_WORDS else set()
+
+
 def _names_title(text: str, source: Source) -> bool:
     title = label_of(source)
     held = terms(text)
-    short = terms(title.split(":")[0]) if ":" in title else set()
-    if short and len(short) <= SHORT_NAME_WORDS and short <= held:
+    short = _short_name(title)
+    if short and short <= held:
         return True
     words = terms(title)
     return bool(words) and len(words & held) >= TITLE_SHARE * len(words)
@@ -374,8 +380,8 @@ def _naming_words(question: str, paper: Source) -> set[str]:
     """The words the question names the paper by: its short name before a colon ("EMC2"), else two of its
     title's words in a row before "paper" ("the Fewer truncations paper")."""
     title, asked = ordered_terms(label_of(paper)), ordered_terms(question)
-    short = terms(label_of(paper).split(":")[0]) if ":" in label_of(paper) else set()
-    if short and len(short) <= SHORT_NAME_WORDS and short <= set(asked):
+    short = _short_name(label_of(paper))
+    if short and short <= set(asked):
         return short
     pairs = set(zip(title, title[1:], strict=False))
     triples = zip(asked, asked[1:], asked[2:], strict=False)

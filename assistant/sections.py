@@ -15,8 +15,8 @@ from rag.assistant.listing import Listing
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.spelling import spelt_out
 from rag.assistant.text import sentences, terms, unwrapped
-from rag.ingest.blocks import blocks, is_table, list_item, plain_markup
-from rag.ingest.sections import PATH_SEPARATOR, PIECE_MARK_RE
+from rag.ingest.blocks import LINK_RE, blocks, is_table, list_item
+from rag.ingest.sections import PART_MARK_RE, PATH_SEPARATOR, PIECE_MARK_RE
 
 SECTIONS = "sections"  # its name in RAG_DISABLED_RULES
 
@@ -157,20 +157,21 @@ def section_answer(question: str, context: Context, disabled: frozenset[str] = f
 
 def _starts(source: Source, path: list[str]) -> bool:
     """Is the source the start of the section at `path`: that heading's own text, its first piece?"""
-    part = re.search(r"\(part (\d+)\)$", str(source.nodes[0].metadata.get(TITLE) or ""))
-    return heading_path(source) == path and (part is None or part.group(1) == "1")
+    title = str(source.nodes[0].metadata.get(TITLE) or "")
+    return heading_path(source) == path and (not PART_MARK_RE.search(title) or title.endswith("(part 1)"))
 
 
 def opening(node: BaseNode) -> list[str]:
     """The first sentences of the section's first paragraph when it is prose (not code, a list, a table
-    or a directive), up to OPENING_CHARS in all, with link and role markup as a reader sees it; none when
+    or a directive), up to OPENING_CHARS in all, with links as their text; none when
     the section opens otherwise, or with a sentence longer than that."""
     for block, is_code in blocks(section_body(node)):
         lines = block.split("\n")
         if is_code or list_item(lines[0]) or is_table(lines) or _NOT_PROSE_RE.match(block):
             return []
         picked: list[str] = []
-        for sentence in sentences(plain_markup(unwrapped(block))):
+        # Links as their text (`section_body` already reads roles as a reader sees them).
+        for sentence in sentences(LINK_RE.sub(r"\1", unwrapped(block))):
             if sentence.endswith(":") or len(" ".join([*picked, sentence])) > OPENING_CHARS:
                 break  # "… the following environments:" leads into what it does not itself say
             picked.append(sentence)

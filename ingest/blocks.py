@@ -31,11 +31,6 @@ def readable_roles(text: str) -> str:
     return ROLE_RE.sub(readable, text)
 
 
-def plain_markup(text: str) -> str:
-    """Markdown links as their text and roles as code, as a reader sees them."""
-    return readable_roles(LINK_RE.sub(r"\1", text))
-
-
 def list_item(line: str) -> re.Match[str] | None:
     """The line as a list item ("- x", "* x", "1. x", "2) x"), with its indent and text; a thematic
     break ("* * *") is none."""
