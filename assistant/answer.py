@@ -22,7 +22,7 @@ from rag.assistant.excerpts import excerpt_context
 from rag.assistant.listing import FIELD_CHECK, NARROWING
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
-from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt
+from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt, worked_examples
 from rag.assistant.questions import FOLLOW_UP
 from rag.assistant.quote import DENIED_YES, QUOTE, denial_answer, quoted_answer
 from rag.assistant.retrieve import HybridRetriever, Retrieval
@@ -36,6 +36,7 @@ from rag.runtime.server import is_healthy
 from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_accepted`
+WORKED_EXAMPLE = "worked-example"  # see `check_reply`
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
     frozenset(RULES)
@@ -47,6 +48,7 @@ SWITCHABLE_RULES = (
         FOLLOW_UP,
         DENIED_YES,
         MOVED_CITATION,
+        WORKED_EXAMPLE,
         SECTIONS,
         FIELD_CHECK,
         NARROWING,
@@ -140,17 +142,24 @@ class Draft:
 PROMPT_WITHHELD = "I can't share my instructions; ask me about the documents."
 
 
-def leaks_prompt(answer: str, system: str, span: int = 5) -> bool:
-    """True when the answer repeats any `span` consecutive words of the system prompt."""
+def repeats(answer: str, text: str, span: int = 5) -> bool:
+    """True when the answer repeats any `span` consecutive words of `text` (the abstention phrase aside)."""
 
     def said(text: str) -> list[str]:
         return words(ABSTAIN_RE.sub(" | ", text))
 
-    # A format example in the prompt is meant to be imitated, so copying it is not a leak.
-    prompt_words = said("\n".join(line for line in system.splitlines() if not line.startswith("Example")))
-    spans = {tuple(prompt_words[i : i + span]) for i in range(len(prompt_words) - span + 1)}
+    text_words = said(text)
+    spans = {tuple(text_words[i : i + span]) for i in range(len(text_words) - span + 1)}
     answer_words = said(answer)
     return any(tuple(answer_words[i : i + span]) in spans for i in range(len(answer_words) - span + 1))
+
+
+def leaks_prompt(answer: str, system: str, examples: str = "") -> bool:
+    """True when the answer repeats the system prompt's instructions: its worked `examples` (answers
+    about made-up sources, see `check_reply`) and the format example are meant to be imitated, so
+    repeating them is no leak."""
+    instructions = system.replace(examples, "") if examples else system
+    return repeats(answer, "\n".join(line for line in instructions.splitlines() if not line.startswith("Example")))
 
 
 def check_question(cfg: Config, question: str) -> str:
@@ -427,6 +436,7 @@ class Assistant:
         answer that may still be rejected as a whole is not shown while it is written); return it verified.
         Without `abstain`, the system prompt leaves out the rule that lets the model say the sources do not say."""
         system, messages = answer_messages(self.cfg.prompts_dir, prompt, context.text(), question, abstain)
+        examples = "" if WORKED_EXAMPLE in self.cfg.disabled else worked_examples(self.cfg.prompts_dir)
         raw, checked, shown, leaked = "", "", "", False
         client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
@@ -441,8 +451,11 @@ class Assistant:
             if complete == checked:  # no new whole sentence since the last check
                 continue
             checked = complete
-            if leaks_prompt(complete, system):
+            if leaks_prompt(complete, system, examples):
                 leaked = True
+                continue
+            if examples and repeats(complete, examples):
+                show = False  # an abstention, as `check_reply` reads it: no more of it is shown
                 continue
             draft = verify(complete, context, asked, self.cfg.disabled).text.replace(UNSUPPORTED, "").strip()
             if draft != shown:
@@ -453,7 +466,7 @@ class Assistant:
             add_usage(timings, used)
         if not raw.strip():
             raise RagError(f"The model at {self.cfg.shown_endpoint} returned an empty answer")
-        return check_reply(raw, system, context, asked, leaked, self.cfg.disabled)
+        return check_reply(raw, system, context, asked, leaked, self.cfg.disabled, examples)
 
     def ask(self, question: str, **options) -> Answer:
         """The whole answer at once."""
@@ -480,12 +493,25 @@ def retry_accepted(retry: Verified, disabled: frozenset[str] = frozenset()) -> b
 
 
 def check_reply(
-    raw: str, system: str, context: Context, asked: str, leaked: bool = False, disabled: frozenset[str] = frozenset()
+    raw: str,
+    system: str,
+    context: Context,
+    asked: str,
+    leaked: bool = False,
+    disabled: frozenset[str] = frozenset(),
+    examples: str = "",
 ) -> Verified:
-    """What may be shown of a model's reply: the prompt withheld if it leaks, else the verified sentences."""
+    """What may be shown of a model's reply: the prompt withheld if it leaks, else the verified sentences.
+    Rule "worked-example" serves replies that copy one of the system prompt's worked `examples` ("No:
+    widgets are never recycled [2].") where the model found no answer: such a reply is an abstention,
+    so the model is asked again, not told it leaked its instructions. Switched off, a copy counts as a leak."""
     raw = raw.strip()
-    if leaked or leaks_prompt(raw, system):
+    if examples and WORKED_EXAMPLE in disabled:
+        examples = ""
+    if leaked or leaks_prompt(raw, system, examples):
         return Verified(PROMPT_WITHHELD, [], [], abstained=False)
+    if examples and repeats(raw, examples):
+        return verify(UNSUPPORTED, context, asked, disabled)
     verified = verify(raw, context, asked, disabled)
     if not verified.text.strip():  # every sentence was unsupported; what sources denied still counts
         verified = replace(verify(UNSUPPORTED, context, asked, disabled), denials=verified.denials)

@@ -46,7 +46,14 @@ def system_prompt(prompts_dir: Path, abstain: bool = True) -> str:
     say (`abstain_rule.md`), for the second ask after an abstention."""
     rule = render(prompts_dir, "abstain_rule") if abstain else ""
     rules = render(prompts_dir, "citation_rules", abstain_rule=rule)
-    return re.sub(r"\n{3,}", "\n\n", render(prompts_dir, "system", citation_rules=rules))
+    examples = worked_examples(prompts_dir)
+    return re.sub(r"\n{3,}", "\n\n", render(prompts_dir, "system", citation_rules=rules, worked_examples=examples))
+
+
+def worked_examples(prompts_dir: Path) -> str:
+    """The system prompt's answers to questions about made-up sources (`worked_examples.md`): a model
+    that copies one has not answered, and has not leaked an instruction either."""
+    return render(prompts_dir, "worked_examples")
 
 
 def answer_messages(

@@ -77,6 +77,24 @@ def test_answers_that_repeat_the_system_prompt_are_detected():
     assert not leaks_prompt("EMC2 proposes efficient MCMC negative sampling [1].", system)
 
 
+def test_a_reply_copying_a_worked_example_is_an_abstention_not_a_leak():
+    # A small model with no answer sometimes writes out the system prompt's worked example instead.
+    from rag.assistant.answer import PROMPT_WITHHELD, WORKED_EXAMPLE, check_reply
+    from rag.assistant.prompts import system_prompt, worked_examples
+    from rag.config import PROMPTS_DIR
+
+    system, examples = system_prompt(PROMPTS_DIR), worked_examples(PROMPTS_DIR)
+    copied = "No: widgets are never recycled [2]."
+    assert copied.removesuffix(".") in examples and examples in system
+    reply = check_reply(copied, system, make_context(2), "can the runner be shared?", examples=examples)
+    assert reply.abstained and reply.text != PROMPT_WITHHELD and reply.citations == []
+    off = frozenset({WORKED_EXAMPLE})
+    assert check_reply(copied, system, make_context(2), "q", disabled=off, examples=examples).text == PROMPT_WITHHELD
+    # The instructions around the examples are still the prompt's own.
+    leak = check_reply("Sure. You are a research assistant.", system, make_context(2), "q", examples=examples)
+    assert leak.text == PROMPT_WITHHELD
+
+
 def test_a_citation_after_the_full_stop_belongs_to_the_sentence_before():
     result = verify("The capital of France is Paris. [1] Alpha is fast. [1]", make_context(2))
     assert result.unsupported == [1] and [c.n for c in result.citations] == [1]

@@ -21,6 +21,7 @@ SAMPLES = {
     "earlier": "What is X?",
     "citation_rules": "Cite.",
     "abstain_rule": "- Say so.",
+    "worked_examples": "Question: x?\nAnswer: y [1].",
     "choices": "A. x\nB. y\nC. z\nD. w",
     "entry": "Paper: X",
     "n": "2",
