@@ -762,6 +762,7 @@ class _Verification:
         if best is None:
             best = source_holding_it(claim, self.sources, self.source_terms)
             if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
+                self._note_denials(claim, [best])  # a "Yes" citing the wrong source, denied by the right one
                 best = None
         if best is None:
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))

@@ -373,6 +373,20 @@ def test_a_yes_its_source_denies_is_answered_no_with_the_denying_sentence():
     assert kept.citations and kept.denials == []
 
 
+def test_a_yes_citing_the_wrong_source_is_denied_by_the_source_that_holds_it():
+    """Class: the same, when the "Yes" cites a source that does not hold it and the one that does denies it."""
+    from rag.assistant.quote import denial_answer
+
+    overview = _source(1, "chunk", "Adding options to commands is done with the option decorator.")
+    nargs_text = "To make an option take multiple values, pass in nargs. You may pass any positive integer, but not -1."
+    nargs = _source(2, "chunk", nargs_text)
+    context, question = Context([overview, nargs]), "can i use nargs=-1 on an option?"
+    replies = [verify("Yes, you can use `nargs=-1` on an option [1].", context, question)]
+    assert replies[0].citations == [] and replies[0].denials == [(2, "You may pass any positive integer, but not -1.")]
+    answer = denial_answer(replies, context, question, frozenset())
+    assert answer is not None and answer.text == "No: “You may pass any positive integer, but not -1.” [2]"
+
+
 def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
     optimizers = Context([_paper(1, "MADA: meta-adaptive optimizers", "Kaan Ozkara", "MADA is a unified optimizer.")])
     said, asked = "There is a unified optimizer [1].", "is there any work on optimizers?"
