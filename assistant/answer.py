@@ -14,7 +14,7 @@ import openai
 from rag.assistant.aggregates import RULES, catalog_answer
 from rag.assistant.best_match import RULE as BEST_MATCH
 from rag.assistant.best_match import answers_nothing, best_match_answer
-from rag.assistant.citations import ABSTAIN_RE, UNCITED, UNSUPPORTED, Citation, Verified, verify
+from rag.assistant.citations import ABSTAIN_RE, INLINE_CODE_RE, UNCITED, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.doc_lists import DOC_LIST
@@ -37,6 +37,7 @@ from rag.runtime.usage import ServerUsage, add_usage, prompt_split
 
 MOVED_CITATION = "moved-citation"  # its name in RAG_DISABLED_RULES: see `retry_accepted`
 WORKED_EXAMPLE = "worked-example"  # see `check_reply`
+RETRY_CODE = "retry-code"  # see `retry_states_only_held_code`
 # The rules of the answer path `rag exam` can switch off for an ablation (RAG_DISABLED_RULES).
 SWITCHABLE_RULES = (
     frozenset(RULES)
@@ -49,6 +50,7 @@ SWITCHABLE_RULES = (
         DENIED_YES,
         MOVED_CITATION,
         WORKED_EXAMPLE,
+        RETRY_CODE,
         SECTIONS,
         FIELD_CHECK,
         NARROWING,
@@ -297,7 +299,9 @@ class Assistant:
                 # again) and the retry prompt alone says that a source holds the answer.
                 keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
-                if retry_accepted(retry, self.cfg.disabled):
+                if retry_accepted(retry, self.cfg.disabled) and retry_states_only_held_code(
+                    retry, context, self.cfg.disabled
+                ):
                     verified, answered_by = retry, "model, asked again"
                 elif (denied := denial_answer([verified, retry], context, asked, self.cfg.disabled)) is not None:
                     verified, answered_by, rule = denied, "model, denied by its source", DENIED_YES
@@ -490,6 +494,18 @@ def retry_accepted(retry: Verified, disabled: frozenset[str] = frozenset()) -> b
     if MOVED_CITATION in disabled or UNCITED in disabled:
         return bool(retry.citations) and retry.clean and not retry.abstained
     return bool(retry.citations) and not (retry.abstained or retry.dropped or retry.invalid)
+
+
+def retry_states_only_held_code(retry: Verified, context: Context, disabled: frozenset[str] = frozenset()) -> bool:
+    """Rule "retry-code" guards against a second ask that invents a value to obey "a source above holds
+    the answer" ("use the `timeout` parameter [3]", "the character `#`", for questions the documents
+    do not answer): each inline code span of its answer must stand, as written, in a source it cites."""
+    if RETRY_CODE in disabled:
+        return True
+    sources = context.by_number()
+    cited = [" ".join(sources[c.n].passage.split()) for c in retry.citations if c.n in sources]
+    spans = (" ".join(m.group(0).strip("`").split()) for m in INLINE_CODE_RE.finditer(retry.text))
+    return all(any(span in passage for passage in cited) for span in spans)
 
 
 def check_reply(

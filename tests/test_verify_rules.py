@@ -396,3 +396,16 @@ def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
     assert verify(already, optimizers, asked).text == already
     assert verify(said, optimizers, "what does MADA propose?").text == said  # not a question of existence
     assert verify(said, optimizers, asked, _off(citations.EXISTENCE_NAMES)).text == said
+
+
+def test_a_second_ask_is_kept_only_when_its_code_spans_stand_in_the_sources_it_cites():
+    """Class: unanswerable questions where the second ask ("a source above holds the answer") invents a value."""
+    from rag.assistant.answer import RETRY_CODE, retry_states_only_held_code
+
+    runner = "Use CliRunner.invoke to run a command. The result holds the exit code and the output."
+    context = Context([_source(1, "chunk", runner)])
+    invented = verify("To stop a hanging `CliRunner.invoke`, use its `timeout` parameter [1].", context, "timeout?")
+    assert invented.citations and not retry_states_only_held_code(invented, context)
+    assert retry_states_only_held_code(invented, context, frozenset({RETRY_CODE}))
+    held = verify("Run the command with `CliRunner.invoke`; the result holds the exit code [1].", context, "how?")
+    assert held.citations and retry_states_only_held_code(held, context)
