@@ -7,7 +7,8 @@ whole code blocks closest in meaning to the question or to one of its clauses wh
 things (the embedder's cosine similarity), best first
 until `budget_chars`; a source none of whose parts made it is left out, and the rest are numbered
 again in retrieval order. A code block is never cut: it is kept whole or not at all, and it ranks
-by itself or by the sentence that introduces it ("Use `count=True`:"), whichever is closer.
+by itself or by the sentence that introduces it ("Use `count=True`:"), whichever is closer; so does
+a sentence that points back at the one before it ("To change this, pass `invoke_without_command=True`").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rag.assistant.context import Context, Source, index_facts, section_body
 from rag.assistant.questions import clauses
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK, TITLE
-from rag.assistant.text import sentences, unwrapped
+from rag.assistant.text import REFERS_BACK_RE, sentences, unwrapped
 from rag.ingest.blocks import blocks
 from rag.ingest.embed import MiniLMEmbedding
 
@@ -88,7 +89,8 @@ def parts_of(i: int, text: str) -> list[Part]:
 
 def similarities(question: str, parts: list[Part], titles: list[str], embedder: MiniLMEmbedding) -> np.ndarray:
     """Cosine of each part, read under its source's title, with the question ("Counting: If the option is
-    not passed, the count is 0" is about counting); a code block scores as well as the sentence before it."""
+    not passed, the count is 0" is about counting); a code block, and a sentence pointing back, score as
+    well as the sentence before them."""
     vectors = np.array(embedder.get_text_embedding_batch([f"{titles[p.source]}: {p.text}" for p in parts]))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
     # A question that asks two things ("… and what's the value when it isn't passed?") is answered by
@@ -98,7 +100,10 @@ def similarities(question: str, parts: list[Part], titles: list[str], embedder: 
     queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-12
     scores = (vectors @ queries.T).max(axis=1)
     for k, part in enumerate(parts):
-        if part.code and k and parts[k - 1].source == part.source and not parts[k - 1].code:
+        if not k or parts[k - 1].source != part.source or parts[k - 1].index != part.index - 1:
+            continue
+        follows = not parts[k - 1].code if part.code else bool(REFERS_BACK_RE.match(part.text))
+        if follows:
             scores[k] = max(scores[k], scores[k - 1])
     return scores
 

@@ -101,6 +101,14 @@ DENIAL_RE = re.compile(r"\b(?:not|no|never|cannot|none|neither|nor|unsupported)\
 
 
 # A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
+# A sentence that opens by pointing back at the one before it ("By default the group is not invoked. To
+# change this, pass …"): read alone, it does not say what it is about.
+REFERS_BACK_RE = re.compile(
+    r"^\W*(?:(?:this|that|these|those|it|such)\b(?!\s+(?:is|are)\s+(?:a|an|the)\b)"
+    r"|(?:to|you can)\s+(?:change|disable|enable|avoid|prevent|override|fix|do|turn|use)\s+(?:this|that|it|so|them)\b"
+    r"|instead\b|otherwise\b|in\s+(?:this|that|such\s+a)\s+case\b|for\s+(?:this|that)\b)",
+    re.I,
+)
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
 

@@ -162,3 +162,13 @@ def test_a_part_that_answers_the_second_clause_scores_by_that_clause():
     whole = similarities("how do I count a verbose option which shell has completion?", [part], [""], WordCounts())[0]
     assert by_clause > whole
     assert round(float(by_clause), 3) == round(1 / (3**0.5 * 2**0.5), 3)
+
+
+def test_a_sentence_pointing_back_scores_as_the_one_before_it():
+    # "To change this, pass …" holds the answer but none of the question's words.
+    text = "Groups\nBy default a group with no command shows its help. To change this, pass `run_bare=True`. Unrelated."
+    parts = [Part(0, k, s, False) for k, s in enumerate(text.split("\n")[1].split(". "))]
+    scores = similarities("what does a group with no command show?", parts, ["docs.md › Groups"], WordCounts())
+    assert scores[1] == scores[0] > scores[2]
+    alone = similarities("what does a group with no command show?", parts[1:], ["docs.md › Groups"], WordCounts())
+    assert alone[0] < scores[1]
