@@ -25,6 +25,7 @@ from rag.assistant.schema import (
     AUTHORS,
     CITY,
     COUNTRY,
+    FIELD_NOUNS,
     KIND,
     KIND_NOUNS,
     LAYOUT_WORDS,
@@ -180,7 +181,12 @@ _ORDINAL = "|".join(ORDINALS)
 POSITION = "position"
 FIELD_QUESTIONS = {
     POSITION: re.compile(rf"\b(?:{_ORDINAL})(?:\s+and\s+(?:{_ORDINAL}))?(?:\s+listed)?\s+authors?\b", re.I),
-    AREA: re.compile(r"\bresearch areas?\b|\bwhich areas?\b|\blisted under\b", re.I),
+    # "which area / section / heading is it under?", "filed under": not "which topics", which asks what it covers.
+    AREA: re.compile(
+        rf"\bresearch areas?\b|\b(?:what|which)\s+(?!topics?\b)(?:{FIELD_NOUNS[AREA]})\b"
+        r"|\b(?:listed|filed|grouped|categori[sz]ed|classified)\s+(?:under|in)\b",
+        re.I,
+    ),
     AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),
     # "what's the ASR paper called?", "what is the title of the RAG paper?": its name, the one field a
     # small model answers with "the sources do not say" when the paper is named by its area.
