@@ -2,7 +2,8 @@
 
 "Which paper is about training LLMs with reduced-precision number formats?" names no title, author
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
-do not say. When a question asks *which entry* (a paper or a posting) and the model abstained or
+do not say. When a question asks *which entry* (a paper or a posting), or whether there is "anything
+on" a topic, and the model abstained or
 cited no entry of that kind, code names the entry of that kind retrieval ranked first (dense and BM25
 fused, which tells a paraphrase's entry apart more often than the embedder's cosine alone), if its
 cosine similarity to the question is high enough, and says that it is the closest match, not that it
@@ -20,7 +21,7 @@ from rag.assistant.citations import Verified
 from rag.assistant.context import Context, Source
 from rag.assistant.listing import NEGATION_RE
 from rag.assistant.names import label_of
-from rag.assistant.questions import ORDINALS, asks_for_entry, mentioned_kinds
+from rag.assistant.questions import ANYTHING_ON_RE, ORDINALS, asks_for_entry, mentioned_kinds
 from rag.assistant.schema import CHUNK, OVERVIEW
 from rag.ingest.embed import MiniLMEmbedding
 
@@ -57,10 +58,12 @@ def best_match_answer(question: str, context: Context, embedder: MiniLMEmbedding
     """ "The closest match in the index is “COLLAGE: …” [5]." or None when the question does not ask
     which entry it describes, or no entry of the asked kind is close enough. `ranked`: the ids retrieval
     found, best first (the context puts the entries the catalog matched first, in no order of meaning)."""
-    if not asks_for_entry(question) or any(pattern.search(question) for pattern in LEFT_ALONE):
+    anything = bool(ANYTHING_ON_RE.match(question))  # "anything on X?": an entry, never the overview or a page
+    if not (asks_for_entry(question) or anything) or any(pattern.search(question) for pattern in LEFT_ALONE):
         return None
     kind = asked_kind(question)
-    candidates = [s for s in context.shown() if kind is None or s.kind == kind]
+    pages = (OVERVIEW, CHUNK) if anything else ()
+    candidates = [s for s in context.shown() if (kind is None or s.kind == kind) and s.kind not in pages]
     if not candidates:
         return None
     rank = {entry_id: i for i, entry_id in enumerate(ranked)}

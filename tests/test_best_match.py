@@ -22,6 +22,7 @@ def closest(retriever, question: str) -> str | None:
         ("Which paper splits a graph into parts as the edges stream in, using little memory?", "TIDEGRAPH"),
         ("what paper predicts chemical properties of molecules by sending few messages between atoms", "Sparse"),
         ("which paper classifies nodes from few labels by walking randomly on the graph?", "WALKER"),
+        ("anything on splitting a streaming graph with little memory?", "TIDEGRAPH"),  # no kind named
     ],
 )
 def test_a_described_paper_is_named_as_the_closest_match(mini_retriever, question, title):
