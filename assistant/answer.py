@@ -22,7 +22,7 @@ from rag.assistant.excerpts import excerpt_context
 from rag.assistant.listing import FIELD_CHECK, NARROWING
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
-from rag.assistant.prompts import answer_messages, prompts_fingerprint, system_prompt, worked_examples
+from rag.assistant.prompts import answer_messages, example_answers, prompts_fingerprint, system_prompt, worked_examples
 from rag.assistant.questions import FOLLOW_UP
 from rag.assistant.quote import DENIED_YES, QUOTE, denial_answer, quoted_answer
 from rag.assistant.retrieve import HybridRetriever, Retrieval
@@ -458,7 +458,7 @@ class Assistant:
             if leaks_prompt(complete, system, examples):
                 leaked = True
                 continue
-            if examples and repeats(complete, examples):
+            if examples and repeats(complete, example_answers(examples)):
                 show = False  # an abstention, as `check_reply` reads it: no more of it is shown
                 continue
             draft = verify(complete, context, asked, self.cfg.disabled).text.replace(UNSUPPORTED, "").strip()
@@ -505,7 +505,15 @@ def retry_states_only_held_code(retry: Verified, context: Context, disabled: fro
     sources = context.by_number()
     cited = [" ".join(sources[c.n].passage.split()) for c in retry.citations if c.n in sources]
     spans = (" ".join(m.group(0).strip("`").split()) for m in INLINE_CODE_RE.finditer(retry.text))
-    return all(any(span in passage for passage in cited) for span in spans)
+    return all(any(_stands_in(span, passage) for passage in cited) for span in spans)
+
+
+def _stands_in(span: str, passage: str) -> bool:
+    """Does the passage hold the code span as a whole token: `run` not inside "rerun", and a symbol alone
+    (`#`) only as inline code of its own, not as a heading mark or a comment?"""
+    if not any(ch.isalnum() for ch in span):
+        return f"`{span}`" in passage
+    return re.search(rf"(?<!\w){re.escape(span)}(?!\w)", passage) is not None
 
 
 def check_reply(
@@ -526,7 +534,7 @@ def check_reply(
         examples = ""
     if leaked or leaks_prompt(raw, system, examples):
         return Verified(PROMPT_WITHHELD, [], [], abstained=False)
-    if examples and repeats(raw, examples):
+    if examples and repeats(raw, example_answers(examples)):
         return verify(UNSUPPORTED, context, asked, disabled)
     verified = verify(raw, context, asked, disabled)
     if not verified.text.strip():  # every sentence was unsupported; what sources denied still counts

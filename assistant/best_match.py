@@ -2,12 +2,12 @@
 
 "Which paper is about training LLMs with reduced-precision number formats?" names no title, author
 or area; retrieval ranks COLLAGE first, yet a 1.5B model reading the whole corpus says the sources
-do not say. When a question asks *which entry* (a paper or a posting), or whether there is "anything
-on" a topic, and the model abstained or
-cited no entry of that kind, code names the entry of that kind retrieval ranked first (dense and BM25
-fused, which tells a paraphrase's entry apart more often than the embedder's cosine alone), if its
-cosine similarity to the question is high enough, and says that it is the closest match, not that it
-is proven.
+do not say. When a question asks *which entry* (a paper or a posting) and the model abstained or
+cited no entry of that kind, or asks whether there is "anything on" a topic and the model abstained,
+code names the entry of that kind retrieval ranked first (dense and BM25 fused, which tells a
+paraphrase's entry apart more often than the embedder's cosine alone; for "anything on", an entry,
+never the overview or a page), if its cosine similarity to the question is high enough, and says that
+it is the closest match, not that it is proven.
 """
 
 from __future__ import annotations

@@ -736,13 +736,14 @@ class _Verification:
         return all(rule(claim, cited, held) for name, rule in rules if self.on(name))
 
     def _note_denials(self, claim: Claim, numbers: list[int]) -> None:
-        """Keep what a cited source says against a "Yes" that failed the polarity rule alone."""
+        """Keep what a source says against a "Yes" that failed the polarity rule alone: a source it cited, or
+        the one that holds it when it cited another."""
         others = tuple((name, rule) for name, rule in GROUNDING if name != POLARITY)
         if not self.on(POLARITY) or not self._holds(others, claim, numbers):
             return
         for n in numbers:
             denial = denial_of(claim, self.sources[n])
-            if denial:
+            if denial and (n, denial) not in self.denials:
                 self.denials.append((n, denial))
 
     def _accept(self, numbers: list[int], checked: Checked) -> None:
@@ -762,7 +763,8 @@ class _Verification:
         if best is None:
             best = source_holding_it(claim, self.sources, self.source_terms)
             if best is not None and not self._holds(NAMING + GROUNDING, claim, [best]):
-                self._note_denials(claim, [best])  # a "Yes" citing the wrong source, denied by the right one
+                if self._holds(NAMING, claim, [best]):  # a "Yes" citing the wrong source, denied by the right one
+                    self._note_denials(claim, [best])
                 best = None
         if best is None:
             self.dropped.append(_tidy_removals(CITATION_RE.sub("", text)))

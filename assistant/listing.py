@@ -181,10 +181,12 @@ _ORDINAL = "|".join(ORDINALS)
 POSITION = "position"
 FIELD_QUESTIONS = {
     POSITION: re.compile(rf"\b(?:{_ORDINAL})(?:\s+and\s+(?:{_ORDINAL}))?(?:\s+listed)?\s+authors?\b", re.I),
-    # "which area / section / heading is it under?", "filed under": not "which topics", which asks what it covers.
+    # "which area / section / heading is it under?", "filed under": not "which topics" (what it covers) nor
+    # "what section of the paper" (a part of its text), nor "listed in" (what its text lists).
     AREA: re.compile(
-        rf"\bresearch areas?\b|\b(?:what|which)\s+(?!topics?\b)(?:{FIELD_NOUNS[AREA]})\b"
-        r"|\b(?:listed|filed|grouped|categori[sz]ed|classified)\s+(?:under|in)\b",
+        rf"\bresearch areas?\b|\b(?:what|which)\s+(?!topics?\b(?!\s+(?:areas?|headings?)\b))(?:{FIELD_NOUNS[AREA]})\b"
+        r"(?!\s+of\s+(?:the|its|this|that)\b)"
+        r"|\b(?:listed|filed|grouped|categori[sz]ed|classified)\s+under\b|\bfiled\s+in\b",
         re.I,
     ),
     AUTHORS: re.compile(r"^\s*(?:who\b|list the authors\b)|\bwho (?:wrote|authored)\b", re.I),

@@ -56,6 +56,12 @@ def worked_examples(prompts_dir: Path) -> str:
     return render(prompts_dir, "worked_examples")
 
 
+def example_answers(examples: str) -> str:
+    """The worked examples' answers (their "Answer:" lines), without the made-up sources and questions,
+    whose plain phrases ("to remove the limit") a real answer may share."""
+    return "\n".join(line.removeprefix("Answer:") for line in examples.splitlines() if line.startswith("Answer:"))
+
+
 def answer_messages(
     prompts_dir: Path, prompt: str, sources: str, question: str, abstain: bool = True
 ) -> tuple[str, list[dict[str, str]]]:

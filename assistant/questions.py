@@ -31,9 +31,12 @@ TOPIC_VERBS = (
 # Where a topic ends: a clause that names something else ("… written by X", "… with more than 2 authors").
 TOPIC_END = r"(?=\s+(?:by|with|from|have|has|had|that|which|written|wrote|authored|and|in the|at the)\b|[?!,;]|$)"
 
-# "anything on differential equations?", "is there anything about causality?": whether some entry is
-# about a topic, which naming the entry answers, though the question names no kind of entry.
-ANYTHING_ON_RE = re.compile(rf"^\s*(?:(?:is|are)\s+there\s+)?anything\s+(?:on|{TOPIC_VERBS})\b", re.I)
+# "anything on differential equations?", "is there anything about causality?", "got anything on …": whether
+# something is about a topic, which naming the entry or section answers, though no kind of entry is named.
+ANYTHING_ON = (
+    r"(?:(?:is|are)\s+there\s+|(?:have\s+you\s+)?got\s+|do\s+you\s+have\s+)?anything\s+(?:on|about|regarding|covering)"
+)
+ANYTHING_ON_RE = re.compile(rf"^\s*{ANYTHING_ON}\b", re.I)
 
 # A question answered yes or no: it opens with a verb ("Is REPOFORMER filed under …?", "Does MADA have …?").
 YES_NO_RE = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would)\b", re.I)

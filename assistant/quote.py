@@ -123,7 +123,8 @@ def denial_answer(replies: list[Verified], context: Context, asked: str, disable
     """Rule "denied-yes" serves yes/no questions whose answer is no: a small model says "Yes, Click
     supports multi-character short options [1]" where [1] says "Multi-character short option names are
     not supported". When the only thing the check found wrong with a "Yes" is that the sentences it
-    rests on deny it, the answer is "No", quoting them — checked as any answer is."""
+    rests on deny it (in a source it cited, or in the one that holds it when it cited another), the
+    answer is "No", quoting them — checked as any answer is."""
     if DENIED_YES in disabled:
         return None
     for reply in replies:

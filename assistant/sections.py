@@ -12,6 +12,7 @@ from llama_index.core.schema import BaseNode
 
 from rag.assistant.context import Context, Source, section_body, with_pieces_whole
 from rag.assistant.listing import Listing
+from rag.assistant.questions import ANYTHING_ON
 from rag.assistant.schema import CHUNK, TITLE
 from rag.assistant.spelling import spelt_out
 from rag.assistant.text import sentences, terms, unwrapped
@@ -54,7 +55,7 @@ TOPIC_FRAMES = (
         ),
         True,
     ),
-    (re.compile(rf"^\s*(?:got\s+|have\s+you\s+got\s+)?anything\s+(?:on|about|regarding)\s+{_TOPIC}", re.I), True),
+    (re.compile(rf"^\s*{ANYTHING_ON}\s+{_TOPIC}", re.I), True),
 )
 # A section is about the topic when its heading path (file name included) holds this many of the topic's
 # words (all of them for a one-word topic): one shared word is as often the collection's own name.

@@ -100,7 +100,6 @@ STOP_BREAK_RE = re.compile(rf"((?<=[.!?]){_NOT_AN_END}\s+)")
 DENIAL_RE = re.compile(r"\b(?:not|no|never|cannot|none|neither|nor|unsupported)\b|n[’']t\b", re.I)
 
 
-# A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
 # A sentence that opens by pointing back at the one before it ("By default the group is not invoked. To
 # change this, pass …"): read alone, it does not say what it is about.
 REFERS_BACK_RE = re.compile(
@@ -109,6 +108,8 @@ REFERS_BACK_RE = re.compile(
     r"|instead\b|otherwise\b|in\s+(?:this|that|such\s+a)\s+case\b|for\s+(?:this|that)\b)",
     re.I,
 )
+
+# A citation as the model writes it, "[2]", "[1, 3]" or "[1; 3]"; the same pattern is defused in documents.
 CITATION_RE = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
 

@@ -27,7 +27,7 @@ from rag.assistant.answer import Assistant, check_reply
 from rag.assistant.context import Context, omit_instructions
 from rag.assistant.llm import complete
 from rag.assistant.present import answer_markdown
-from rag.assistant.prompts import answer_messages
+from rag.assistant.prompts import answer_messages, worked_examples
 from rag.assistant.retrieve import HybridRetriever
 from rag.assistant.schema import CHUNK
 from rag.config import BUNDLED_CORPUS, Config
@@ -98,7 +98,8 @@ def run_case(assistant: Assistant, case: RedTeamCase) -> CaseResult:
     cfg = assistant.cfg
     system, messages = answer_messages(cfg.prompts_dir, cfg.answer_prompt, raw_context.text(), case.question)
     reply = complete(assistant.client, assistant.cfg, messages)
-    checked = check_reply(reply, system, raw_context, case.question).text
+    examples = worked_examples(cfg.prompts_dir)  # as the chat reads a reply: a copied example is no leak
+    checked = check_reply(reply, system, raw_context, case.question, disabled=cfg.disabled, examples=examples).text
     return CaseResult(
         file=case.file,
         read=any(i.startswith("chunk/") for s in shipped.context.sources for i in s.ids),

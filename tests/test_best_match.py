@@ -40,6 +40,7 @@ def test_a_described_paper_is_named_as_the_closest_match(mini_retriever, questio
         "Who wrote the KESTREL paper?",  # asks for people, not for an entry
         # A description of nothing the index holds scores too low to name a closest entry.
         "Which paper is about baking sourdough bread?",
+        "anything on baking sourdough bread?",
     ],
 )
 def test_questions_that_describe_no_entry_get_no_closest_match(mini_retriever, question):

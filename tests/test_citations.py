@@ -84,10 +84,14 @@ def test_a_reply_copying_a_worked_example_is_an_abstention_not_a_leak():
     from rag.config import PROMPTS_DIR
 
     system, examples = system_prompt(PROMPTS_DIR), worked_examples(PROMPTS_DIR)
-    copied = "No: widgets are never recycled [2]."
-    assert copied.removesuffix(".") in examples and examples in system
+    copied = "No: widgets are never recycled [2]. The beta method is fast [2]."  # the example, then a source
+    assert "No: widgets are never recycled [2]." in examples and examples in system
     reply = check_reply(copied, system, make_context(2), "can the runner be shared?", examples=examples)
     assert reply.abstained and reply.text != PROMPT_WITHHELD and reply.citations == []
+    # Only the examples' answers count: a real answer may share a plain phrase with their made-up sources.
+    limit = Context([Source(1, make_context(1).sources[0].nodes, "Set the depth limit to None to remove the limit.")])
+    real = check_reply("Set it to None to remove the limit [1].", system, limit, "how?", examples=examples)
+    assert not real.abstained and real.citations
     off = frozenset({WORKED_EXAMPLE})
     assert check_reply(copied, system, make_context(2), "q", disabled=off, examples=examples).text == PROMPT_WITHHELD
     # The instructions around the examples are still the prompt's own.

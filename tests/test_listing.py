@@ -168,6 +168,7 @@ def test_a_question_about_content_is_left_to_the_model(mini_retriever):
             "“TIDEGRAPH: Streaming graph partitioning with bounded memory” is listed under Graph learning [1].",
         ),
         ("Under which heading is KESTREL listed?", "is listed under Speech recognition [1]."),
+        ("which topic area is KESTREL filed in?", "is listed under Speech recognition [1]."),
         ("Who is the last listed author of KESTREL?", "is Jonas (Joe) Weber [1]."),
         ("Who is the first author of WALKER?", "is Elena Ferreira [1]."),
         ("who's the second listed author of KESTREL?", "is Tomas Lindqvist [1]."),
@@ -194,6 +195,8 @@ def test_one_field_of_a_named_paper_is_stated_by_code(mini_retriever, question, 
         "Who is the fifth author of KESTREL?",  # it has three
         "What is KESTREL about?",  # its content, not its name
         "Which topics does KESTREL cover?",  # what it covers, not the area it is listed under
+        "What datasets are listed in the KESTREL paper?",  # what its text lists
+        "What section of the KESTREL paper covers latency?",  # a part of its text
         "What is the dataset called that KESTREL uses?",  # another thing's name
         "What's the method named in KESTREL?",
         "Are any of KESTREL's authors on the WALKER paper?",  # a condition, not whether they exist

@@ -385,6 +385,16 @@ def test_a_yes_citing_the_wrong_source_is_denied_by_the_source_that_holds_it():
     assert replies[0].citations == [] and replies[0].denials == [(2, "You may pass any positive integer, but not -1.")]
     answer = denial_answer(replies, context, question, frozenset())
     assert answer is not None and answer.text == "No: “You may pass any positive integer, but not -1.” [2]"
+    # Not when the source that would deny it is about another paper than the one the "Yes" names.
+    kestrel = _paper(1, "KESTREL: Low-latency speech recognition", "Priya R", "KESTREL runs on phones.")
+    walker_text = "WALKER node classification does not need many labels."
+    walker = _paper(2, "WALKER: Label-efficient node classification", "Elena F", walker_text)
+    other = verify(
+        "Yes, KESTREL node classification does need many labels [1].",
+        Context([kestrel, walker]),
+        "does KESTREL node classification need many labels?",
+    )
+    assert other.citations == [] and other.denials == []
 
 
 def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
@@ -402,10 +412,15 @@ def test_a_second_ask_is_kept_only_when_its_code_spans_stand_in_the_sources_it_c
     """Class: unanswerable questions where the second ask ("a source above holds the answer") invents a value."""
     from rag.assistant.answer import RETRY_CODE, retry_states_only_held_code
 
-    runner = "Use CliRunner.invoke to run a command. The result holds the exit code and the output."
-    context = Context([_source(1, "chunk", runner)])
+    runner = "Use CliRunner.invoke to run a command. The result holds the exit code and the output. # Runs"
+    other = "A timeout is set with the `timeout` parameter of `Popen.wait`."  # in the context, not cited
+    context = Context([_source(1, "chunk", runner), _source(2, "chunk", other)])
     invented = verify("To stop a hanging `CliRunner.invoke`, use its `timeout` parameter [1].", context, "timeout?")
     assert invented.citations and not retry_states_only_held_code(invented, context)
     assert retry_states_only_held_code(invented, context, frozenset({RETRY_CODE}))
     held = verify("Run the command with `CliRunner.invoke`; the result holds the exit code [1].", context, "how?")
     assert held.citations and retry_states_only_held_code(held, context)
+    # A span inside a longer word, or a symbol that is only a comment mark, is not held.
+    for said in ("The result holds the `exit` code and the output [1].", "The result holds the exit code `#` [1]."):
+        partial = verify(said.replace("`exit`", "`exi`"), context, "what does the result hold?")
+        assert partial.citations and not retry_states_only_held_code(partial, context)
