@@ -17,7 +17,7 @@ from rag.assistant.best_match import answers_nothing, best_match_answer
 from rag.assistant.citations import ABSTAIN_RE, INLINE_CODE_RE, UNCITED, UNSUPPORTED, Citation, Verified, verify
 from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
-from rag.assistant.doc_lists import DOC_LIST
+from rag.assistant.doc_lists import DOC_LIST, INLINE_LIST
 from rag.assistant.excerpts import excerpt_context
 from rag.assistant.listing import FIELD_CHECK, NARROWING
 from rag.assistant.llm import complete, make_client, stream_chat
@@ -55,6 +55,7 @@ SWITCHABLE_RULES = (
         FIELD_CHECK,
         NARROWING,
         DOC_LIST,
+        INLINE_LIST,
     }
     | frozenset(VERIFY_RULES)
 )

@@ -39,9 +39,11 @@ SUPERLATIVE_RE = re.compile(
     r"|greatest|newest|oldest|latest|fastest|slowest|simplest|easiest)\b",
     re.I,
 )
-# Words that say a list is asked for, or where it is ("the table on the contrib page"), not what it lists.
+# Words that say a list is asked for, where it is ("the table on the contrib page") or that it is what
+# ships ("come with click according to the quickstart"), not what it lists.
 FRAME_WORDS = terms(
     f"how many list listed name enumerate which what docs documentation manual recommend mention section {LAYOUT_WORDS}"
+    " according come comes ship ships shipped shipping bundled included packaged"
 )
 # A list is the one asked about when the heading path and the paragraph before it hold this many of the
 # question's words (all of them for a one-word question), its section's own heading one of them, and
@@ -148,6 +150,50 @@ def _holds(said: set[str], item: str) -> bool:
     return bool(terms(item)) and (terms(item) <= said or terms(item[:60]) <= said)
 
 
+INLINE_LIST = "inline-list"  # its name in RAG_DISABLED_RULES
+# A list written inside a sentence ("The built-in shells are `bash`, `zsh`, `fish`, and `powershell`."):
+# three or more names (inline code, or one or two capitalised words, each perhaps with a bracketed
+# remark) joined by commas and a last "and" or "or".
+_NAMED = r"(?:`[^`\n]+`|[A-Z][\w.+#-]*(?:\s[A-Z][\w.+#-]*)?)(?:\s*\([^()\n]*\))?"
+ENUMERATION_RE = re.compile(rf"(?<![\w`]){_NAMED}(?:,\s*{_NAMED})+,?\s+(?:and|or)\s+{_NAMED}")
+ENUMERATED_RE = re.compile(_NAMED)
+
+
+def inline_count(question: str, noun: str, retrieval: Retrieval, context: Context) -> Listing | None:
+    """Rule "inline-list" serves "how many shells get tab completion built in?" where the documents name
+    them in a sentence, not a list: the sentence of a retrieved section that names three or more things
+    after saying what they are — the counted noun ("The built-in shells are …"), or, under a heading
+    that says it, MIN_SHARED_WORDS of the question's other words ("Shell Completion": "Click provides tab
+    completion support for Bash, …") — counted and quoted. None when no sentence does, or two that do
+    give different counts."""
+    if retrieval.catalog is None:
+        return None
+    counted = terms(noun) - FRAME_WORDS
+    wanted = terms(question) - FRAME_WORDS - counted
+    if not counted:
+        return None
+    hit_ids = {hit.node.node_id for hit in retrieval.hits}
+    found: list[tuple[str, BaseNode, int]] = []
+    for source in context.sources:
+        if source.kind != CHUNK or (context.fixed and source.nodes[0].node_id not in hit_ids):
+            continue
+        headed = counted <= heading_terms(heading_path(source))
+        for piece in retrieval.catalog.section_pieces(source.nodes[0]):
+            for sentence in sentences(display_text(piece)):
+                if not (match := ENUMERATION_RE.search(sentence)):
+                    continue
+                lead = terms(sentence[: match.start()])
+                if counted <= lead or (headed and len(wanted & lead) >= min(MIN_SHARED_WORDS, len(wanted))):
+                    found.append((sentence, piece, len(ENUMERATED_RE.findall(match.group(0)))))
+    if not found or len({count for _, _, count in found}) > 1:
+        return None
+    sentence, piece, count = found[0]
+    context, numbers = with_pieces_whole(context, [piece])
+    return Listing(
+        cited=f"“{sentence}” [{numbers[piece.node_id]}]", counted=f"{count}:", rule=INLINE_LIST, context=context
+    )
+
+
 def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str] = frozenset()) -> Listing | None:
     """ "9 are listed under “Examples” (quickstart.md › Quickstart):" and a line for each item ("- inout [1]") for a
     question asking for the items of a list in the documents, with the context the answer cites (the
@@ -157,7 +203,11 @@ def doc_list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[
     noun, how_many = asked
     found = find_list(retrieval.question, noun, retrieval, context)
     if found is None:
-        return None
+        return (
+            inline_count(retrieval.question, noun, retrieval, context)
+            if how_many and INLINE_LIST not in disabled
+            else None
+        )
     context, numbers = with_pieces_whole(context, found.pieces)
     # One item a line, each cited by the piece that holds it: a line is the claim its citation supports.
     items = [

@@ -216,3 +216,37 @@ def test_roles_read_as_a_reader_sees_them_in_what_the_model_and_the_page_show():
     node = TextNode(id_="chunk/x-md/1", text=f"X\n{text}", metadata={"kind": "chunk", "section": "X"})
     assert "{meth}" not in display_text(node) and "`Group.get_command`" in display_text(node)
     assert readable_roles(":param x: the x, a `code:thing`") == ":param x: the x, a `code:thing`"
+
+
+SHELLS = [
+    TextNode(
+        id_="chunk/term-md/1",
+        text="Shell Support\nThe kit provides tab support for Bash (version 4.4 and up), Zsh, Fish, and PowerShell.",
+        metadata={"kind": "chunk", "title": "term.md › Shell Support", "section": "Shell Support"},
+    ),
+    TextNode(
+        id_="chunk/term-md/2",
+        text="Custom Types\nThe built-in types are `str`, `int`, `float`, and `bool`. Others are added by plugins.",
+        metadata={"kind": "chunk", "title": "term.md › Custom Types", "section": "Custom Types"},
+    ),
+]
+
+
+def _shells(question: str) -> tuple[Retrieval, Context]:
+    context = Context([Source(n + 1, [node], display_text(node)) for n, node in enumerate(SHELLS)])
+    return Retrieval(question, [], catalog=Catalog(SHELLS)), context
+
+
+def test_a_count_of_things_a_sentence_names_is_counted_and_the_sentence_quoted():
+    """Class: "how many …" where the documents name the things inside a sentence (rule "inline-list")."""
+    from rag.assistant.doc_lists import INLINE_LIST
+
+    answer = doc_list_answer(*_shells("how many types are built in?"))  # the sentence says the noun
+    assert answer is not None and answer.rule == INLINE_LIST
+    assert answer.text == "4: “The built-in types are `str`, `int`, `float`, and `bool`.” [2]"
+    assert verify(answer.cited, answer.context).clean
+    # Under a heading that names the noun, a sentence holding the question's other words.
+    shells = doc_list_answer(*_shells("how many shells get tab support?"))
+    assert shells is not None and shells.counted == "4:" and "Fish, and PowerShell" in shells.cited
+    assert doc_list_answer(*_shells("how many shells get tab support?"), frozenset({INLINE_LIST})) is None
+    assert doc_list_answer(*_shells("how many plugins add types?")) is None  # no sentence names plugins
