@@ -301,7 +301,7 @@ class Assistant:
                 keep = context.fixed  # the corpus mode keeps the system prompt, abstain rule and all
                 retry = yield from self._generate(keep, "answer_retry", context, question, asked, timings, show=False)
                 if retry_accepted(retry, self.cfg.disabled) and retry_states_only_held_code(
-                    retry, context, self.cfg.disabled
+                    retry, context, asked, self.cfg.disabled
                 ):
                     verified, answered_by = retry, "model, asked again"
                 elif (denied := denial_answer([verified, retry], context, asked, self.cfg.disabled)) is not None:
@@ -497,16 +497,24 @@ def retry_accepted(retry: Verified, disabled: frozenset[str] = frozenset()) -> b
     return bool(retry.citations) and not (retry.abstained or retry.dropped or retry.invalid)
 
 
-def retry_states_only_held_code(retry: Verified, context: Context, disabled: frozenset[str] = frozenset()) -> bool:
+def retry_states_only_held_code(
+    retry: Verified, context: Context, question: str = "", disabled: frozenset[str] = frozenset()
+) -> bool:
     """Rule "retry-code" guards against a second ask that invents a value to obey "a source above holds
     the answer" ("use the `timeout` parameter [3]", "the character `#`", for questions the documents
-    do not answer): each inline code span of its answer must stand, as written, in a source it cites."""
+    do not answer): each inline code span of its answer must stand, as written, in a source it cites —
+    or be the question's own code, restated ("No, `nargs=-1` is not allowed" for "can I use nargs=-1?"):
+    spelt as the question spells it, with a character no plain word has."""
     if RETRY_CODE in disabled:
         return True
     sources = context.by_number()
     cited = [" ".join(sources[c.n].passage.split()) for c in retry.citations if c.n in sources]
     spans = (" ".join(m.group(0).strip("`").split()) for m in INLINE_CODE_RE.finditer(retry.text))
-    return all(any(_stands_in(span, passage) for passage in cited) for span in spans)
+    return all(any(_stands_in(span, text) for text in cited) or _restated(span, question) for span in spans)
+
+
+def _restated(span: str, question: str) -> bool:
+    return re.search(r"[^\w\s]|_|\d", span) is not None and _stands_in(span, question)
 
 
 def _stands_in(span: str, passage: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from llama_index.core.schema import TextNode
 
 from rag.assistant import citations
@@ -417,7 +419,12 @@ def test_a_second_ask_is_kept_only_when_its_code_spans_stand_in_the_sources_it_c
     context = Context([_source(1, "chunk", runner), _source(2, "chunk", other)])
     invented = verify("To stop a hanging `CliRunner.invoke`, use its `timeout` parameter [1].", context, "timeout?")
     assert invented.citations and not retry_states_only_held_code(invented, context)
-    assert retry_states_only_held_code(invented, context, frozenset({RETRY_CODE}))
+    assert retry_states_only_held_code(invented, context, disabled=frozenset({RETRY_CODE}))
+    # The question's own code restated is no invention; a plain word of the question is not code it wrote.
+    assert not retry_states_only_held_code(invented, context, "how do I set a timeout on CliRunner.invoke?")
+    restated = replace(invented, text="No: `nargs=-1` is not taken by `CliRunner.invoke` [1].")  # as if verified
+    assert retry_states_only_held_code(restated, context, "can I pass nargs=-1 to CliRunner.invoke?")
+    assert not retry_states_only_held_code(restated, context, "can I pass nargs to CliRunner.invoke?")
     held = verify("Run the command with `CliRunner.invoke`; the result holds the exit code [1].", context, "how?")
     assert held.citations and retry_states_only_held_code(held, context)
     # A span inside a longer word, or a symbol that is only a comment mark, is not held.
