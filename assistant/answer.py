@@ -442,6 +442,7 @@ class Assistant:
         Without `abstain`, the system prompt leaves out the rule that lets the model say the sources do not say."""
         system, messages = answer_messages(self.cfg.prompts_dir, prompt, context.text(), question, abstain)
         examples = "" if WORKED_EXAMPLE in self.cfg.disabled else worked_examples(self.cfg.prompts_dir)
+        copied = example_answers(examples)  # what a reply with no answer of its own copies
         raw, checked, shown, leaked = "", "", "", False
         client = self.client  # (a server started for it here reads its warm-up before this answer's block)
         llm_started = time.perf_counter()
@@ -459,7 +460,7 @@ class Assistant:
             if leaks_prompt(complete, system, examples):
                 leaked = True
                 continue
-            if examples and repeats(complete, example_answers(examples)):
+            if copied and repeats(complete, copied):
                 show = False  # an abstention, as `check_reply` reads it: no more of it is shown
                 continue
             draft = verify(complete, context, asked, self.cfg.disabled).text.replace(UNSUPPORTED, "").strip()

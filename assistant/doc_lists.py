@@ -8,11 +8,12 @@ them, shown whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from llama_index.core.schema import BaseNode
 
-from rag.assistant.context import Context, display_text, section_body, with_pieces_whole
+from rag.assistant.context import Context, Source, display_text, section_body, with_pieces_whole
 from rag.assistant.listing import NEGATION_RE, Listing
 from rag.assistant.retrieve import Retrieval
 from rag.assistant.schema import CHUNK, LAYOUT_WORDS
@@ -98,20 +99,12 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
     when no list is clearly the one asked about (none qualifies, or two hold as many)."""
     if retrieval.catalog is None:
         return None
-    # In a fixed context (the whole corpus) the sections retrieval found, not every section.
-    hit_ids = {hit.node.node_id for hit in retrieval.hits}
-    sources = [s for s in context.sources if not context.fixed or s.nodes[0].node_id in hit_ids]
     wanted = terms(question) - FRAME_WORDS
     counted = terms(noun) - FRAME_WORDS
     need = min(MIN_SHARED_WORDS, len(wanted))
     best: Found | None = None
     tied = False
-    seen: set[str] = set()
-    for source in sources:
-        if source.kind != CHUNK or source.nodes[0].node_id in seen:
-            continue
-        pieces = retrieval.catalog.section_pieces(source.nodes[0])
-        seen.update(p.node_id for p in pieces)
+    for source, pieces in retrieved_sections(retrieval, context):
         path = heading_path(source)
         held: dict[str, set[str]] = {}  # each piece's words, read once for the section when a list qualifies
         for doc_list in doc_lists(section_text(pieces)):
@@ -133,6 +126,20 @@ def find_list(question: str, noun: str, retrieval: Retrieval, context: Context) 
             elif best is None or shared > best.shared:
                 best, tied = Found(doc_list, path, pieces, holders, shared), False
     return None if tied else best  # two lists as good as each other: which one is meant is not clear
+
+
+def retrieved_sections(retrieval: Retrieval, context: Context) -> Iterator[tuple[Source, list[BaseNode]]]:
+    """Each document section of the context, once, with every piece of it; in a fixed context (the whole
+    corpus) only the sections retrieval found, not every section."""
+    hit_ids = {hit.node.node_id for hit in retrieval.hits}
+    seen: set[str] = set()
+    for source in context.sources:
+        node_id = source.nodes[0].node_id
+        if source.kind != CHUNK or node_id in seen or (context.fixed and node_id not in hit_ids):
+            continue
+        pieces = retrieval.catalog.section_pieces(source.nodes[0])
+        seen.update(p.node_id for p in pieces)
+        yield source, pieces
 
 
 def _what_it_lists(lead: str, path: list[str]) -> set[str]:
@@ -172,13 +179,10 @@ def inline_count(question: str, noun: str, retrieval: Retrieval, context: Contex
     wanted = terms(question) - FRAME_WORDS - counted
     if not counted:
         return None
-    hit_ids = {hit.node.node_id for hit in retrieval.hits}
     found: list[tuple[str, BaseNode, int]] = []
-    for source in context.sources:
-        if source.kind != CHUNK or (context.fixed and source.nodes[0].node_id not in hit_ids):
-            continue
+    for source, pieces in retrieved_sections(retrieval, context):
         headed = counted <= heading_terms(heading_path(source))
-        for piece in retrieval.catalog.section_pieces(source.nodes[0]):
+        for piece in pieces:
             for sentence in sentences(display_text(piece)):
                 if not (match := ENUMERATION_RE.search(sentence)):
                     continue

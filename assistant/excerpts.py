@@ -100,7 +100,7 @@ def similarities(question: str, parts: list[Part], titles: list[str], embedder: 
     queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-12
     scores = (vectors @ queries.T).max(axis=1)
     for k, part in enumerate(parts):
-        if not k or parts[k - 1].source != part.source or parts[k - 1].index != part.index - 1:
+        if not k or parts[k - 1].source != part.source:
             continue
         follows = not parts[k - 1].code if part.code else bool(REFERS_BACK_RE.match(part.text))
         if follows:
