@@ -549,6 +549,7 @@ def source_holds_code(block: str, passages: list[str]) -> bool:
 
 CODE_CITATIONS = "code-citations"
 EXISTENCE_NAMES = "existence-names"  # `name_what_exists`
+ECHOED_NAME = "echoed-name"  # `names_source` given the question
 
 
 def code_without_citations(code: str) -> str:
@@ -582,6 +583,7 @@ RULES: tuple[str, ...] = (
     CODE_BLOCK,
     CODE_CITATIONS,
     EXISTENCE_NAMES,
+    ECHOED_NAME,
 )
 
 
@@ -605,7 +607,8 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     )
     # Tidied before the code goes back: a block's indentation is the code's, not a removal's gap.
     text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
-    text = name_bare_references(name_bare_lists(text, check.sources), check.sources)
+    echoed = "" if ECHOED_NAME in disabled else question
+    text = name_bare_references(name_bare_lists(text, check.sources), check.sources, echoed)
     if EXISTENCE_NAMES not in disabled:
         text = name_what_exists(text, check.sources, question)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
@@ -867,7 +870,7 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
     return BARE_LIST_RE.sub(name_run, text)
 
 
-def name_bare_references(text: str, sources: dict[int, Source]) -> str:
+def name_bare_references(text: str, sources: dict[int, Source], question: str = "") -> str:
     """ "The paper written by Di Wu is [1]." → "… is “REPOFORMER: …” [1]."; "[2] proposes" → "“EMC2…” [2] proposes".
 
     Written in code from the verified source, like `name_bare_lists`, unless the sentence names it already.
@@ -877,7 +880,7 @@ def name_bare_references(text: str, sources: dict[int, Source]) -> str:
         number = int(match.group(1) or match.group(2))
         source = sources.get(number)
         sentence = last_sentence(text[: match.start()])
-        if source is None or names_source(sentence, source):
+        if source is None or names_source(sentence, source, question):
             return match.group(0)
         marker = f"[{number}]"
         return match.group(0).replace(marker, f"{short_name(source)} {marker}", 1)
@@ -928,11 +931,14 @@ def name_what_exists(text: str, sources: dict[int, Source], question: str = "") 
 NAME_SHARE = 0.5
 
 
-def names_source(text: str, source: Source) -> bool:
+def names_source(text: str, source: Source, given: str = "") -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
-    colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city?"""
+    colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city? Words `given`
+    holds do not count: rule "echoed-name" serves "which paper/posting …?" answered as "The paper
+    that studies target networks is [12].", which restates the question's words and still leaves the
+    reader with a number, so code writes the title in."""
     name = terms(" ".join(cities(source)) if source.kind == POSTING else label_of(source).split(":")[0])
-    return bool(name) and len(name & terms(text)) >= NAME_SHARE * len(name)
+    return bool(name) and len(name & (terms(text) - terms(given))) >= NAME_SHARE * len(name)
 
 
 def _citation(source: Source, claims: list[set[str]]) -> Citation:

@@ -39,7 +39,7 @@ def test_every_rule_is_a_switch_of_the_answer_path():
     from rag.assistant.answer import SWITCHABLE_RULES
 
     assert set(citations.RULES) <= SWITCHABLE_RULES
-    assert len(set(citations.RULES)) == len(citations.RULES) == 16
+    assert len(set(citations.RULES)) == len(citations.RULES) == 17
 
 
 def test_cited_entry_removes_a_number_no_source_has():
@@ -408,6 +408,21 @@ def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
     assert verify(already, optimizers, asked).text == already
     assert verify(said, optimizers, "what does MADA propose?").text == said  # not a question of existence
     assert verify(said, optimizers, asked, _off(citations.EXISTENCE_NAMES)).text == said
+
+
+def test_echoed_name_writes_the_title_in_when_the_sentence_only_restates_the_question():
+    targets = Context([_paper(1, "Learning the target network in function space", "Ray Jiang")])
+    asked = "Which paper studies target networks in reinforcement learning?"
+    said = "The paper that studies target networks in reinforcement learning is [1]."
+    named = verify(said, targets, asked)
+    assert named.text == (
+        "The paper that studies target networks in reinforcement learning is "
+        "“Learning the target network in function space” [1]."
+    )
+    assert verify(said, targets, asked, _off(citations.ECHOED_NAME)).text == said
+    # words the answer brings itself still name it
+    own = "The paper learning the target network in function space is [1]."
+    assert verify(own, targets, "Which paper is about value estimation?").text == own
 
 
 def test_a_second_ask_is_kept_only_when_its_code_spans_stand_in_the_sources_it_cites():
