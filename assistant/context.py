@@ -195,13 +195,14 @@ def focus(whole: Context, retrieval: Retrieval, retrieved: Context, *, named: in
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
-    hit_ids = {h.node.node_id for h in retrieval.hits}
+    # Within a match in the order retrieval ranks them: of an area's papers, the one about the
+    # question's topic ("which RL paper is about target networks?") comes first, not the area's first.
+    rank = {h.node.node_id: k for k, h in enumerate(retrieval.hits)}
     by_id = {h.node.node_id: h.node for h in retrieval.hits}
     ordered: list[BaseNode] = []
     for match in retrieval.matches:
-        for entry_id in match.ids:
-            if entry_id in hit_ids:
-                ordered.append(by_id[entry_id])
+        for entry_id in sorted((i for i in match.ids if i in rank), key=rank.__getitem__):
+            ordered.append(by_id[entry_id])
     ordered += retrieval.expanded
     return ordered
 

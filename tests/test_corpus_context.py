@@ -6,6 +6,7 @@ import pytest
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from rag.assistant.answer import Assistant
+from rag.assistant.catalog import Match
 from rag.assistant.chat import ChatSession
 from rag.assistant.context import build_context, corpus_context, focus
 from rag.assistant.retrieve import Retrieval
@@ -36,6 +37,17 @@ def test_a_question_adds_its_best_matches_after_the_unchanged_corpus():
     # The best match again, cut to the sentences the question asks about: not its title, no filler.
     excerpt = after.split("From the best match, [2]:\n")[1].split("\n")[0]
     assert excerpt == "Beta was trained on seven tasks."
+
+
+def test_of_the_entries_a_name_selects_the_best_match_is_the_one_retrieval_ranks_first():
+    nodes = [node("paper/a", "Actor-critic paper."), node("paper/b", "Target network paper.")]
+    whole = corpus_context(nodes, budget_chars=10_000)
+    area = Match("area", "Reinforcement learning", ("paper/a", "paper/b"))  # in the catalog's order
+    hits = [NodeWithScore(node=nodes[1], score=0.9), NodeWithScore(node=nodes[0], score=0.2)]
+    retrieval = Retrieval("Which RL paper is about target networks?", hits, matches=[area])
+    assert [s.ids for s in build_context(retrieval, 6000, 24).sources] == [["paper/b"], ["paper/a"]]
+    focused = focus(whole, retrieval, build_context(retrieval, 6000, 24), named=1, excerpt_chars=600)
+    assert focused.excerpt == "Target network paper."
 
 
 def test_the_prompt_names_the_first_best_matches_and_repeats_only_sentences_about_the_question():
