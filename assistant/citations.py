@@ -40,8 +40,9 @@ BARE_REFERENCE_RE = re.compile(
 )
 # What an abstaining sentence looks like; every abstention is shown as UNSUPPORTED.
 ABSTAIN_RE = re.compile(
-    r"(?:sources?|documents?) (do|does) not (say|contain|mention|provide|specify|state|include)"
-    r"|not (mentioned|stated) in the (?:sources|documents)"
+    r"(?:sources?|documents?|documentation|docs|guide) (?:do|does) ?n[o’']t "
+    r"(?:say|contain|mention|provide|specify|state|include)"
+    r"|not (?:mentioned|stated) in the (?:sources|documents|documentation|docs|guide)"
     r"|no (information|mention) (about|of|on)",
     re.I,
 )

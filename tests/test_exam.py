@@ -90,6 +90,15 @@ def test_the_generated_exam_is_reviewed_and_points_at_real_entries(corpus_entrie
     assert not {q.id for q in questions} & {q.id for q in load_exam(GOLD_EXAM)}  # reports can hold both
 
 
+@pytest.mark.parametrize(
+    "option", ["The sources do not say", "The guide does not say", "The docs don't say", "Not stated in the docs"]
+)
+def test_an_option_saying_the_documents_do_not_say_makes_the_item_unanswerable(option):
+    choices = {"A": "Lisbon", "B": "Madrid", "C": option, "D": "Paris"}
+    item = ExamQuestion(id="u", question="Where is the Oslo office?", choices=choices, answer="C")
+    assert item.abstain_letter == "C" and item.unanswerable
+
+
 def test_gold_abstain_option_is_not_a_give_away():
     # If "the sources do not say" were offered only where it is right, a model could score by
     # picking it whenever unsure. It must be a wrong option more often than a right one.
