@@ -611,7 +611,7 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     echoed = "" if ECHOED_NAME in disabled else question
     text = name_bare_references(name_bare_lists(text, check.sources), check.sources, echoed)
     if EXISTENCE_NAMES not in disabled:
-        text = name_what_exists(text, check.sources, question)
+        text = name_what_exists(text, check.sources, question, echoed)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
     return Verified(
         text,
@@ -902,14 +902,17 @@ EXISTS_QUESTION_RE = re.compile(
 NEGATED_RE = re.compile(r"\b(?:no|not|none|never)\b|n[’']t\b", re.I)
 
 
-def name_what_exists(text: str, sources: dict[int, Source], question: str = "") -> str:
+def name_what_exists(text: str, sources: dict[int, Source], question: str = "", echoed: str = "") -> str:
     """ "Yes, there is work on optimizers [30]." → "Yes, there is work on optimizers: “MADA: …” [30]."
 
     Rule "existence-names" serves questions whether the index holds something ("is there any work on
     X?", "anything about Y?"): the small model answers that there is, and cites it by number only,
     which does not tell the reader what it is. Code writes the name of each entry the sentence cites
     (papers and postings; a document section is not an entry a reader asked for), unless the
-    sentence names it already or says there is none; only for such a question.
+    sentence names it already or says there is none; only for such a question. The words of `echoed`
+    (the question, unless rule "echoed-name" is off) name nothing: "Yes, there is a paper on
+    automatically evaluating retrieval-augmented models [3]" restates "a paper on automatically
+    evaluating RAG systems?" and still leaves the title out.
     """
     if not EXISTS_QUESTION_RE.match(question):
         return text
@@ -920,7 +923,7 @@ def name_what_exists(text: str, sources: dict[int, Source], question: str = "") 
             return match.group(0)
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group("cites"))]
         cited = [sources[n] for n in numbers if n in sources]
-        if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s) for s in cited):
+        if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s, echoed) for s in cited):
             return match.group(0)
         names = joined([f"{short_name(s)} [{s.n}]" for s in cited])
         return match.group(0)[: match.start("cites") - match.start()].rstrip() + f": {names}"

@@ -408,6 +408,13 @@ def test_existence_names_writes_the_name_of_what_a_there_is_sentence_cites():
     assert verify(already, optimizers, asked).text == already
     assert verify(said, optimizers, "what does MADA propose?").text == said  # not a question of existence
     assert verify(said, optimizers, asked, _off(citations.EXISTENCE_NAMES)).text == said
+    # a sentence that only restates the question's words has not named the paper
+    title = "Meta-adaptive optimizers by hyper-gradients"
+    meta = Context([_paper(1, title, "Kaan Ozkara", "A unified optimizer.")])
+    restated = "Yes, there is work on meta-adaptive optimizers [1]."
+    asked = "is there work on meta-adaptive optimizers?"
+    assert verify(restated, meta, asked).text == f"Yes, there is work on meta-adaptive optimizers: “{title}” [1]."
+    assert verify(restated, meta, asked, _off(citations.ECHOED_NAME)).text == restated
 
 
 def test_echoed_name_writes_the_title_in_when_the_sentence_only_restates_the_question():
