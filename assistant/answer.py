@@ -19,7 +19,7 @@ from rag.assistant.citations import RULES as VERIFY_RULES
 from rag.assistant.context import Context, build_context, corpus_context, focus
 from rag.assistant.doc_lists import DOC_LIST, INLINE_LIST
 from rag.assistant.excerpts import excerpt_context
-from rag.assistant.listing import FIELD_CHECK, NARROWING
+from rag.assistant.listing import FIELD_CHECK, NARROWING, YES_TO_A_LIST
 from rag.assistant.llm import complete, make_client, stream_chat
 from rag.assistant.names import label_of
 from rag.assistant.prompts import answer_messages, example_answers, prompts_fingerprint, system_prompt, worked_examples
@@ -54,6 +54,7 @@ SWITCHABLE_RULES = (
         SECTIONS,
         FIELD_CHECK,
         NARROWING,
+        YES_TO_A_LIST,
         DOC_LIST,
         INLINE_LIST,
     }

@@ -185,6 +185,12 @@ def focus(whole: Context, retrieval: Retrieval, retrieved: Context, *, named: in
     share a word with the question (at most `excerpt_chars`): every token after the prefix is read anew."""
     number = {i: s.n for s in whole.sources for i in s.ids}
     pointers = list(dict.fromkeys(number[i] for s in retrieved.sources for i in s.ids if i in number))
+    # Entries a name selects first, each in the order retrieval ranks them: of an area's papers, the
+    # one about the question's topic ("which RL paper is about target networks?") is the best match.
+    rank = {h.node.node_id: k for k, h in enumerate(retrieval.hits)}
+    matched = {number[i] for m in retrieval.matches for i in m.ids if i in number}
+    ids_of = {s.n: s.ids for s in whole.sources}
+    pointers.sort(key=lambda n: (n not in matched, min((rank.get(i, len(rank)) for i in ids_of[n]), default=0)))
     excerpt = ""
     if pointers and excerpt_chars:
         best = whole.by_number()[pointers[0]]
@@ -195,14 +201,13 @@ def focus(whole: Context, retrieval: Retrieval, retrieved: Context, *, named: in
 
 
 def _matched_first(retrieval: Retrieval) -> list[BaseNode]:
-    # Within a match in the order retrieval ranks them: of an area's papers, the one about the
-    # question's topic ("which RL paper is about target networks?") comes first, not the area's first.
-    rank = {h.node.node_id: k for k, h in enumerate(retrieval.hits)}
+    hit_ids = {h.node.node_id for h in retrieval.hits}
     by_id = {h.node.node_id: h.node for h in retrieval.hits}
     ordered: list[BaseNode] = []
     for match in retrieval.matches:
-        for entry_id in sorted((i for i in match.ids if i in rank), key=rank.__getitem__):
-            ordered.append(by_id[entry_id])
+        for entry_id in match.ids:
+            if entry_id in hit_ids:
+                ordered.append(by_id[entry_id])
     ordered += retrieval.expanded
     return ordered
 

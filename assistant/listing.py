@@ -108,13 +108,17 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
     if not cited and not counted:
         return None
     lead = []
-    if existence:  # "Is Aaron Roth on more than one paper?" is answered by the count, not by the name alone
+    # "Did Amazon have any code completion paper?" names its kind, yet asks yes or no: with one name
+    # matched the list is the "Yes" (two names' lists may not meet, so those say no "Yes").
+    asks_yes = YES_TO_A_LIST not in disabled and len(found) == 1 and bool(EXISTS_RE.search(retrieval.question))
+    if existence or asks_yes:  # "Is Aaron Roth on more than one paper?" is answered by the count, not the name
         several = SEVERAL_RE.search(retrieval.question) is not None
         lead = ["Yes." if not several or any(len(ids) > 1 for ids in found.values()) else "No, only one."]
     return Listing(" ".join(cited), " ".join(lead + counted), rule="list")
 
 
 NARROWING = "narrowing"  # its name in RAG_DISABLED_RULES
+YES_TO_A_LIST = "yes-to-a-list"  # its name in RAG_DISABLED_RULES
 # "Which RL paper is about target networks?", "which jobs use Python?": a topic the entries asked for
 # are about, right after the noun that asks for them.
 TOPIC_RE = re.compile(

@@ -10,7 +10,7 @@ import pytest
 from rag.assistant.aggregates import BARE_BOUND_RE, catalog_answer
 from rag.assistant.citations import verify
 from rag.assistant.context import build_context, corpus_context
-from rag.assistant.listing import NARROWING, list_answer
+from rag.assistant.listing import NARROWING, YES_TO_A_LIST, list_answer
 from rag.assistant.questions import asked_kinds, asks_for_entry, name_references
 from rag.eval.grade import grade_answer
 
@@ -20,10 +20,10 @@ WALKER = "paper/walker-label-efficient-graph-node-classification-with-random-wal
 KESTREL = "paper/kestrel-low-latency-speech-recognition-on-small-devices"
 
 
-def listed(retriever, question: str):
+def listed(retriever, question: str, disabled: frozenset[str] = frozenset()):
     retrieval = retriever.retrieve(question)
     context = build_context(retrieval, retriever.cfg.context_chars, retriever.cfg.max_context_entries)
-    listing = catalog_answer(retrieval, context)
+    listing = catalog_answer(retrieval, context, disabled)
     return listing, context
 
 
@@ -288,6 +288,14 @@ def test_a_yes_no_question_about_a_named_place_or_person_says_yes_and_lists(mini
     listing, _ = listed(mini_retriever, "is Amsterdam one of the job locations?")
     assert listing.text == "Yes. 1 job posting is in Amsterdam: the Amsterdam posting [1]."
     assert listed(mini_retriever, "is the molecule paper about proteins?")[0] is None  # not about existence
+
+
+def test_a_yes_no_question_naming_its_kind_says_yes_before_the_list(mini_retriever):
+    """Class: yes/no existence with the kind named ("did they have any speech recognition paper?")."""
+    listing, _ = listed(mini_retriever, "did they have any speech recognition paper?")
+    assert listing.text.startswith("Yes. 1 paper is listed under Speech recognition")
+    off, _ = listed(mini_retriever, "did they have any speech recognition paper?", frozenset({YES_TO_A_LIST}))
+    assert off.text.startswith("1 paper is listed under Speech recognition")
 
 
 def test_a_count_with_a_condition_is_not_the_count_of_the_kind(mini_retriever):
