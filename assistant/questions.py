@@ -34,7 +34,8 @@ TOPIC_END = r"(?=\s+(?:by|with|from|have|has|had|that|which|written|wrote|author
 # "anything on differential equations?", "is there anything about causality?", "got anything on …": whether
 # something is about a topic, which naming the entry or section answers, though no kind of entry is named.
 ANYTHING_ON = (
-    r"(?:(?:is|are)\s+there\s+|(?:have\s+you\s+)?got\s+|do\s+you\s+have\s+)?anything\s+(?:on|about|regarding|covering)"
+    r"(?:(?:is|are)\s+there\s+|(?:have\s+you\s+)?got\s+|do\s+you\s+have\s+)?anything\s+"
+    r"(?:in\s+(?:there|here|(?:the|these|your)\s+\w+)\s+)?(?:on|about|regarding|covering)"
 )
 ANYTHING_ON_RE = re.compile(rf"^\s*{ANYTHING_ON}\b", re.I)
 

@@ -23,6 +23,7 @@ def closest(retriever, question: str) -> str | None:
         ("what paper predicts chemical properties of molecules by sending few messages between atoms", "Sparse"),
         ("which paper classifies nodes from few labels by walking randomly on the graph?", "WALKER"),
         ("anything on splitting a streaming graph with little memory?", "TIDEGRAPH"),  # no kind named
+        ("anything in there about splitting a streaming graph with little memory?", "TIDEGRAPH"),
     ],
 )
 def test_a_described_paper_is_named_as_the_closest_match(mini_retriever, question, title):

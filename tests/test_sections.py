@@ -42,6 +42,7 @@ DOCS = Context(
         ("do the docs cover command aliases?", "command aliases", True),
         ("is there anything on lazily loading subcommands?", "lazily loading subcommands", True),
         ("got anything on testing?", "testing", True),
+        ("anything in the docs about testing?", "testing", True),
     ],
 )
 def test_a_question_about_where_the_documents_cover_a_topic_is_read_as_one(question, topic, yes_no):
