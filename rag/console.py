@@ -82,6 +82,9 @@ class Conversation(Protocol):
 
 def chat_in_terminal(cfg: Config, filters: dict[str, str]) -> None:
     """`rag chat`: the prompt prefix given to the model server first, then questions until an empty line."""
+    from rag.runtime.server import begin_server
+
+    begin_server(cfg)  # the model loads while the answering code is imported
     from rag.assistant.answer import Assistant
     from rag.assistant.chat import ChatSession
     from rag.setup import warm_up

@@ -66,7 +66,7 @@ def prepare(
     passes its test; "prebuilt" puts the prebuilt wheel back in its place."""
     from rag.ingest.store import current_version
     from rag.runtime.model import SIZE, fetch_model, is_installed, model_path
-    from rag.runtime.server import ensure_server, is_healthy, running_build, stop_server
+    from rag.runtime.server import begin_server, ensure_server, is_healthy, running_build, stop_server
 
     if cfg.uses_local_server:
         if is_installed(cfg):
@@ -91,6 +91,7 @@ def prepare(
                     say("A model server started elsewhere still runs the previous build; restart it to use this one.")
     elif server_build:
         say(f"No local model server is used (the endpoint is {cfg.shown_endpoint}): nothing to install.")
+    begin_server(cfg)  # the model loads while the index is opened (or built)
     if ingest:
         try:
             version = current_version(cfg)
@@ -115,8 +116,10 @@ def warm_up(assistant: Assistant, say: Say = say) -> None:
 
 def start_server(cfg: Config, say: Say = say, warn: Say = warn) -> None:
     """The model server started or found, and given its prompt prefix when there is an index to read."""
+    from rag.runtime.server import begin_server, ensure_server
+
+    begin_server(cfg)  # the model loads while the answering code is imported
     from rag.assistant.answer import Assistant
-    from rag.runtime.server import ensure_server
 
     say(f"Model server ready at {ensure_server(cfg)}")
     try:

@@ -185,6 +185,66 @@ def test_a_crash_is_reported_with_how_when_and_the_log(cfg):
     assert server.crash_report(cfg.replace(base_url="http://127.0.0.1:9/v1")) is None  # not our server
 
 
+def _installed_model(cfg):
+    """An installed model, as `rag setup` leaves it: the file at its size (sparse here) and its marker."""
+    from rag.runtime import model
+
+    path = model.model_path(cfg)
+    path.parent.mkdir(parents=True)
+    with open(path, "wb") as f:
+        f.truncate(model.SIZE)
+    path.with_suffix(".sha256").write_text(model.SHA256 + "\n")
+    return cfg
+
+
+# A stand-in for the server's supervisor (its command line names the launcher and the port, as the real
+# one's does): it loads for a second, then answers /v1/models.
+STAND_IN = """
+import http.server, json, sys, time
+time.sleep(1.0)
+class Models(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"data": [{"id": "m"}]}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), Models).serve_forever()
+"""
+
+
+def test_a_server_begun_early_is_waited_for_not_started_twice(cfg, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    from rag.runtime import server
+    from tests.conftest import free_port
+
+    cfg = _installed_model(cfg.replace(server_port=free_port(), model_dir=cfg.data_dir / "models"))
+    started: list[subprocess.Popen] = []
+
+    def spawn(cfg):
+        argv = [sys.executable, "-c", STAND_IN, server.MODULE, "--port", str(cfg.server_port)]
+        started.append(subprocess.Popen(argv))
+        server.pid_file(cfg).parent.mkdir(parents=True, exist_ok=True)
+        server.pid_file(cfg).write_text(str(started[-1].pid))
+        return started[-1]
+
+    monkeypatch.setattr(server, "_spawn", spawn)
+    try:
+        began = time.monotonic()
+        server.begin_server(cfg)
+        assert time.monotonic() - began < 0.8 and len(started) == 1  # returned while it loads
+        server.begin_server(cfg)  # a second command meanwhile starts nothing more
+        told: list[str] = []
+        assert server.ensure_server(cfg, told.append) == cfg.endpoint
+        assert len(started) == 1 and told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
 def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
     import os
     import subprocess
@@ -194,13 +254,8 @@ def test_a_server_start_is_announced_before_the_wait(cfg, monkeypatch):
     from tests.conftest import free_port
 
     # A closed port (no server answers, nothing listens) and a model folder of this test's own.
-    cfg = cfg.replace(server_port=free_port(), model_dir=cfg.data_dir / "models")
-    # An installed model, as `rag setup` leaves it: the file at its size (sparse here) and its marker.
+    cfg = _installed_model(cfg.replace(server_port=free_port(), model_dir=cfg.data_dir / "models"))
     path = model.model_path(cfg)
-    path.parent.mkdir(parents=True)
-    with open(path, "wb") as f:
-        f.truncate(model.SIZE)
-    path.with_suffix(".sha256").write_text(model.SHA256 + "\n")
     server.log_file(cfg).write_text("loading model\nerror: no model\n")
 
     # Only the launch itself is replaced: the real one would start llama.cpp. This process exits at once.

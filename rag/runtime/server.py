@@ -138,10 +138,23 @@ def crash_report(cfg: Config) -> str | None:
     return f"The model server crashed ({record.get('how', 'unknown')} at {when}); log {log_file(cfg)}: {last}"
 
 
+def begin_server(cfg: Config) -> None:
+    """Start loading the local server now and return at once: a command that will need it (`rag server
+    start`, `rag chat`, `rag ui`) loads the model while it imports its own code and opens the index;
+    `ensure_server` then waits for it. Does nothing when a server answers, starts or cannot start here."""
+    if not cfg.uses_local_server or not is_installed(cfg):
+        return
+    lock = lock_file(cfg)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(lock):
+        if not _port_open(cfg) and not _starting(cfg):
+            _spawn(cfg)
+
+
 def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> str:
     """Return the endpoint, starting the local server first if it is the default and down (`notify`
-    is told before a start, which takes seconds). A server that crashed is started again, once per
-    call: if that one dies at start too, the error says how."""
+    is told before a start, or a wait for one `begin_server` began, which take seconds). A server that
+    crashed is started again, once per call: if that one dies at start too, the error says how."""
     if not cfg.uses_local_server or is_healthy(cfg):
         return cfg.endpoint
     lock = lock_file(cfg)
@@ -159,22 +172,54 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
             )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
+        if _starting(cfg):  # begun by `begin_server`: loading its model
+            if notify:
+                notify(f"Starting the local model server at {cfg.shown_endpoint}…")
+            pid = int(pid_file(cfg).read_text())
+            return _ready(cfg, alive=lambda: is_our_server(pid, cfg), stop=lambda: os.kill(pid, signal.SIGTERM))
         crashed = crash_report(cfg)
         if notify:
             again = f" again ({crashed.split(';')[0].removeprefix('The model server ')})" if crashed else ""
             notify(f"Starting the local model server at {cfg.shown_endpoint}{again}…")
         process = _spawn(cfg)
-        deadline = time.monotonic() + cfg.server_start_timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RagError(crash_report(cfg) or f"The model server exited at start: {_last_log_line(cfg)}")
-            if is_healthy(cfg, timeout=1.0):
-                return cfg.endpoint
-            time.sleep(0.3)
-        process.terminate()
-        raise RagError(
-            f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
-        )
+        return _ready(cfg, alive=lambda: process.poll() is None, stop=process.terminate)
+
+
+def _starting(cfg: Config) -> bool:
+    """Has this data directory started a server that still runs (loading its model, or just ready)?"""
+    try:
+        pid = int(pid_file(cfg).read_text())
+    except (OSError, ValueError):
+        return False
+    deadline = time.monotonic() + 1.0
+    while True:
+        words = _command_words(pid)
+        if words or not _alive(pid) or time.monotonic() > deadline:
+            return _runs_our_server(words, cfg)
+        time.sleep(0.02)  # just spawned: no command line until it has started the program
+
+
+def _alive(pid: int) -> bool:
+    """Does the process run (a zombie has ended)?"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _ready(cfg: Config, alive: Callable[[], bool], stop: Callable[[], None]) -> str:
+    """Wait until the server that is starting answers; say how it ended if it dies first."""
+    deadline = time.monotonic() + cfg.server_start_timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RagError(crash_report(cfg) or f"The model server exited at start: {_last_log_line(cfg)}")
+        if is_healthy(cfg, timeout=1.0):
+            return cfg.endpoint
+        time.sleep(0.1)
+    stop()
+    raise RagError(
+        f"The model server did not become ready within {cfg.server_start_timeout:.0f} s; see {log_file(cfg)}"
+    )
 
 
 def free_port() -> int:
@@ -281,13 +326,18 @@ def server_state(cfg: Config) -> str:
 def is_our_server(pid: int, cfg: Config) -> bool:
     """Is `pid` our server's supervisor on this config's port? A pid file can outlive its process and the
     number be reused, so the command line is checked before any signal is sent."""
-    if pid <= 1:
-        return False
+    return pid > 1 and _runs_our_server(_command_words(pid), cfg)
+
+
+def _command_words(pid: int) -> list[str]:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return False
-    words = [a.decode(errors="replace") for a in argv]
+        return []
+    return [a.decode(errors="replace") for a in argv if a]
+
+
+def _runs_our_server(words: list[str], cfg: Config) -> bool:
     port = str(cfg.server_port)
     return (
         MODULE in words
