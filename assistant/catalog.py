@@ -51,6 +51,9 @@ class Match:
     ids: tuple[str, ...]
 
 
+LOWER_CASE_CODE = 3  # the shortest code read in lower case as well
+
+
 class Catalog:
     """Metadata of every entry in the current version, with name → entries look-ups."""
 
@@ -145,7 +148,9 @@ class Catalog:
                 found[(CITY, city)] = Match(CITY, city, tuple(sorted(self._names[(CITY, city)])))
         for field, value in self._codes:
             code = self._code_of.get((field, value), value)
-            if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question):
+            # Typed in lower case too ("the asr paper") when three letters or more: "us", "in" are words.
+            case = re.I if len(code) >= LOWER_CASE_CODE else 0
+            if (field, value) not in found and re.search(rf"(?<![\w.]){re.escape(code)}s?(?![\w])", question, case):
                 found[(field, value)] = Match(field, value, tuple(sorted(self._names[(field, value)])))
         if not found and TOTAL_WORDS.search(question):
             for kind, words in KIND_WORDS.items():

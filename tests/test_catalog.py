@@ -9,6 +9,11 @@ from rag.assistant.catalog import Catalog
 
 NODES = [
     TextNode(
+        id_="paper/speech",
+        text="",
+        metadata={"kind": "paper", "authors": "Ann Lee", "area": "Automatic speech recognition"},
+    ),
+    TextNode(
         id_="paper/asr",
         text="",
         metadata={"kind": "paper", "authors": "Björn Hoffmeister; Ariya Rastrow", "area": "Hallucination mitigation"},
@@ -64,6 +69,9 @@ def test_an_areas_initials_in_capitals_name_it():
     assert found("list the HM papers") == {("area", "Hallucination mitigation")}
     assert found("any CC work?") == {("area", "Code completion")}
     assert ("area", "Code completion") not in found("cc me on the answer")
+    # three letters or more are read in lower case too, as people type them; two are often words
+    assert found("title of the asr paper?") == {("area", "Automatic speech recognition")}
+    assert found("any cc work?") == set()
 
 
 def test_a_title_the_question_names_is_one_name_and_its_words_name_no_area():
