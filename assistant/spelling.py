@@ -9,6 +9,8 @@ authors, areas, places) when one is close enough; every other word ("deciding" i
 
 Contractions typed without their apostrophe: "whats the paper with the fewest authors", "which RL papers
 dont have …": every rule that reads a question's wording ("what …", "n't") reads them as "what's", "don't".
+Chat shorthand the same way: "how many ppl wrote it?", "the paper w/ distributional values" are read
+with "people", "with".
 
 Abbreviations: "the DP fine-tuning paper", "the ASR paper", "list the RL papers": an abbreviation the
 documents never define still stands for words they use. An all-capitals word of the question is spelt out
@@ -51,7 +53,9 @@ CONTRACTIONS = {
     "havent": "haven't",
     "hasnt": "hasn't",
 }
-CONTRACTION_RE = re.compile(rf"\b({'|'.join(CONTRACTIONS)})\b", re.I)
+# Chat shorthand, read as the words it stands for.
+SHORTHAND = {"ppl": "people", "abt": "about", "w/o": "without", "w/": "with"}
+CONTRACTION_RE = re.compile(rf"(?<![\w/])({'|'.join(map(re.escape, CONTRACTIONS | SHORTHAND))})(?![\w/])", re.I)
 MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
@@ -217,10 +221,10 @@ def spelt_out(question: str) -> tuple[str, dict[str, str]]:
 
 
 def with_apostrophes(question: str) -> str:
-    """ "whats the …" → "what's the …", keeping the first letter's case."""
+    """ "whats the …" → "what's the …", "ppl" → "people", keeping the first letter's case."""
 
     def mended(match: re.Match[str]) -> str:
-        word = CONTRACTIONS[match.group(1).lower()]
+        word = (CONTRACTIONS | SHORTHAND)[match.group(1).lower()]
         return word[0].upper() + word[1:] if match.group(1)[0].isupper() else word
 
     return CONTRACTION_RE.sub(mended, question)
