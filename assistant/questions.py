@@ -9,10 +9,15 @@ from rag.assistant.text import joined, ordered_terms, terms
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
 _ANY_ENTRY = kind_words()
-# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …", and the
-# topic questions "Are there any papers on …", "Any jobs in …".
+# "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …", "What are
+# the privacy papers?", and the topic questions "Are there any papers on …", "Any jobs in …".
+_ENTRIES = "|".join(word for word in _ANY_ENTRY.split("|") if word.endswith("s"))
 LIST_QUESTION_RE = re.compile(
-    rf"\b(?:which|how many|list|name|any)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b", re.I
+    rf"\b(?:which|how many|list|name|any)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b"
+    # "What are the privacy papers?", "show me all the jobs in Spain" (not "what are the RL papers about?")
+    rf"|\b(?:(?:what|which)\s+(?:are|were)|(?:show|give|tell)\s+me)\s+(?:all\s+)?the(?:\s+[\w-]+){{0,3}}?\s+"
+    rf"(?:{_ENTRIES})\b(?!\s+(?:about|on|for)\b)",
+    re.I,
 )
 # "Which paper is listed under …", "What is the title of …", "whats the RAG paper called": the answer is
 # an entry itself.

@@ -45,6 +45,9 @@ def listed_in_corpus(retriever, question: str):
         ("How many of the job postings are located in Toronto?", {"posting"}),
         ("Which two job postings are located in Canada?", {"posting"}),
         ("What papers are in Speech recognition?", {"paper"}),
+        ("what are the speech recognition papers?", {"paper"}),
+        ("show me all the jobs in Canada", {"posting"}),
+        ("What are the speech recognition papers about?", set()),  # what they say, not which they are
         ("What is the Amsterdam posting about?", set()),
         ("Which team in Amsterdam is hiring, and what do they work on?", set()),
         ("Which author appears on both the TIDEGRAPH paper and the KESTREL paper?", set()),
