@@ -198,14 +198,17 @@ def _installed_model(cfg):
 
 
 # A stand-in for the server's supervisor (its command line names the launcher and the port, as the real
-# one's does): it loads for a second, then answers /v1/models.
+# one's does): it loads for a second, listens while it says "loading" (503) for another, then answers.
 STAND_IN = """
 import http.server, json, sys, time
 time.sleep(1.0)
+ready = time.monotonic() + 1.0
 class Models(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = json.dumps({"data": [{"id": "m"}]}).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        loading = time.monotonic() < ready
+        body = json.dumps({"error": "Loading model"} if loading else {"data": [{"id": "m"}]}).encode()
+        self.send_response(503 if loading else 200)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
         self.wfile.write(body)
     def log_message(self, *args): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), Models).serve_forever()
@@ -236,6 +239,8 @@ def test_a_server_begun_early_is_waited_for_not_started_twice(cfg, monkeypatch):
         server.begin_server(cfg)
         assert time.monotonic() - began < 0.8 and len(started) == 1  # returned while it loads
         server.begin_server(cfg)  # a second command meanwhile starts nothing more
+        while not server._port_open(cfg):  # listening, not ready yet: still ours to wait for
+            time.sleep(0.05)
         told: list[str] = []
         assert server.ensure_server(cfg, told.append) == cfg.endpoint
         assert len(started) == 1 and told == [f"Starting the local model server at {cfg.shown_endpoint}…"]

@@ -162,6 +162,11 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
     with file_lock(lock):  # concurrent starts make one server
         if is_healthy(cfg):  # another process started it while we waited
             return cfg.endpoint
+        if _starting(cfg):  # begun by `begin_server` (or another command): loading its model, or listening
+            if notify:
+                notify(f"Starting the local model server at {cfg.shown_endpoint}…")
+            pid = int(pid_file(cfg).read_text())
+            return _ready(cfg, alive=lambda: is_our_server(pid, cfg), stop=lambda: os.kill(pid, signal.SIGTERM))
         if _port_open(cfg):
             # Something listens: a server still loading its model, or not a model server at all.
             if is_healthy(cfg, timeout=cfg.llm_timeout):
@@ -172,11 +177,6 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
             )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
-        if _starting(cfg):  # begun by `begin_server`: loading its model
-            if notify:
-                notify(f"Starting the local model server at {cfg.shown_endpoint}…")
-            pid = int(pid_file(cfg).read_text())
-            return _ready(cfg, alive=lambda: is_our_server(pid, cfg), stop=lambda: os.kill(pid, signal.SIGTERM))
         crashed = crash_report(cfg)
         if notify:
             again = f" again ({crashed.split(';')[0].removeprefix('The model server ')})" if crashed else ""
