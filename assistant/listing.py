@@ -287,8 +287,11 @@ def field_check(question: str, context: Context, matches: list[Match] = ()) -> t
     return ("Yes:" if holds else "No:", sentence) if sentence else None
 
 
+# "Which author appears on both …?", "is anyone on both X and Y?", "does anyone from X also show up on Y?"
 SHARED_RE = re.compile(
-    r"\b(?:authors?|who)\b.*\b(?:both|in common|shared?|each of)\b|\b(?:both|in common)\b.*\bauthors?\b", re.I
+    r"\b(?:authors?|who|anyone|anybody|someone|people)\b.*\b(?:both|in common|shared?|each of|also)\b"
+    r"|\b(?:both|in common)\b.*\b(?:authors?|anyone|people)\b",
+    re.I,
 )
 
 

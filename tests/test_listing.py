@@ -250,6 +250,9 @@ def test_the_authors_two_named_papers_share_are_computed(mini_retriever):
     assert verify(listing.cited, context).clean
     none, _ = listed(mini_retriever, "Who is an author of both WALKER and KESTREL?")
     assert none.cited.startswith("No author is listed on both ")
+    # asked of people without the word "author"
+    anyone, _ = listed(mini_retriever, "does anyone from TIDEGRAPH also show up on the KESTREL paper?")
+    assert anyone.cited.startswith("Priya Raghunathan and Tomas Lindqvist are authors of both")
 
 
 def test_a_repeated_question_is_answered_from_the_cache_until_the_prompts_change(
