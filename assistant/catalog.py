@@ -85,8 +85,9 @@ class Catalog:
         for word, areas in area_words.items():
             if len(areas) == 1 and len(word) >= MIN_AREA_WORD:
                 self._area_stems.update(dict.fromkeys(terms(word), (next(iter(areas)), len(word))))
-        # Codes matched as capitals only ("US", never the pronoun "us"): countries' ISO codes, and the
-        # initials of an area's name ("RL", "ASR", "RAG") when no other area has the same.
+        # Codes matched in capitals ("US", never the pronoun "us"), and from LOWER_CASE_CODE letters in
+        # lower case too ("asr"): countries' ISO codes, and the initials of an area's name ("RL", "ASR",
+        # "RAG") when no other area has the same.
         self._codes: list[tuple[str, str]] = []
         for field, code in list(self._names):
             if field == COUNTRY:

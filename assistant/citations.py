@@ -40,9 +40,8 @@ BARE_REFERENCE_RE = re.compile(
 )
 # What an abstaining sentence looks like; every abstention is shown as UNSUPPORTED.
 ABSTAIN_RE = re.compile(
-    r"(?:sources?|documents?|documentation|docs|guide) (?:do|does) ?n[o’']t "
-    r"(?:say|contain|mention|provide|specify|state|include)"
-    r"|not (?:mentioned|stated) in the (?:sources|documents|documentation|docs|guide)"
+    r"(?:sources?|documents?) (do|does) not (say|contain|mention|provide|specify|state|include)"
+    r"|not (mentioned|stated) in the (?:sources|documents)"
     r"|no (information|mention) (about|of|on)",
     re.I,
 )
@@ -608,10 +607,10 @@ def verify(answer: str, context: Context, question: str = "", disabled: frozense
     )
     # Tidied before the code goes back: a block's indentation is the code's, not a removal's gap.
     text = check.restore_code(_tidy_removals(_collapse_abstentions(text)), blocks).strip()
-    echoed = "" if ECHOED_NAME in disabled else question
-    text = name_bare_references(name_bare_lists(text, check.sources), check.sources, echoed)
+    given = "" if ECHOED_NAME in disabled else question  # words that name nothing when a sentence echoes them
+    text = name_bare_references(name_bare_lists(text, check.sources), check.sources, given)
     if EXISTENCE_NAMES not in disabled:
-        text = name_what_exists(text, check.sources, question, echoed)
+        text = name_what_exists(text, check.sources, question, given)
     citations = [_citation(check.sources[n], check.claims_for.get(n, [])) for n in check.used]
     return Verified(
         text,
@@ -871,7 +870,7 @@ def name_bare_lists(text: str, sources: dict[int, Source]) -> str:
     return BARE_LIST_RE.sub(name_run, text)
 
 
-def name_bare_references(text: str, sources: dict[int, Source], question: str = "") -> str:
+def name_bare_references(text: str, sources: dict[int, Source], given: str = "") -> str:
     """ "The paper written by Di Wu is [1]." → "… is “REPOFORMER: …” [1]."; "[2] proposes" → "“EMC2…” [2] proposes".
 
     Written in code from the verified source, like `name_bare_lists`, unless the sentence names it already.
@@ -881,7 +880,7 @@ def name_bare_references(text: str, sources: dict[int, Source], question: str = 
         number = int(match.group(1) or match.group(2))
         source = sources.get(number)
         sentence = last_sentence(text[: match.start()])
-        if source is None or names_source(sentence, source, question):
+        if source is None or names_source(sentence, source, given):
             return match.group(0)
         marker = f"[{number}]"
         return match.group(0).replace(marker, f"{short_name(source)} {marker}", 1)
@@ -902,17 +901,17 @@ EXISTS_QUESTION_RE = re.compile(
 NEGATED_RE = re.compile(r"\b(?:no|not|none|never)\b|n[’']t\b", re.I)
 
 
-def name_what_exists(text: str, sources: dict[int, Source], question: str = "", echoed: str = "") -> str:
+def name_what_exists(text: str, sources: dict[int, Source], question: str = "", given: str = "") -> str:
     """ "Yes, there is work on optimizers [30]." → "Yes, there is work on optimizers: “MADA: …” [30]."
 
     Rule "existence-names" serves questions whether the index holds something ("is there any work on
     X?", "anything about Y?"): the small model answers that there is, and cites it by number only,
     which does not tell the reader what it is. Code writes the name of each entry the sentence cites
     (papers and postings; a document section is not an entry a reader asked for), unless the
-    sentence names it already or says there is none; only for such a question. The words of `echoed`
-    (the question, unless rule "echoed-name" is off) name nothing: "Yes, there is a paper on
-    automatically evaluating retrieval-augmented models [3]" restates "a paper on automatically
-    evaluating RAG systems?" and still leaves the title out.
+    sentence names it already or says there is none; only for such a question. The words of `given`
+    (the question, unless rule "echoed-name" is off) name nothing: "Yes, there is work on meta-adaptive
+    optimizers [1]." restates "is there work on meta-adaptive optimizers?" and still leaves the title
+    ("Meta-adaptive optimizers by hyper-gradients") out.
     """
     if not EXISTS_QUESTION_RE.match(question):
         return text
@@ -923,7 +922,7 @@ def name_what_exists(text: str, sources: dict[int, Source], question: str = "", 
             return match.group(0)
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group("cites"))]
         cited = [sources[n] for n in numbers if n in sources]
-        if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s, echoed) for s in cited):
+        if not cited or any(s.kind not in (PAPER, POSTING) or names_source(sentence, s, given) for s in cited):
             return match.group(0)
         names = joined([f"{short_name(s)} [{s.n}]" for s in cited])
         return match.group(0)[: match.start("cites") - match.start()].rstrip() + f": {names}"
@@ -938,11 +937,14 @@ NAME_SHARE = 0.5
 def names_source(text: str, source: Source, given: str = "") -> bool:
     """Does `text` already name the source: half the words of its title, or of the part before a
     colon ("EMC2" for "EMC2: Efficient MCMC negative sampling…"), or a posting's city? Words `given`
-    holds do not count: rule "echoed-name" serves "which paper/posting …?" answered as "The paper
-    that studies target networks is [12].", which restates the question's words and still leaves the
-    reader with a number, so code writes the title in."""
+    holds do not count, except for a posting, whose name is its city: rule "echoed-name" serves "which
+    paper …?" answered as "The paper that studies target networks is [12].", which restates the
+    question's words and still leaves the reader with a number, so code writes the title in."""
     name = terms(" ".join(cities(source)) if source.kind == POSTING else label_of(source).split(":")[0])
-    return bool(name) and len(name & (terms(text) - terms(given))) >= NAME_SHARE * len(name)
+    said = terms(text)
+    if given and source.kind != POSTING:  # a posting's name is its city: "the job in Seattle" names it
+        said -= terms(given)
+    return bool(name) and len(name & said) >= NAME_SHARE * len(name)
 
 
 def _citation(source: Source, claims: list[set[str]]) -> Citation:

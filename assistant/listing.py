@@ -110,7 +110,12 @@ def list_answer(retrieval: Retrieval, context: Context, disabled: frozenset[str]
     lead = []
     # "Did Amazon have any code completion paper?" names its kind, yet asks yes or no: with one name
     # matched the list is the "Yes" (two names' lists may not meet, so those say no "Yes").
-    asks_yes = YES_TO_A_LIST not in disabled and len(found) == 1 and bool(EXISTS_RE.search(retrieval.question))
+    asks_yes = (
+        YES_TO_A_LIST not in disabled
+        and len(found) == 1
+        and bool(EXISTS_RE.search(retrieval.question))
+        and not terms(retrieval.question) & CONDITION_WORDS  # "… with more than five authors?": not checked
+    )
     if existence or asks_yes:  # "Is Aaron Roth on more than one paper?" is answered by the count, not the name
         several = SEVERAL_RE.search(retrieval.question) is not None
         lead = ["Yes." if not several or any(len(ids) > 1 for ids in found.values()) else "No, only one."]
@@ -288,9 +293,11 @@ def field_check(question: str, context: Context, matches: list[Match] = ()) -> t
 
 
 # "Which author appears on both …?", "is anyone on both X and Y?", "does anyone from X also show up on Y?"
+# (not "who wrote X? also, who wrote Y?", nor "does anyone know if X and Y are both about …").
 SHARED_RE = re.compile(
-    r"\b(?:authors?|who|anyone|anybody|someone|people)\b.*\b(?:both|in common|shared?|each of|also)\b"
-    r"|\b(?:both|in common)\b.*\b(?:authors?|anyone|people)\b",
+    r"\b(?:authors?|who)\b.*\b(?:both|in common|shared?|each of)\b|\b(?:both|in common)\b.*\bauthors?\b"
+    r"|\b(?:anyone|anybody|someone|people)\b.*\b(?:(?:on|in|wrote|write)\s+both"
+    r"|also\s+(?:on|in|wrote|write|appears?|appeared|shows?\s+up|showed\s+up|worked))\b",
     re.I,
 )
 

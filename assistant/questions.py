@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 
-from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words
+from rag.assistant.schema import KIND_NOUNS, PAPER, kind_words, plurals
 from rag.assistant.text import joined, ordered_terms, terms
 
 ENTRY_WORDS = {kind: kind_words(kind) for kind in KIND_NOUNS}
 _ANY_ENTRY = kind_words()
 # "Which (two) papers …", "How many of the job postings …", "List the jobs …", "What papers …", "What are
 # the privacy papers?", and the topic questions "Are there any papers on …", "Any jobs in …".
-_ENTRIES = "|".join(word for word in _ANY_ENTRY.split("|") if word.endswith("s"))
+_ENTRIES = "|".join(re.escape(noun) for kind in KIND_NOUNS for noun in plurals(kind))
 LIST_QUESTION_RE = re.compile(
     rf"\b(?:which|how many|list|name|any)\b(?:\s+[\w-]+){{0,3}}?\s+(?:{_ANY_ENTRY})\b|\bwhat\s+(?:{_ANY_ENTRY})\b"
-    # "What are the privacy papers?", "show me all the jobs in Spain" (not "what are the RL papers about?")
-    rf"|\b(?:(?:what|which)\s+(?:are|were)|(?:show|give|tell)\s+me)\s+(?:all\s+)?the(?:\s+[\w-]+){{0,3}}?\s+"
-    rf"(?:{_ENTRIES})\b(?!\s+(?:about|on|for)\b)",
+    # "What are the privacy papers?", "show me all the jobs": the plural noun ends the question (not "what
+    # are the RL papers about?", "what are the jobs in Seattle looking for?", "… the skills the jobs need?")
+    rf"|\b(?:what\s+(?:are|were)|(?:show|give|tell)\s+me)\s+(?:all\s+)?the"
+    rf"(?:\s+(?!(?:of|the|in|for|by|that|both|and|on|about)\b)[\w-]+){{0,3}}?\s+(?:{_ENTRIES})"
+    rf"(?:\s+(?:here|there|in\s+(?:the\s+)?(?:guide|index|docs)))?\s*[?.!]*\s*$",
     re.I,
 )
 # "Which paper is listed under …", "What is the title of …", "whats the RAG paper called": the answer is
@@ -40,7 +42,8 @@ TOPIC_END = r"(?=\s+(?:by|with|from|have|has|had|that|which|written|wrote|author
 # something is about a topic, which naming the entry or section answers, though no kind of entry is named.
 ANYTHING_ON = (
     r"(?:(?:is|are)\s+there\s+|(?:have\s+you\s+)?got\s+|do\s+you\s+have\s+)?anything\s+"
-    r"(?:in\s+(?:there|here|(?:the|these|your)\s+\w+)\s+)?(?:on|about|regarding|covering)"
+    r"(?:in\s+(?:there|here|(?:the|these|your)\s+(?:docs|documents|documentation|guide|index|sources|files))\s+)?"
+    r"(?:on|about|regarding|covering)"
 )
 ANYTHING_ON_RE = re.compile(rf"^\s*{ANYTHING_ON}\b", re.I)
 

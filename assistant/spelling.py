@@ -53,9 +53,10 @@ CONTRACTIONS = {
     "havent": "haven't",
     "hasnt": "hasn't",
 }
-# Chat shorthand, read as the words it stands for.
+CONTRACTION_RE = re.compile(rf"\b({'|'.join(CONTRACTIONS)})\b", re.I)
+# Chat shorthand, read as the words it stands for; in lower case only ("PPL" is perplexity, "Abt" a name).
 SHORTHAND = {"ppl": "people", "abt": "about", "w/o": "without", "w/": "with"}
-CONTRACTION_RE = re.compile(rf"(?<![\w/])({'|'.join(map(re.escape, CONTRACTIONS | SHORTHAND))})(?![\w/])", re.I)
+SHORTHAND_RE = re.compile(rf"(?<![\w/])({'|'.join(map(re.escape, SHORTHAND))})(?![\w/])")
 MIN_LENGTH = 4  # shorter words are too often a different word one letter away
 # difflib's similarity ratio a replacement must reach: "repofromer"→"repoformer" 0.9, "spce"→"space" 0.89,
 # "casual"→"causal" 0.83; "wrote"→"write" is 0.8, but "wrote" is no misspelling when the index uses it.
@@ -224,10 +225,10 @@ def with_apostrophes(question: str) -> str:
     """ "whats the …" → "what's the …", "ppl" → "people", keeping the first letter's case."""
 
     def mended(match: re.Match[str]) -> str:
-        word = (CONTRACTIONS | SHORTHAND)[match.group(1).lower()]
+        word = CONTRACTIONS[match.group(1).lower()]
         return word[0].upper() + word[1:] if match.group(1)[0].isupper() else word
 
-    return CONTRACTION_RE.sub(mended, question)
+    return SHORTHAND_RE.sub(lambda m: SHORTHAND[m.group(1)], CONTRACTION_RE.sub(mended, question))
 
 
 def read_question(

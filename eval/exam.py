@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rag.assistant.answer import Assistant, final_answer
 from rag.assistant.chat import ChatSession
-from rag.assistant.citations import ABSTAIN_RE, verify
+from rag.assistant.citations import verify
 from rag.assistant.context import Context, Source, build_context
 from rag.assistant.llm import chat_once, endpoint_errors, letter_logprobs
 from rag.assistant.prompts import fill, placeholders, read_template, render, system_prompt
@@ -32,6 +32,16 @@ from rag.eval.metrics import ItemResult, score
 from rag.eval.options import MODES, SCORINGS
 
 GOLD_EXAM = Path(__file__).parent / "exams" / "gold.jsonl"
+
+# An option saying the documents do not answer, as exam authors write it ("The sources do not say",
+# "The guide does not say", "The docs don't say", "Not stated in the documentation"): the whole option,
+# so a real answer that opens with "The documentation does not provide X, but …" is not taken for it.
+ABSTAIN_OPTION_RE = re.compile(
+    r"^\W*(?:the\s+)?(?:sources?|documents?|documentation|docs|guide|text)\s+(?:do|does)\s*n(?:o|[’'])?t\s+"
+    r"(?:say|contain|mention|provide|specify|state|include)(?:\s+\w+){0,3}\W*$"
+    r"|^\W*not\s+(?:mentioned|stated|given)\s+in\s+the\s+(?:sources|documents|documentation|docs|guide)\W*$",
+    re.I,
+)
 # Drafted by `rag exam generate` over the bundled guide, each item checked by hand against its entry.
 GENERATED_EXAM = Path(__file__).parent / "exams" / "generated.jsonl"
 LETTERS = ("A", "B", "C", "D")
@@ -117,7 +127,7 @@ class ExamQuestion(BaseModel):
     @property
     def abstain_letter(self) -> str | None:
         """The letter of the "the sources do not say" option, if there is one."""
-        return next((letter for letter, text in self.choices.items() if ABSTAIN_RE.search(text)), None)
+        return next((letter for letter, text in self.choices.items() if ABSTAIN_OPTION_RE.search(text)), None)
 
     @property
     def unanswerable(self) -> bool:

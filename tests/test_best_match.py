@@ -66,3 +66,11 @@ def test_an_answer_citing_no_entry_of_the_asked_kind_answers_nothing():
     assert answers_nothing(Verified("The sources do not say.", [], [], abstained=True), question)
     # A question that does not ask which entry is left with the model's answer.
     assert not answers_nothing(_cited("overview"), "What is the guide about?")
+
+
+def test_anything_in_the_documents_on_a_topic_asks_whether_they_cover_it():
+    from rag.assistant.questions import ANYTHING_ON_RE
+
+    assert ANYTHING_ON_RE.match("anything in the docs about testing?")
+    assert ANYTHING_ON_RE.match("anything in there on PDEs?")
+    assert not ANYTHING_ON_RE.match("anything in the paper on causality?")  # about the paper under discussion

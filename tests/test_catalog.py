@@ -65,7 +65,7 @@ def test_a_word_only_one_area_name_has_names_that_area_and_shared_short_words_do
     assert ("area", "Code completion") not in found("papers with code")
 
 
-def test_an_areas_initials_in_capitals_name_it():
+def test_an_areas_initials_name_it_in_capitals_and_from_three_letters_in_lower_case():
     assert found("list the HM papers") == {("area", "Hallucination mitigation")}
     assert found("any CC work?") == {("area", "Code completion")}
     assert ("area", "Code completion") not in found("cc me on the answer")

@@ -59,4 +59,6 @@ def test_contractions_typed_without_an_apostrophe_get_it_back():
     assert with_apostrophes("Dont list papers that isnt about RL") == "Don't list papers that isn't about RL"
     assert with_apostrophes("I cant find its title") == "I cant find its title"  # words of their own
     assert with_apostrophes("how many ppl wrote it w/ him?") == "how many people wrote it with him?"
-    assert with_apostrophes("Ppl w/o a job, see and/or w/2") == "People without a job, see and/or w/2"
+    assert with_apostrophes("ppl w/o a job, see and/or w/2") == "people without a job, see and/or w/2"
+    # in lower case only: "PPL" is perplexity, "Abt" a surname
+    assert with_apostrophes("the lowest PPL, by Abt") == "the lowest PPL, by Abt"

@@ -427,9 +427,13 @@ def test_echoed_name_writes_the_title_in_when_the_sentence_only_restates_the_que
         "“Learning the target network in function space” [1]."
     )
     assert verify(said, targets, asked, _off(citations.ECHOED_NAME)).text == said
-    # words the answer brings itself still name it
+    # words the answer brings itself still name it, beside the question's
     own = "The paper learning the target network in function space is [1]."
-    assert verify(own, targets, "Which paper is about value estimation?").text == own
+    assert verify(own, targets, "Which paper is about target networks?").text == own
+    # a posting's name is its city, which the question may name and the answer echo
+    seattle = Context([_source(1, "posting", "Seattle, WA, USA. Build ranking models.", city="Seattle")])
+    said = "Yes, there is a job in Seattle [1]."
+    assert verify(said, seattle, "is there a job in Seattle?").text == said
 
 
 def test_a_second_ask_is_kept_only_when_its_code_spans_stand_in_the_sources_it_cites():
