@@ -231,18 +231,21 @@ def test_a_server_begun_early_is_waited_for_not_started_twice(cfg, monkeypatch):
         started.append(subprocess.Popen(argv))
         server.pid_file(cfg).parent.mkdir(parents=True, exist_ok=True)
         server.pid_file(cfg).write_text(str(started[-1].pid))
+        server.start_file(cfg).write_text(str(started[-1].pid))
         return started[-1]
 
     monkeypatch.setattr(server, "_spawn", spawn)
+    other = cfg.replace(data_dir=cfg.data_dir / "other")  # another data directory, the same port
     try:
         began = time.monotonic()
         server.begin_server(cfg)
         assert time.monotonic() - began < 0.8 and len(started) == 1  # returned while it loads
-        server.begin_server(cfg)  # a second command meanwhile starts nothing more
-        while not server._port_open(cfg):  # listening, not ready yet: still ours to wait for
+        server.begin_server(other)  # a second command meanwhile starts nothing more
+        deadline = time.monotonic() + 30
+        while not server._port_open(cfg) and time.monotonic() < deadline:  # listening, still loading
             time.sleep(0.05)
         told: list[str] = []
-        assert server.ensure_server(cfg, told.append) == cfg.endpoint
+        assert server.ensure_server(other, told.append) == cfg.endpoint
         assert len(started) == 1 and told == [f"Starting the local model server at {cfg.shown_endpoint}…"]
     finally:
         for process in started:

@@ -51,6 +51,11 @@ def lock_file(cfg: Config) -> Path:
     return cfg.model_dir / f"server-{cfg.server_port}.lock"
 
 
+def start_file(cfg: Config) -> Path:
+    """The pid of the supervisor last started on this port, from any data directory: a start in progress."""
+    return cfg.model_dir / f"server-{cfg.server_port}.started"
+
+
 def build_file(cfg: Config) -> Path:
     """Which build of the server package the server on this port was started from (`running_build`)."""
     return cfg.model_dir / f"server-{cfg.server_port}.build"
@@ -84,7 +89,15 @@ def server_key(cfg: Config) -> str:
 def server_files(cfg: Config) -> list[Path]:
     """Every file a server on this port leaves: beside the model, and its pid in the data directory (the
     saved prefixes are shared by every server, so they are not among them)."""
-    return [key_file(cfg), log_file(cfg), status_file(cfg), build_file(cfg), lock_file(cfg), pid_file(cfg)]
+    return [
+        key_file(cfg),
+        log_file(cfg),
+        status_file(cfg),
+        build_file(cfg),
+        lock_file(cfg),
+        start_file(cfg),
+        pid_file(cfg),
+    ]
 
 
 def running_build(cfg: Config) -> tuple[str, str]:
@@ -138,6 +151,9 @@ def crash_report(cfg: Config) -> str | None:
     return f"The model server crashed ({record.get('how', 'unknown')} at {when}); log {log_file(cfg)}: {last}"
 
 
+_CRASHED: dict[int, str] = {}  # how the server that `begin_server` replaced had ended, by port
+
+
 def begin_server(cfg: Config) -> None:
     """Start loading the local server now and return at once: a command that will need it (`rag server
     start`, `rag chat`, `rag ui`) loads the model while it imports its own code and opens the index;
@@ -147,7 +163,9 @@ def begin_server(cfg: Config) -> None:
     lock = lock_file(cfg)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock):
-        if not _port_open(cfg) and not _starting(cfg):
+        if not _port_open(cfg) and _starting(cfg) is None:
+            if crashed := crash_report(cfg):  # the start clears it; the wait for this start says it
+                _CRASHED[cfg.server_port] = crashed
             _spawn(cfg)
 
 
@@ -162,10 +180,10 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
     with file_lock(lock):  # concurrent starts make one server
         if is_healthy(cfg):  # another process started it while we waited
             return cfg.endpoint
-        if _starting(cfg):  # begun by `begin_server` (or another command): loading its model, or listening
+        if (pid := _starting(cfg)) is not None and _loading(cfg):  # begun by `begin_server` or another command
             if notify:
-                notify(f"Starting the local model server at {cfg.shown_endpoint}…")
-            pid = int(pid_file(cfg).read_text())
+                again = _again(_CRASHED.pop(cfg.server_port, None))
+                notify(f"Starting the local model server at {cfg.shown_endpoint}{again}…")
             return _ready(cfg, alive=lambda: is_our_server(pid, cfg), stop=lambda: os.kill(pid, signal.SIGTERM))
         if _port_open(cfg):
             # Something listens: a server still loading its model, or not a model server at all.
@@ -177,26 +195,40 @@ def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> s
             )
         if not is_installed(cfg):
             raise RagError(MODEL_MISSING.format(path=model_path(cfg)))
-        crashed = crash_report(cfg)
         if notify:
-            again = f" again ({crashed.split(';')[0].removeprefix('The model server ')})" if crashed else ""
-            notify(f"Starting the local model server at {cfg.shown_endpoint}{again}…")
+            notify(f"Starting the local model server at {cfg.shown_endpoint}{_again(crash_report(cfg))}…")
         process = _spawn(cfg)
         return _ready(cfg, alive=lambda: process.poll() is None, stop=process.terminate)
 
 
-def _starting(cfg: Config) -> bool:
-    """Has this data directory started a server that still runs (loading its model, or just ready)?"""
+def _again(crashed: str | None) -> str:
+    return f" again ({crashed.split(';')[0].removeprefix('The model server ')})" if crashed else ""
+
+
+def _starting(cfg: Config) -> int | None:
+    """The pid of a server supervisor started on this port (from any data directory) that still runs."""
     try:
-        pid = int(pid_file(cfg).read_text())
+        pid = int(start_file(cfg).read_text())
     except (OSError, ValueError):
-        return False
+        return None
     deadline = time.monotonic() + 1.0
     while True:
         words = _command_words(pid)
         if words or not _alive(pid) or time.monotonic() > deadline:
-            return _runs_our_server(words, cfg)
-        time.sleep(0.02)  # just spawned: no command line until it has started the program
+            return pid if pid > 1 and _runs_our_server(words, cfg) else None
+        time.sleep(0.02)  # its command line can read empty for a moment right after the spawn
+
+
+def _loading(cfg: Config) -> bool:
+    """Is the server still loading: not listening yet, or answering 503 ("Loading model")? A server of
+    ours that listens and answers otherwise is not waited for: something else is wrong with it."""
+    if not _port_open(cfg):
+        return True
+    try:
+        reply = httpx.get(f"{cfg.endpoint}/models", timeout=2.0, headers=auth_headers(cfg))
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 503
 
 
 def _alive(pid: int) -> bool:
@@ -279,6 +311,7 @@ def _spawn(cfg: Config) -> subprocess.Popen:
             env=env,
         )
     pid_file(cfg).write_text(str(process.pid))
+    start_file(cfg).write_text(str(process.pid))
     return process
 
 
