@@ -156,8 +156,9 @@ _CRASHED: dict[int, str] = {}  # how the server that `begin_server` replaced had
 
 def begin_server(cfg: Config) -> None:
     """Start loading the local server now and return at once: a command that will need it (`rag server
-    start`, `rag chat`, `rag ui`) loads the model while it imports its own code and opens the index;
-    `ensure_server` then waits for it. Does nothing when a server answers, starts or cannot start here."""
+    start`, `rag chat`, `rag ui`, `rag setup`) loads the model while it imports its own code and opens
+    the index; `ensure_server` then waits for it. Does nothing when a server answers, starts or cannot
+    start here (a failed spawn is left for `ensure_server` to try again and report)."""
     if not cfg.uses_local_server or not is_installed(cfg):
         return
     lock = lock_file(cfg)
@@ -166,7 +167,10 @@ def begin_server(cfg: Config) -> None:
         if not _port_open(cfg) and _starting(cfg) is None:
             if crashed := crash_report(cfg):  # the start clears it; the wait for this start says it
                 _CRASHED[cfg.server_port] = crashed
-            _spawn(cfg)
+            try:
+                _spawn(cfg)
+            except OSError:
+                return
 
 
 def ensure_server(cfg: Config, notify: Callable[[str], None] | None = None) -> str:
